@@ -1,0 +1,165 @@
+/* call.c: finding the daemon through the config, and one request/reply exchange with it. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/jsonutil.h"
+
+int
+cli_config(struct cli *cli, const struct config **cfg)
+{
+	struct tp_err err;
+	const char *env = getenv("TRADEPULSE_CONF");
+	bool chosen = cli->conf_file != NULL || (env != NULL && *env != '\0');
+
+	if (cli->cfg_loaded) {
+		*cfg = &cli->cfg;
+		return CLI_EXIT_OK;
+	}
+	tp_err_clear(&err);
+	cli->cfg_path = cli->conf_file != NULL ? cli->conf_file :
+	    config_default_path();
+	/*
+	 * A file named with -f or $TRADEPULSE_CONF must be there; without
+	 * one, a machine with no config file uses the built-in defaults.
+	 */
+	if (!chosen && access(cli->cfg_path, F_OK) == -1 && errno == ENOENT) {
+		if (config_defaults(&cli->cfg, &err) == -1) {
+			cli_warnx("%s", err.msg);
+			return CLI_EXIT_ERROR;
+		}
+		cli->cfg_defaulted = true;
+	} else if (config_load(cli->cfg_path, &cli->cfg, &err) == -1) {
+		cli_warnx("%s", err.msg);
+		return CLI_EXIT_ERROR;
+	}
+	cli->cfg_loaded = true;
+	*cfg = &cli->cfg;
+	return CLI_EXIT_OK;
+}
+
+/* Failures of the transport: exit 3 when the daemon cannot be reached. */
+static int
+cli_transport_error(struct cli *cli, const char *endpoint,
+    const struct tp_err *err)
+{
+	switch (err->code) {
+	case TP_UNAVAILABLE:
+	case TP_DEADLINE_EXCEEDED:
+		cli_warnx("cannot reach the daemon at %s: %s", endpoint,
+		    err->msg);
+		if (cli->cfg_defaulted)
+			cli_warnx("note: there is no %s, so the built-in "
+			    "endpoint was used (see -f)", cli->cfg_path);
+		return CLI_EXIT_UNREACHABLE;
+	default:
+		cli_warnx("%s", err->msg);
+		return CLI_EXIT_ERROR;
+	}
+}
+
+int
+cli_connect(struct cli *cli)
+{
+	const struct config *cfg;
+	struct tp_err err;
+	int rc;
+
+	if (cli->client != NULL)
+		return CLI_EXIT_OK;
+	if ((rc = cli_config(cli, &cfg)) != CLI_EXIT_OK)
+		return rc;
+	if (cfg->api == NULL || *cfg->api == '\0') {
+		cli_warnx("%s: no [daemon] api endpoint", cli->cfg_path);
+		return CLI_EXIT_ERROR;
+	}
+	tp_err_clear(&err);
+	if ((cli->client = client_open(cfg->api, &err)) == NULL)
+		return cli_transport_error(cli, cfg->api, &err);
+	return CLI_EXIT_OK;
+}
+
+void
+cli_disconnect(struct cli *cli)
+{
+	client_free(cli->client);
+	cli->client = NULL;
+}
+
+/* Checks the reply's shape; prints a daemon error. */
+static int
+cli_reply(struct cli *cli, json_object *reply, json_object **result)
+{
+	json_object *error, *res;
+	const char *code, *message;
+	bool ok;
+
+	if (!json_object_is_type(reply, json_type_object) ||
+	    !json_get_bool(reply, "ok", &ok)) {
+		cli_warnx("malformed reply from the daemon: no \"ok\"");
+		return CLI_EXIT_ERROR;
+	}
+	if (ok) {
+		if (!json_object_object_get_ex(reply, "result", &res) ||
+		    !json_object_is_type(res, json_type_object)) {
+			cli_warnx("malformed reply from the daemon: no "
+			    "\"result\"");
+			return CLI_EXIT_ERROR;
+		}
+		*result = res;
+		return CLI_EXIT_OK;
+	}
+	if (cli->json)
+		cli_print_json(reply);
+	error = json_get_obj(reply, "error");
+	code = cli_str(error, "code", "internal");
+	message = cli_str(error, "message", "(no message)");
+	cli_warnx("%s: %s", code, message);
+	return CLI_EXIT_ERROR;
+}
+
+int
+cli_call_raw(struct cli *cli, const char *buf, size_t len, bool borrowed,
+    json_object **reply, json_object **result)
+{
+	struct tp_err err;
+	int rc;
+
+	*reply = NULL;
+	*result = NULL;
+	if ((rc = cli_connect(cli)) != CLI_EXIT_OK)
+		return rc;
+	tp_err_clear(&err);
+	if (client_call(cli->client, buf, len, borrowed, cli->timeout_ms,
+	    reply, &err) == -1) {
+		rc = cli_transport_error(cli, client_endpoint(cli->client),
+		    &err);
+		/* A late reply must never be taken for the next request's. */
+		cli_disconnect(cli);
+		return rc;
+	}
+	if ((rc = cli_reply(cli, *reply, result)) != CLI_EXIT_OK) {
+		json_object_put(*reply);
+		*reply = NULL;
+		*result = NULL;
+	}
+	return rc;
+}
+
+int
+cli_call(struct cli *cli, json_object *req, json_object **reply,
+    json_object **result)
+{
+	const char *buf;
+	size_t len;
+
+	if ((buf = json_compact(req, &len)) == NULL) {
+		cli_warnx("cannot serialize the request");
+		return CLI_EXIT_ERROR;
+	}
+	return cli_call_raw(cli, buf, len, false, reply, result);
+}

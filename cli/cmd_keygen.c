@@ -1,0 +1,188 @@
+/* cmd_keygen.c: tradepulse keygen: create the master key file, or have the daemon rotate it. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/api.h"
+#include "common/jsonutil.h"
+#include "common/secrets.h"
+
+#define KEYGEN_ROTATE_TIMEOUT_MS (300 * 1000)
+
+enum { KEYGEN_ROTATE = 1, KEYGEN_OUTPUT };
+
+static const struct cli_opt keygen_opts[] = {
+	{ "rotate", 0, false, KEYGEN_ROTATE },
+	{ "output", 'o', true, KEYGEN_OUTPUT },
+	{ NULL, 0, false, 0 },
+};
+
+/* A local failure: a message, and with --json an error object too. */
+static int
+keygen_fail(struct cli *cli, enum tp_code code, const char *msg)
+{
+	json_object *o, *e;
+
+	if (cli->json && (o = json_object_new_object()) != NULL) {
+		e = json_object_new_object();
+		json_object_object_add(e, "code",
+		    json_object_new_string(tp_code_name(code)));
+		json_object_object_add(e, "message",
+		    json_object_new_string(msg));
+		json_object_object_add(o, "ok", json_object_new_boolean(0));
+		json_object_object_add(o, "error", e);
+		cli_print_json(o);
+		json_object_put(o);
+	}
+	cli_warnx("%s", msg);
+	return CLI_EXIT_ERROR;
+}
+
+static int
+keygen_create(struct cli *cli, const char *output)
+{
+	const struct config *cfg;
+	const char *file = output;
+	struct tp_err err;
+	struct stat st;
+	char msg[TP_ERR_MSG_MAX + 512];
+	json_object *o, *r;
+	int rc;
+
+	if (file == NULL) {
+		if ((rc = cli_config(cli, &cfg)) != CLI_EXIT_OK)
+			return rc;
+		file = cfg->master_key;
+		if (file == NULL || *file == '\0') {
+			snprintf(msg, sizeof(msg), "%s: no [secrets] "
+			    "master_key; use --output FILE", cli->cfg_path);
+			return keygen_fail(cli, TP_INVALID_ARGUMENT, msg);
+		}
+	}
+	/* Overwriting a key would make every stored secret unreadable. */
+	if (lstat(file, &st) == 0) {
+		snprintf(msg, sizeof(msg), "%s already exists: refusing to "
+		    "overwrite a master key (keygen --rotate adds a new key "
+		    "version)", file);
+		return keygen_fail(cli, TP_ALREADY_EXISTS, msg);
+	}
+	tp_err_clear(&err);
+	if (secrets_init(&err) == -1 || secrets_keygen(file, &err) == -1)
+		return keygen_fail(cli, err.code, err.msg);
+	if (!cli->json) {
+		printf("wrote master key version 1 to %s\n", file);
+		return CLI_EXIT_OK;
+	}
+	if ((o = json_object_new_object()) == NULL ||
+	    (r = json_object_new_object()) == NULL) {
+		json_object_put(o);
+		cli_warnx("out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	json_object_object_add(r, "file", json_object_new_string(file));
+	json_object_object_add(r, "key_version", json_object_new_int(1));
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "result", r);
+	cli_print_json(o);
+	json_object_put(o);
+	return CLI_EXIT_OK;
+}
+
+static int
+keygen_rotate(struct cli *cli)
+{
+	json_object *req, *reply, *result, *v;
+	int rc;
+
+	/* Re-encrypting every secret of a large store takes a while. */
+	if (!cli->timeout_set)
+		cli->timeout_ms = KEYGEN_ROTATE_TIMEOUT_MS;
+	if ((req = json_object_new_object()) == NULL) {
+		cli_warnx("out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	json_object_object_add(req, "op",
+	    json_object_new_string(API_OP_KEYS_ROTATE));
+	rc = cli_call(cli, req, &reply, &result);
+	json_object_put(req);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (cli->json)
+		cli_print_json(reply);
+	else {
+		printf("master key version %s; ",
+		    cli_text(json_object_object_get_ex(result, "key_version",
+		    &v) ? v : NULL));
+		printf("re-encrypted %s secrets ",
+		    cli_text(json_object_object_get_ex(result, "resealed",
+		    &v) ? v : NULL));
+		printf("of %s tenants\n",
+		    cli_text(json_object_object_get_ex(result, "tenants",
+		    &v) ? v : NULL));
+	}
+	json_object_put(reply);
+	return CLI_EXIT_OK;
+}
+
+static int
+keygen_run(struct cli *cli, int argc, char **argv)
+{
+	struct cli_args a;
+	const char *output = NULL;
+	bool rotate = false;
+	int opt, rc;
+
+	cli_args_init(&a, &cmd_keygen, argc, argv);
+	while ((opt = cli_args_next(cli, &a, keygen_opts)) > 0) {
+		if (opt == KEYGEN_ROTATE)
+			rotate = true;
+		else
+			output = a.optarg;
+	}
+	if (opt != CLI_ARGS_END)
+		return opt == CLI_ARGS_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	if ((rc = cli_args_count(&a, 0, 0, "")) != 0)
+		return rc;
+	if (output != NULL && *output == '\0')
+		return cli_usage_error(&cmd_keygen, "empty --output file name");
+	if (rotate && output != NULL)
+		return cli_usage_error(&cmd_keygen, "--output cannot be used "
+		    "with --rotate: the daemon rotates its own key file");
+	return rotate ? keygen_rotate(cli) : keygen_create(cli, output);
+}
+
+const struct cli_command cmd_keygen = {
+	.name = "keygen",
+	.synopsis = "keygen [--rotate] [--output FILE]",
+	.summary = "create the master key file, or rotate the master key",
+	.description =
+"Without --rotate, creates the master key file with which\n"
+"tradepulsed encrypts the tenants' secrets: a new file of mode 0600\n"
+"holding key version 1, at [secrets] master_key of the\n"
+"configuration file or at FILE, and prints \"wrote master key\n"
+"version 1 to FILE\". An existing file is never overwritten (exit\n"
+"status 1). This does not talk to the daemon: run it once, as the\n"
+"daemon's user, before the first start.\n"
+"\n"
+"With --rotate, asks the running daemon to add a new master key\n"
+"version to its key file and to re-encrypt every tenant secret\n"
+"under it, and prints \"master key version N; re-encrypted M\n"
+"secrets of K tenants\". Older versions stay in the file. On a\n"
+"large store this takes a while: the reply timeout is 300 seconds\n"
+"unless -t is given.\n"
+"\n"
+"--rotate\n"
+"       Rotate the daemon's master key, as above.\n"
+"-o FILE, --output FILE\n"
+"       Create FILE instead of [secrets] master_key (the\n"
+"       configuration file is then not read). Not with --rotate.\n",
+	.examples =
+"tradepulse keygen\n"
+"tradepulse keygen --output /etc/tradepulse/master.key\n"
+"tradepulse keygen --rotate\n",
+	.run = keygen_run,
+};

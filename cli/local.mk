@@ -1,0 +1,15 @@
+# cli/local.mk: tradepulse, the operator's command line.
+bin_PROGRAMS += cli/tradepulse
+cli_tradepulse_SOURCES = \
+	cli/main.c cli/cli.h \
+	cli/args.c \
+	cli/call.c \
+	cli/client.c \
+	cli/output.c \
+	cli/table.c \
+	cli/cmd_keygen.c \
+	cli/cmd_tenant.c \
+	cli/cmd_keys.c \
+	cli/cmd_trading.c \
+	cli/cmd_status.c
+cli_tradepulse_LDADD = $(COMMON_LIBS)

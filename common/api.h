@@ -1,0 +1,74 @@
+/* api.h: the job API's messages: one JSON request frame, one JSON reply frame. */
+#ifndef TP_API_H
+#define TP_API_H
+
+/*
+ * Transport: a ZeroMQ ROUTER socket in the daemon ([daemon] api, default
+ * ipc:///run/tradepulse/api.sock in a folder only the daemon's user and
+ * group can enter); clients use a DEALER (or REQ) socket. A request is one
+ * frame holding one JSON object (after the empty delimiter frame for REQ
+ * clients); the reply is one frame.
+ *
+ * Request:   {"op": "<name>", ...arguments..., "wait": bool?}
+ * Success:   {"ok": true, "result": {...}}
+ * Failure:   {"ok": false, "error": {"code": "<code>", "message": "..."}}
+ *
+ * Codes (error.h): invalid_argument (malformed JSON, missing or bad
+ * argument, bad uid, unknown op), not_found, already_exists,
+ * failed_precondition, permission_denied, unauthenticated,
+ * resource_exhausted (request too large, queue full), unavailable (store
+ * or daemon shutting down), internal.
+ *
+ * Operations (arguments -> result):
+ *   status        {} -> {version, pid, started_at, uptime_ms, store:
+ *                 {backend, pending}, api: {endpoint, in_flight, queue_max,
+ *                 requests, errors}, key_version, workers: [], queue: 0,
+ *                 throttled: false, last_pulse: doc|null}
+ *   tenant.add    {uid, profile?: map} -> {uid, created_at}
+ *                 already_exists if users/{uid} exists. Writes users/{uid}
+ *                 {created_at, profile...} and status/trading {enabled:
+ *                 true, updated_at, reason: "tenant added"} in one batch.
+ *   tenant.list   {limit?: 1..1000 (100), after?: uid} ->
+ *                 {tenants: [{uid, trading_enabled, keys_set, quarantined}],
+ *                  next: uid|null}   (next: pass as "after" for the next page)
+ *   tenant.show   {uid} -> {uid, created_at|null, profile|null,
+ *                 trading: {enabled, reason, updated_at}|null,
+ *                 keys: {set: bool, key_id_last4?, key_version?, updated_at?},
+ *                 last_sync_error: doc|null, quarantine: doc|null,
+ *                 snapshot: doc|null}
+ *                 not_found when the tenant has no document at all.
+ *   keys.set      {uid, key_id, secret} -> {uid, key_id_last4, key_version}
+ *                 not_found when users/{uid} does not exist. The secret is
+ *                 never logged, echoed or stored in clear.
+ *   keys.rotate   {} -> {key_version, resealed, tenants}
+ *                 adds a new master key version and re-encrypts every
+ *                 tenant secret under it.
+ *   trading.set   {uid, enabled: bool, reason?: string} ->
+ *                 {uid, enabled, reason, updated_at}
+ */
+
+#define API_VERSION 1
+
+/* Bounds on arguments. */
+#define API_KEY_ID_MAX   128
+#define API_SECRET_MAX   128
+#define API_REASON_MAX   256
+#define API_PROFILE_MAX  (16 * 1024)
+#define API_LIST_DEFAULT 100
+#define API_LIST_MAX     1000
+
+/* Frames larger than this are dropped by ZeroMQ itself (the peer is
+ * disconnected); frames between [daemon] api_max_request and this get a
+ * resource_exhausted reply. */
+#define API_HARD_MAX_FRAME (16 * 1024 * 1024)
+
+/* Operation names. */
+#define API_OP_STATUS      "status"
+#define API_OP_TENANT_ADD  "tenant.add"
+#define API_OP_TENANT_LIST "tenant.list"
+#define API_OP_TENANT_SHOW "tenant.show"
+#define API_OP_KEYS_SET    "keys.set"
+#define API_OP_KEYS_ROTATE "keys.rotate"
+#define API_OP_TRADING_SET "trading.set"
+
+#endif

@@ -1,0 +1,935 @@
+/* config.c: reads and checks the INI configuration file, reporting FILE:LINE: reason. */
+#include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
+
+#include "common/config.h"
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+/*
+ * inih parses the lines; this file feeds it through a reader that counts
+ * lines (Debian's inih gives the handler no line number), strips leading
+ * blanks (so an indented line is never taken as a continuation of the
+ * previous value), and checks section headers itself (inih does not tell
+ * the handler about a section that has no keys).
+ */
+
+#define CONFIG_FILE_MAX		(1024 * 1024)
+#define CONFIG_VALUE_SHOWN	64	/* bytes of a bad value quoted back */
+#define IPC_PATH_MAX		107	/* sun_path less its NUL */
+
+#define KIB	UINT64_C(1024)
+#define MIB	(KIB * 1024)
+#define GIB	(MIB * 1024)
+#define TIB	(GIB * 1024)
+#define SEC	UINT64_C(1000)
+#define MINUTE	(SEC * 60)
+#define HOUR	(MINUTE * 60)
+#define DAY	(HOUR * 24)
+
+enum config_kind {
+	KIND_PATH,		/* file or folder; relative to the config file */
+	KIND_ENDPOINT,		/* ipc://path or tcp://host:port */
+	KIND_HOSTPORT,		/* host:port */
+	KIND_URL,		/* http:// or https:// */
+	KIND_CERTS,		/* https:// URL or a path */
+	KIND_WORD,		/* printable ASCII, no spaces */
+	KIND_USER,		/* a user name */
+	KIND_BACKEND,		/* sqlite | firestore */
+	KIND_SYNC,		/* normal | full, stored as a bool */
+	KIND_U32,
+	KIND_SIZE,
+	KIND_DURATION,
+	KIND_BOOL,
+};
+
+struct config_key {
+	const char		*section;
+	const char		*name;
+	enum config_kind	 kind;
+	size_t			 off;
+	bool			 required;	/* strings: empty refused */
+	uint64_t		 min, max;	/* numbers, sizes, durations */
+};
+
+#define F(field)	offsetof(struct config, field)
+
+static const struct config_key config_keys[] = {
+	{ "daemon", "state_dir", KIND_PATH, F(state_dir), true, 0, 0 },
+	{ "daemon", "log_dir", KIND_PATH, F(log_dir), true, 0, 0 },
+	{ "daemon", "pidfile", KIND_PATH, F(pidfile), true, 0, 0 },
+	{ "daemon", "api", KIND_ENDPOINT, F(api), true, 0, 0 },
+	{ "daemon", "events", KIND_ENDPOINT, F(events), true, 0, 0 },
+	{ "daemon", "http", KIND_HOSTPORT, F(http), false, 0, 0 },
+	{ "daemon", "api_max_request", KIND_SIZE, F(api_max_request), true,
+	    KIB, 64 * MIB },
+	{ "daemon", "api_queue", KIND_U32, F(api_queue), true, 1, 1000000 },
+	{ "daemon", "tenant_log_size", KIND_SIZE, F(tenant_log_size), true,
+	    4 * KIB, GIB },
+	{ "daemon", "tenant_log_keep", KIND_U32, F(tenant_log_keep), true,
+	    0, 1000 },
+
+	{ "store", "backend", KIND_BACKEND, F(store_backend), true, 0, 0 },
+	{ "store", "path", KIND_PATH, F(store_path), true, 0, 0 },
+	{ "store", "synchronous", KIND_SYNC, F(store_sync_full), true, 0, 0 },
+	{ "store", "threads", KIND_U32, F(store_threads), true, 1, 64 },
+	{ "store", "project_id", KIND_WORD, F(project_id), false, 0, 0 },
+	{ "store", "emulator_host", KIND_HOSTPORT, F(emulator_host), false,
+	    0, 0 },
+	{ "store", "credentials", KIND_PATH, F(credentials), false, 0, 0 },
+
+	{ "secrets", "master_key", KIND_PATH, F(master_key), true, 0, 0 },
+
+	{ "workers", "user", KIND_USER, F(worker_user), true, 0, 0 },
+	{ "workers", "max_workers", KIND_U32, F(max_workers), true, 1, 1024 },
+	{ "workers", "batch_size", KIND_U32, F(batch_size), true, 1, 4096 },
+	{ "workers", "max_jobs", KIND_U32, F(max_jobs), true, 1, 100000000 },
+	{ "workers", "job_timeout", KIND_DURATION, F(job_timeout), true,
+	    100, DAY },
+	{ "workers", "heartbeat_timeout", KIND_DURATION,
+	    F(heartbeat_timeout), true, 100, HOUR },
+	{ "workers", "memory_limit", KIND_SIZE, F(memory_limit), true,
+	    16 * MIB, 1024 * TIB },
+	{ "workers", "cpu_limit", KIND_DURATION, F(cpu_limit), true,
+	    SEC, DAY },
+	{ "workers", "max_strikes", KIND_U32, F(max_strikes), true, 1, 100 },
+	{ "workers", "core_dumps", KIND_BOOL, F(core_dumps), true, 0, 0 },
+
+	{ "pulse", "interval", KIND_DURATION, F(pulse_interval), true,
+	    SEC, DAY },
+	{ "pulse", "enabled", KIND_BOOL, F(pulse_enabled), true, 0, 0 },
+
+	{ "alpaca", "trading_url", KIND_URL, F(trading_url), true, 0, 0 },
+	{ "alpaca", "data_url", KIND_URL, F(data_url), true, 0, 0 },
+	{ "alpaca", "requests_per_minute", KIND_U32, F(requests_per_minute),
+	    true, 1, 100000 },
+	{ "alpaca", "data_key_id", KIND_WORD, F(data_key_id), false, 0, 0 },
+	{ "alpaca", "data_secret_file", KIND_PATH, F(data_secret_file), false,
+	    0, 0 },
+
+	{ "auth", "firebase_project_id", KIND_WORD, F(firebase_project_id),
+	    false, 0, 0 },
+	{ "auth", "certs", KIND_CERTS, F(certs), false, 0, 0 },
+	{ "auth", "curve_server_key", KIND_PATH, F(curve_server_key), false,
+	    0, 0 },
+	{ "auth", "curve_clients", KIND_PATH, F(curve_clients), false, 0, 0 },
+};
+
+#define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
+
+static const char *const config_sections[] = {
+	"daemon", "store", "secrets", "workers", "pulse", "alpaca", "auth",
+};
+
+/* State of one config_load. */
+struct config_parse {
+	const char	*file;
+	char		 dir[PATH_MAX];	/* absolute folder of file */
+	const char	*buf;
+	size_t		 len, pos;
+	unsigned	 lineno;
+	bool		 failed;	/* the first error is recorded */
+	unsigned	 err_line;	/* its line, 0 if no one line */
+	char		 err_msg[TP_ERR_MSG_MAX];
+	unsigned	 seen[CONFIG_NKEYS];	/* line each key was set on */
+	struct config	*cfg;
+};
+
+const char *
+config_default_path(void)
+{
+	const char *env = getenv("TRADEPULSE_CONF");
+
+	return env != NULL && *env != '\0' ? env : CONFIG_DEFAULT_PATH;
+}
+
+/* Parses 1..20 decimal digits at *s, advancing it; -1 on overflow. */
+static int
+config_parse_digits(const char **s, uint64_t *v)
+{
+	const char *p = *s;
+	uint64_t n = 0;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	*s = p;
+	*v = n;
+	return 0;
+}
+
+static int
+config_mul(uint64_t v, uint64_t m, uint64_t *out)
+{
+	if (m != 0 && v > UINT64_MAX / m)
+		return -1;
+	*out = v * m;
+	return 0;
+}
+
+int
+config_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct { const char *unit; uint64_t ms; } units[] = {
+		{ "", SEC }, { "ms", 1 }, { "s", SEC }, { "m", MINUTE },
+		{ "h", HOUR }, { "d", DAY },
+	};
+	uint64_t v;
+	size_t i;
+
+	if (s == NULL || config_parse_digits(&s, &v) == -1)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(s, units[i].unit) == 0)
+			return config_mul(v, units[i].ms, ms);
+	return -1;
+}
+
+int
+config_parse_size(const char *s, uint64_t *bytes)
+{
+	uint64_t v, m;
+
+	if (s == NULL || config_parse_digits(&s, &v) == -1)
+		return -1;
+	switch (s[0]) {
+	case '\0':
+		*bytes = v;
+		return 0;
+	case 'k': case 'K':
+		m = KIB;
+		break;
+	case 'm': case 'M':
+		m = MIB;
+		break;
+	case 'g': case 'G':
+		m = GIB;
+		break;
+	default:
+		return -1;
+	}
+	if (s[1] != '\0')
+		return -1;
+	return config_mul(v, m, bytes);
+}
+
+int
+config_parse_bool(const char *s, bool *b)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*b = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*b = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	free(cfg->file);
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		switch (config_keys[i].kind) {
+		case KIND_U32: case KIND_SIZE: case KIND_DURATION:
+		case KIND_BOOL: case KIND_SYNC:
+			break;
+		default:
+			free(*(char **)((char *)cfg + config_keys[i].off));
+			break;
+		}
+	}
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* Replaces a string field with a copy of v. */
+static int
+config_set_str(char **field, const char *v)
+{
+	char *copy = strdup(v);
+
+	if (copy == NULL)
+		return -1;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+int
+config_defaults(struct config *cfg, struct tp_err *err)
+{
+	static const struct { size_t off; const char *v; } strs[] = {
+		{ F(state_dir), "/var/lib/tradepulse" },
+		{ F(log_dir), "/var/log/tradepulse" },
+		{ F(pidfile), "/run/tradepulse/tradepulsed.pid" },
+		{ F(api), "ipc:///run/tradepulse/api.sock" },
+		{ F(events), "ipc:///run/tradepulse/events.sock" },
+		{ F(http), "127.0.0.1:8787" },
+		{ F(store_backend), "sqlite" },
+		{ F(store_path), "/var/lib/tradepulse/tradepulse.db" },
+		{ F(project_id), "" },
+		{ F(emulator_host), "" },
+		{ F(credentials), "" },
+		{ F(master_key), "/etc/tradepulse/master.key" },
+		{ F(worker_user), "nobody" },
+		{ F(trading_url), "https://paper-api.alpaca.markets" },
+		{ F(data_url), "https://data.alpaca.markets" },
+		{ F(data_key_id), "" },
+		{ F(data_secret_file), "" },
+		{ F(firebase_project_id), "" },
+		{ F(certs), "" },
+		{ F(curve_server_key), "" },
+		{ F(curve_clients), "" },
+	};
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		if (config_set_str((char **)((char *)cfg + strs[i].off),
+		    strs[i].v) == -1) {
+			config_free(cfg);
+			return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
+			    "out of memory");
+		}
+	}
+	cfg->api_max_request = 64 * KIB;
+	cfg->api_queue = 1024;
+	cfg->tenant_log_size = MIB;
+	cfg->tenant_log_keep = 5;
+	cfg->store_sync_full = false;
+	cfg->store_threads = 4;
+	cfg->max_workers = 4;
+	cfg->batch_size = 32;
+	cfg->max_jobs = 1000;
+	cfg->job_timeout = 30 * SEC;
+	cfg->heartbeat_timeout = 10 * SEC;
+	cfg->memory_limit = 256 * MIB;
+	cfg->cpu_limit = 60 * SEC;
+	cfg->max_strikes = 3;
+	cfg->core_dumps = false;
+	cfg->pulse_interval = 60 * SEC;
+	cfg->pulse_enabled = true;
+	cfg->requests_per_minute = 200;
+	return 0;
+}
+
+/* Records the first error, at the current line. Returns 0 for inih. */
+static int
+config_fail(struct config_parse *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+config_fail(struct config_parse *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->failed)
+		return 0;
+	p->failed = true;
+	p->err_line = p->lineno;
+	va_start(ap, fmt);
+	vsnprintf(p->err_msg, sizeof(p->err_msg), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static bool
+config_section_known(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(config_sections) / sizeof(config_sections[0]);
+	    i++)
+		if (strlen(config_sections[i]) == len &&
+		    strncmp(config_sections[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+/* Checks a "[section]" line; inih reads it again for itself. */
+static void
+config_check_section(struct config_parse *p, const char *line, size_t len)
+{
+	const char *end = memchr(line, ']', len);
+	size_t i;
+
+	if (end == NULL) {
+		config_fail(p, "unterminated section header (no \"]\")");
+		return;
+	}
+	for (i = (size_t)(end - line) + 1; i < len; i++) {
+		if (line[i] == ';' || line[i] == '#')
+			break;
+		if (!isspace((unsigned char)line[i])) {
+			config_fail(p, "text after the section header");
+			return;
+		}
+	}
+	if (!config_section_known(line + 1, (size_t)(end - line) - 1))
+		config_fail(p, "unknown section [%.*s]",
+		    (int)((end - line) - 1 > CONFIG_VALUE_SHOWN ?
+		    CONFIG_VALUE_SHOWN : (end - line) - 1), line + 1);
+}
+
+/* inih's reader: hands over one line per call, so p->lineno is the line
+ * the handler is being called for. Stops at the first error. */
+static char *
+config_reader(char *str, int num, void *stream)
+{
+	struct config_parse *p = stream;
+	const char *line, *nl;
+	size_t len, next;
+
+	if (p->failed || p->pos >= p->len)
+		return NULL;
+	line = p->buf + p->pos;
+	nl = memchr(line, '\n', p->len - p->pos);
+	len = nl != NULL ? (size_t)(nl - line) : p->len - p->pos;
+	next = p->pos + len + (nl != NULL);
+	p->lineno++;
+	p->pos = next;
+	if (memchr(line, '\0', len) != NULL) {
+		config_fail(p, "NUL byte in the line");
+		return NULL;
+	}
+	if (p->lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+		line += 3;		/* UTF-8 byte order mark */
+		len -= 3;
+	}
+	while (len > 0 && (*line == ' ' || *line == '\t')) {
+		line++;
+		len--;
+	}
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (num < 3 || len > (size_t)num - 2) {
+		config_fail(p, "line is longer than %d characters", num - 2);
+		return NULL;
+	}
+	if (len > 0 && line[0] == '[')
+		config_check_section(p, line, len);
+	if (p->failed)
+		return NULL;
+	memcpy(str, line, len);
+	str[len] = '\n';
+	str[len + 1] = '\0';
+	return str;
+}
+
+static const struct config_key *
+config_find_key(const char *section, const char *name, size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		if (strcmp(config_keys[i].section, section) == 0 &&
+		    strcmp(config_keys[i].name, name) == 0) {
+			*idx = i;
+			return &config_keys[i];
+		}
+	}
+	return NULL;
+}
+
+/* Joins a relative path to the config file's folder, dropping "." and
+ * empty segments; ".." is kept, since it cannot be resolved lexically. */
+static int
+config_abspath(const char *dir, const char *rel, char *out, size_t size)
+{
+	const char *seg, *end;
+	size_t len, n;
+
+	if (rel[0] == '/') {
+		n = (size_t)snprintf(out, size, "%s", rel);
+		return n < size ? 0 : -1;
+	}
+	len = (size_t)snprintf(out, size, "%s", strcmp(dir, "/") ? dir : "");
+	if (len >= size)
+		return -1;
+	for (seg = rel; *seg != '\0'; seg = *end ? end + 1 : end) {
+		end = strchrnul(seg, '/');
+		n = (size_t)(end - seg);
+		if (n == 0 || (n == 1 && seg[0] == '.'))
+			continue;
+		if (len + 1 + n >= size)
+			return -1;
+		out[len++] = '/';
+		memcpy(out + len, seg, n);
+		len += n;
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	return 0;
+}
+
+static bool
+config_printable(const char *v, bool spaces)
+{
+	for (; *v != '\0'; v++)
+		if ((unsigned char)*v < (spaces ? 0x20 : 0x21) ||
+		    (unsigned char)*v > 0x7e)
+			return false;
+	return true;
+}
+
+/* host:port with a port of 1..65535; an IPv6 host in brackets. */
+static bool
+config_hostport(const char *v)
+{
+	const char *colon;
+	uint64_t port;
+
+	if (v[0] == '[') {
+		if ((colon = strstr(v, "]:")) == NULL || colon == v + 1)
+			return false;
+		colon++;
+	} else if ((colon = strrchr(v, ':')) == NULL || colon == v ||
+	    memchr(v, ':', (size_t)(colon - v)) != NULL)
+		return false;
+	colon++;
+	if (config_parse_digits(&colon, &port) == -1 || *colon != '\0')
+		return false;
+	return port >= 1 && port <= 65535 && config_printable(v, false);
+}
+
+static int
+config_value_path(struct config_parse *p, const struct config_key *k,
+    const char *v, char **field)
+{
+	char abs[PATH_MAX];
+
+	if (!config_printable(v, true))
+		return config_fail(p, "%s: control or non-ASCII characters in "
+		    "the path", k->name);
+	if (config_abspath(p->dir, v, abs, sizeof(abs)) == -1)
+		return config_fail(p, "%s: path is too long", k->name);
+	return config_set_str(field, abs) == -1 ?
+	    config_fail(p, "out of memory") : 1;
+}
+
+static int
+config_value_endpoint(struct config_parse *p, const struct config_key *k,
+    const char *v, char **field)
+{
+	char abs[PATH_MAX + 6];
+
+	if (!config_printable(v, false))
+		return config_fail(p, "%s: spaces, control or non-ASCII "
+		    "characters in the endpoint", k->name);
+	if (strncmp(v, "tcp://", 6) == 0) {
+		if (!config_hostport(v + 6))
+			return config_fail(p, "%s: \"%.*s\" is not "
+			    "tcp://host:port", k->name, CONFIG_VALUE_SHOWN, v);
+	} else if (strcmp(v, "ipc://") == 0) {
+		return config_fail(p, "%s: the ipc socket path is empty",
+		    k->name);
+	} else if (strncmp(v, "ipc://", 6) == 0) {
+		memcpy(abs, "ipc://", 6);
+		if (config_abspath(p->dir, v + 6, abs + 6, sizeof(abs) - 6) ==
+		    -1 || strlen(abs + 6) > IPC_PATH_MAX)
+			return config_fail(p, "%s: the ipc socket path is "
+			    "longer than %d bytes", k->name, IPC_PATH_MAX);
+		v = abs;
+	} else
+		return config_fail(p, "%s: \"%.*s\" must start with ipc:// or "
+		    "tcp://", k->name, CONFIG_VALUE_SHOWN, v);
+	return config_set_str(field, v) == -1 ?
+	    config_fail(p, "out of memory") : 1;
+}
+
+static bool
+config_url(const char *v)
+{
+	const char *host;
+
+	if (strncmp(v, "https://", 8) == 0)
+		host = v + 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		host = v + 7;
+	else
+		return false;
+	return *host != '\0' && *host != '/' && config_printable(v, false);
+}
+
+static bool
+config_user(const char *v)
+{
+	size_t i;
+
+	if (v[0] == '-')
+		return false;
+	for (i = 0; v[i] != '\0'; i++)
+		if (i == 32 || !(isalnum((unsigned char)v[i]) ||
+		    v[i] == '_' || v[i] == '-' || v[i] == '.'))
+			return false;
+	return true;
+}
+
+/* String kinds: checks v and stores it in the field. */
+static int
+config_value_str(struct config_parse *p, const struct config_key *k,
+    const char *v, char **field)
+{
+	switch (k->kind) {
+	case KIND_PATH:
+		return config_value_path(p, k, v, field);
+	case KIND_ENDPOINT:
+		return config_value_endpoint(p, k, v, field);
+	case KIND_CERTS:
+		if (strncmp(v, "http://", 7) == 0)
+			return config_fail(p, "%s: fetch the certificates over "
+			    "https://, or give a file", k->name);
+		if (strncmp(v, "https://", 8) != 0)
+			return config_value_path(p, k, v, field);
+		if (!config_url(v))
+			return config_fail(p, "%s: \"%.*s\" is not a URL",
+			    k->name, CONFIG_VALUE_SHOWN, v);
+		break;
+	case KIND_HOSTPORT:
+		if (!config_hostport(v))
+			return config_fail(p, "%s: \"%.*s\" is not host:port "
+			    "with a port from 1 to 65535", k->name,
+			    CONFIG_VALUE_SHOWN, v);
+		break;
+	case KIND_URL:
+		if (!config_url(v))
+			return config_fail(p, "%s: \"%.*s\" is not an http:// "
+			    "or https:// URL", k->name, CONFIG_VALUE_SHOWN, v);
+		break;
+	case KIND_WORD:
+		if (!config_printable(v, false) || strlen(v) > 256)
+			return config_fail(p, "%s: must be up to 256 printable "
+			    "ASCII characters without spaces", k->name);
+		break;
+	case KIND_USER:
+		if (!config_user(v))
+			return config_fail(p, "%s: \"%.*s\" is not a user name",
+			    k->name, CONFIG_VALUE_SHOWN, v);
+		break;
+	case KIND_BACKEND:
+		if (strcmp(v, "sqlite") != 0 && strcmp(v, "firestore") != 0)
+			return config_fail(p, "%s: \"%.*s\" is not sqlite or "
+			    "firestore", k->name, CONFIG_VALUE_SHOWN, v);
+		break;
+	default:
+		return config_fail(p, "%s: internal error: not a string",
+		    k->name);
+	}
+	return config_set_str(field, v) == -1 ?
+	    config_fail(p, "out of memory") : 1;
+}
+
+/* A limit written the way the file would write it: 64M, 30s, 1000. */
+static void
+config_fmt(enum config_kind kind, uint64_t v, char *buf, size_t size)
+{
+	static const struct { uint64_t m; const char *unit; } sizes[] = {
+		{ TIB, "T" }, { GIB, "G" }, { MIB, "M" }, { KIB, "K" },
+	}, durations[] = {
+		{ DAY, "d" }, { HOUR, "h" }, { MINUTE, "m" }, { SEC, "s" },
+	};
+	const char *unit = kind == KIND_DURATION ? "ms" : "";
+	size_t i;
+
+	for (i = 0; i < 4 && v != 0 && kind != KIND_U32; i++) {
+		uint64_t m = kind == KIND_SIZE ? sizes[i].m : durations[i].m;
+
+		if (v % m == 0) {
+			v /= m;
+			unit = kind == KIND_SIZE ? sizes[i].unit :
+			    durations[i].unit;
+			break;
+		}
+	}
+	snprintf(buf, size, "%llu%s", (unsigned long long)v, unit);
+}
+
+static int
+config_value_number(struct config_parse *p, const struct config_key *k,
+    const char *v, void *field)
+{
+	const char *s = v, *what;
+	char lo[32], hi[32];
+	uint64_t n = 0;
+	int rc;
+
+	switch (k->kind) {
+	case KIND_SIZE:
+		rc = config_parse_size(v, &n);
+		what = "a size (like 512, 64K, 256M or 1G)";
+		break;
+	case KIND_DURATION:
+		rc = config_parse_duration(v, &n);
+		what = "a duration (like 500ms, 30s, 5m, 2h or 1d)";
+		break;
+	default:
+		rc = config_parse_digits(&s, &n) == -1 || *s != '\0' ? -1 : 0;
+		what = "a whole number";
+		break;
+	}
+	if (rc == -1)
+		return config_fail(p, "%s: \"%.*s\" is not %s", k->name,
+		    CONFIG_VALUE_SHOWN, v, what);
+	if (n < k->min || n > k->max) {
+		config_fmt(k->kind, k->min, lo, sizeof(lo));
+		config_fmt(k->kind, k->max, hi, sizeof(hi));
+		return config_fail(p, "%s: %.*s is out of range (%s to %s)",
+		    k->name, CONFIG_VALUE_SHOWN, v, lo, hi);
+	}
+	if (k->kind == KIND_U32)
+		*(uint32_t *)field = (uint32_t)n;
+	else
+		*(uint64_t *)field = n;
+	return 1;
+}
+
+/* The inih handler: one key = value of the line just read. */
+static int
+config_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct config_parse *p = user;
+	const struct config_key *k;
+	void *field;
+	size_t i = 0;
+
+	if (p->failed)
+		return 0;
+	if (*section == '\0')
+		return config_fail(p, "%s: key outside a section", name);
+	if (!config_section_known(section, strlen(section)))
+		return config_fail(p, "unknown section [%s]", section);
+	if ((k = config_find_key(section, name, &i)) == NULL)
+		return config_fail(p, "unknown key \"%.*s\" in [%s]",
+		    CONFIG_VALUE_SHOWN, name, section);
+	if (p->seen[i] != 0)
+		return config_fail(p, "%s: duplicate key in [%s] (first set on "
+		    "line %u)", name, section, p->seen[i]);
+	p->seen[i] = p->lineno;
+	field = (char *)p->cfg + k->off;
+	if (*value == '\0') {
+		if (k->required)
+			return config_fail(p, "%s: must not be empty", name);
+		return config_set_str(field, "") == -1 ?
+		    config_fail(p, "out of memory") : 1;
+	}
+	switch (k->kind) {
+	case KIND_U32: case KIND_SIZE: case KIND_DURATION:
+		return config_value_number(p, k, value, field);
+	case KIND_BOOL:
+		if (config_parse_bool(value, field) == -1)
+			return config_fail(p, "%s: \"%.*s\" is not yes or no",
+			    name, CONFIG_VALUE_SHOWN, value);
+		return 1;
+	case KIND_SYNC:
+		if (strcmp(value, "normal") != 0 && strcmp(value, "full") != 0)
+			return config_fail(p, "%s: \"%.*s\" is not normal or "
+			    "full", name, CONFIG_VALUE_SHOWN, value);
+		*(bool *)field = strcmp(value, "full") == 0;
+		return 1;
+	default:
+		return config_value_str(p, k, value, field);
+	}
+}
+
+static unsigned
+config_seen(const struct config_parse *p, const char *section,
+    const char *name)
+{
+	size_t i = 0;
+
+	return config_find_key(section, name, &i) != NULL ? p->seen[i] : 0;
+}
+
+/* Checks between keys, after the whole file is read. */
+static int
+config_finish(struct config_parse *p)
+{
+	struct config *cfg = p->cfg;
+	char db[PATH_MAX];
+	unsigned id_line, file_line;
+
+	if (config_seen(p, "store", "path") == 0) {
+		if ((size_t)snprintf(db, sizeof(db), "%s/tradepulse.db",
+		    strcmp(cfg->state_dir, "/") ? cfg->state_dir : "") >=
+		    sizeof(db)) {
+			p->lineno = config_seen(p, "daemon", "state_dir");
+			return config_fail(p, "state_dir: path is too long");
+		}
+		if (config_set_str(&cfg->store_path, db) == -1)
+			return config_fail(p, "out of memory");
+	}
+	if (strcmp(cfg->store_backend, "firestore") == 0 &&
+	    *cfg->project_id == '\0') {
+		p->lineno = config_seen(p, "store", "backend");
+		return config_fail(p, "backend: firestore needs project_id in "
+		    "[store]");
+	}
+	id_line = config_seen(p, "alpaca", "data_key_id");
+	file_line = config_seen(p, "alpaca", "data_secret_file");
+	if ((*cfg->data_key_id == '\0') != (*cfg->data_secret_file == '\0')) {
+		p->lineno = *cfg->data_key_id != '\0' ? id_line : file_line;
+		return config_fail(p, "data_key_id and data_secret_file must "
+		    "be set together");
+	}
+	return 1;
+}
+
+/* Reads the file whole (bounded) into *buf. */
+static int
+config_read(const char *file, char **buf, size_t *len, struct tp_err *err)
+{
+	struct stat st;
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	*buf = NULL;
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return tp_err_errno(err, TP_INVALID_ARGUMENT, "%s:0: cannot "
+		    "open", file);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "%s:0: not a "
+		    "regular file", file);
+	}
+	if (st.st_size > CONFIG_FILE_MAX ||
+	    (*buf = malloc(CONFIG_FILE_MAX + 1)) == NULL) {
+		close(fd);
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "%s:0: larger "
+		    "than %d bytes", file, CONFIG_FILE_MAX);
+	}
+	while ((n = read(fd, *buf + off, CONFIG_FILE_MAX + 1 - off)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || (off += (size_t)n) > CONFIG_FILE_MAX) {
+			if (n == -1)
+				tp_err_errno(err, TP_INVALID_ARGUMENT,
+				    "%s:0: cannot read", file);
+			else
+				tp_err_set(err, TP_INVALID_ARGUMENT,
+				    "%s:0: larger than %d bytes", file,
+				    CONFIG_FILE_MAX);
+			free(*buf);
+			*buf = NULL;
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	*len = off;
+	return 0;
+}
+
+/* The absolute folder of file, for relative paths inside it. */
+static int
+config_dir(const char *file, char *dir, size_t size)
+{
+	char cwd[PATH_MAX];
+	const char *slash = strrchr(file, '/');
+	size_t n;
+
+	if (file[0] == '/') {
+		n = (size_t)snprintf(dir, size, "%.*s",
+		    slash == file ? 1 : (int)(slash - file), file);
+		return n < size ? 0 : -1;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	if (slash == NULL)
+		n = (size_t)snprintf(dir, size, "%s", cwd);
+	else
+		n = (size_t)snprintf(dir, size, "%s/%.*s",
+		    strcmp(cwd, "/") ? cwd : "", (int)(slash - file), file);
+	return n < size ? 0 : -1;
+}
+
+int
+config_load(const char *file, struct config *cfg, struct tp_err *err)
+{
+	struct config_parse *p;
+	char *buf = NULL;
+	int rc;
+
+	if (file == NULL)
+		file = config_default_path();
+	if (config_defaults(cfg, err) == -1)
+		return -1;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		config_free(cfg);
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	p->file = file;
+	p->cfg = cfg;
+	if (config_dir(file, p->dir, sizeof(p->dir)) == -1) {
+		tp_err_errno(err, TP_INVALID_ARGUMENT, "%s:0: cannot find its "
+		    "folder", file);
+		goto fail;
+	}
+	if (config_read(file, &buf, &p->len, err) == -1)
+		goto fail;
+	p->buf = buf;
+	rc = ini_parse_stream(config_reader, p, config_handler, p);
+	/* inih reports the first line it could not parse; our own first
+	 * error wins unless inih's is on an earlier line. */
+	if (rc > 0 && (!p->failed || (unsigned)rc < p->err_line)) {
+		tp_err_set(err, TP_INVALID_ARGUMENT, "%s:%d: syntax error: "
+		    "expected [section] or key = value", file, rc);
+		goto fail;
+	}
+	if (rc < 0 && !p->failed) {
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "%s:0: out of memory",
+		    file);
+		goto fail;
+	}
+	if (!p->failed)
+		config_finish(p);
+	if (p->failed) {
+		tp_err_set(err, TP_INVALID_ARGUMENT, "%s:%u: %s", file,
+		    p->err_line, p->err_msg);
+		goto fail;
+	}
+	if ((cfg->file = strdup(file)) == NULL) {
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+		goto fail;
+	}
+	free(buf);
+	free(p);
+	return 0;
+fail:
+	free(buf);
+	free(p);
+	config_free(cfg);
+	return -1;
+}

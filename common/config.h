@@ -1,0 +1,95 @@
+/* config.h: the INI configuration file (brief section 10). */
+#ifndef TP_CONFIG_H
+#define TP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/tradepulse/tradepulse.conf"
+
+/*
+ * Every string is malloc'd and owned by the struct (config_free). Paths
+ * that are relative in the file are made absolute against the folder of
+ * the config file. Durations are in milliseconds, sizes in bytes.
+ * An empty string means "not set" for optional keys.
+ */
+struct config {
+	char *file;			/* the file this was loaded from */
+
+	/* [daemon] */
+	char *state_dir;		/* /var/lib/tradepulse */
+	char *log_dir;			/* /var/log/tradepulse */
+	char *pidfile;			/* /run/tradepulse/tradepulsed.pid */
+	char *api;			/* ipc:///run/tradepulse/api.sock */
+	char *events;			/* ipc:///run/tradepulse/events.sock */
+	char *http;			/* 127.0.0.1:8787, "" disables */
+	uint64_t api_max_request;	/* 64K: largest request frame */
+	uint32_t api_queue;		/* 1024: requests in progress at once */
+	uint64_t tenant_log_size;	/* 1M: rotate a tenant log past this */
+	uint32_t tenant_log_keep;	/* 5: rotated tenant logs kept */
+
+	/* [store] */
+	char *store_backend;		/* "sqlite" | "firestore" */
+	char *store_path;		/* <state_dir>/tradepulse.db */
+	bool store_sync_full;		/* synchronous = normal | full */
+	uint32_t store_threads;		/* 4 */
+	char *project_id;
+	char *emulator_host;
+	char *credentials;
+
+	/* [secrets] */
+	char *master_key;		/* /etc/tradepulse/master.key */
+
+	/* [workers] */
+	char *worker_user;		/* nobody */
+	uint32_t max_workers;		/* 4 */
+	uint32_t batch_size;		/* 32 */
+	uint32_t max_jobs;		/* 1000 */
+	uint64_t job_timeout;		/* 30s */
+	uint64_t heartbeat_timeout;	/* 10s */
+	uint64_t memory_limit;		/* 256M */
+	uint64_t cpu_limit;		/* 60s */
+	uint32_t max_strikes;		/* 3 */
+	bool core_dumps;		/* no */
+
+	/* [pulse] */
+	uint64_t pulse_interval;	/* 60s */
+	bool pulse_enabled;		/* yes */
+
+	/* [alpaca] */
+	char *trading_url;		/* https://paper-api.alpaca.markets */
+	char *data_url;			/* https://data.alpaca.markets */
+	uint32_t requests_per_minute;	/* 200 */
+	char *data_key_id;
+	char *data_secret_file;
+
+	/* [auth] */
+	char *firebase_project_id;
+	char *certs;
+	char *curve_server_key;
+	char *curve_clients;
+};
+
+/* $TRADEPULSE_CONF if set, else the compiled-in default. */
+const char *config_default_path(void);
+/* Fills cfg with every default (file = NULL). */
+int config_defaults(struct config *cfg, struct tp_err *err);
+/*
+ * Loads defaults, then the file. On error returns -1 with err->msg of the
+ * form "FILE:LINE: reason" (LINE 0 when no single line is at fault, e.g.
+ * the file cannot be read) and cfg left empty.
+ */
+int config_load(const char *file, struct config *cfg, struct tp_err *err);
+void config_free(struct config *cfg);
+
+/* "500ms", "30s", "5m", "2h", "1d"; a bare number is seconds. */
+int config_parse_duration(const char *s, uint64_t *ms);
+/* "512", "64K", "256M", "1G" (powers of 1024). */
+int config_parse_size(const char *s, uint64_t *bytes);
+/* yes/no, true/false, on/off, 1/0. */
+int config_parse_bool(const char *s, bool *b);
+
+#endif

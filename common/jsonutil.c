@@ -1,0 +1,338 @@
+/* jsonutil.c: bounded JSON parsing, typed getters, Firestore-style merge, wiping. */
+#include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
+
+#include "common/jsonutil.h"
+
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <json-c/printbuf.h>
+
+/* Rejects numbers that parsed to infinity (e.g. 1e999): JSON has none. */
+static int
+json_check_finite(json_object *o, struct tp_err *err)
+{
+	struct json_object_iterator it, end;
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		if (!isfinite(json_object_get_double(o)))
+			return tp_err_set(err, TP_INVALID_ARGUMENT,
+			    "JSON number out of range");
+		return 0;
+	case json_type_object:
+		it = json_object_iter_begin(o);
+		end = json_object_iter_end(o);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it))
+			if (json_check_finite(json_object_iter_peek_value(&it),
+			    err) == -1)
+				return -1;
+		return 0;
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if (json_check_finite(json_object_array_get_idx(o, i),
+			    err) == -1)
+				return -1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Length of the UTF-8 sequence at s (strict: no overlong forms,
+ * surrogates or code points past U+10FFFF), or 0 if it is invalid. */
+static size_t
+json_utf8_seq(const unsigned char *s, size_t avail)
+{
+	size_t n, k;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	if (avail < n)
+		return 0;
+	for (k = 1; k < n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+bool
+json_utf8_valid(const char *s, size_t len)
+{
+	size_t i, n;
+
+	for (i = 0; i < len; i += n)
+		if ((n = json_utf8_seq((const unsigned char *)s + i,
+		    len - i)) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * What json-c's strict mode still lets through: NUL bytes, invalid or
+ * overlong UTF-8, raw control characters in strings, single-quoted
+ * names, and numbers like "1." (which json-c would write back as is).
+ */
+static int
+json_prescan(const char *buf, size_t len, struct tp_err *err)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	bool in_str = false, esc = false;
+	const char *why = NULL;
+	size_t i, n;
+
+	for (i = 0; i < len && why == NULL; i += n) {
+		n = 1;
+		if (s[i] == '\0')
+			why = "NUL byte";
+		else if (s[i] >= 0x80) {
+			if ((n = json_utf8_seq(s + i, len - i)) == 0)
+				why = "invalid UTF-8";
+		} else if (in_str) {
+			if (esc)
+				esc = false;
+			else if (s[i] == '\\')
+				esc = true;
+			else if (s[i] == '"')
+				in_str = false;
+			else if (s[i] < 0x20)
+				why = "control character in a string";
+		} else if (s[i] == '"')
+			in_str = true;
+		else if (s[i] == '\'')
+			why = "single quote";
+		else if (s[i] == '.' && (i + 1 == len || s[i + 1] < '0' ||
+		    s[i + 1] > '9'))
+			why = "digit expected after '.'";
+	}
+	if (why != NULL)
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "invalid JSON at offset %zu: %s", i - n, why);
+	return 0;
+}
+
+json_object *
+json_parse(const char *buf, size_t len, struct tp_err *err)
+{
+	struct json_tokener *tok;
+	json_object *o;
+	enum json_tokener_error jerr;
+	size_t off;
+
+	if (buf == NULL)
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "no JSON input"),
+		    NULL;
+	if (len > INT_MAX - 1)
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "JSON input of %zu bytes is too large", len), NULL;
+	if (json_prescan(buf, len, err) == -1)
+		return NULL;
+	if ((tok = json_tokener_new_ex(JSON_MAX_DEPTH)) == NULL)
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
+		    "out of memory"), NULL;
+	/* strict: no trailing data, no comments, no NaN literals */
+	json_tokener_set_flags(tok,
+	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	off = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue) {
+		/* the terminating NUL tells json-c the input ended here */
+		o = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		off = len;
+	}
+	/* The tokener's scratch buffer held the last string it parsed, which
+	 * may be a secret (keys.set): wipe it before it goes back to malloc. */
+	if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
+		sodium_memzero(tok->pb->buf, (size_t)tok->pb->size);
+	json_tokener_free(tok);
+	if (jerr != json_tokener_success) {
+		json_object_put(o);
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "invalid JSON at offset %zu: %s", off,
+		    json_tokener_error_desc(jerr)), NULL;
+	}
+	/* json-c's null is NULL, which here means failure */
+	if (o == NULL)
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "JSON null is not accepted as a whole input"), NULL;
+	if (off < len) {
+		json_object_put(o);
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "invalid JSON at offset %zu: trailing data", off), NULL;
+	}
+	if (json_check_finite(o, err) == -1) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+const char *
+json_get_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+bool
+json_get_bool(json_object *o, const char *key, bool *out)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_boolean))
+		return false;
+	*out = json_object_get_boolean(v) != 0;
+	return true;
+}
+
+bool
+json_get_int(json_object *o, const char *key, int64_t *out)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return false;
+	*out = json_object_get_int64(v);
+	return true;
+}
+
+json_object *
+json_get_obj(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
+void
+json_merge(json_object *dst, json_object *src)
+{
+	struct json_object_iterator it, end;
+	json_object *sv, *dv;
+	const char *key;
+
+	if (dst == NULL || src == NULL ||
+	    !json_object_is_type(dst, json_type_object) ||
+	    !json_object_is_type(src, json_type_object))
+		return;
+	it = json_object_iter_begin(src);
+	end = json_object_iter_end(src);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		key = json_object_iter_peek_name(&it);
+		sv = json_object_iter_peek_value(&it);
+		if (json_object_is_type(sv, json_type_object) &&
+		    json_object_object_get_ex(dst, key, &dv) &&
+		    json_object_is_type(dv, json_type_object)) {
+			json_merge(dv, sv);
+			continue;
+		}
+		/* a copy, so dst never shares (non-atomic) refcounts with src */
+		json_object_object_add(dst, key, json_copy(sv));
+	}
+}
+
+json_object *
+json_copy(json_object *o)
+{
+	json_object *dst = NULL;
+
+	if (o == NULL)
+		return NULL;
+	if (json_object_deep_copy(o, &dst, NULL) != 0)
+		return NULL;
+	return dst;
+}
+
+const char *
+json_compact(json_object *o, size_t *len)
+{
+	return json_object_to_json_string_length(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+}
+
+static void
+json_wipe_tree(json_object *o)
+{
+	struct json_object_iterator it, end;
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		n = (size_t)json_object_get_string_len(o);
+		if (n > 0)
+			sodium_memzero((void *)(uintptr_t)
+			    json_object_get_string(o), n);
+		break;
+	case json_type_object:
+		it = json_object_iter_begin(o);
+		end = json_object_iter_end(o);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it))
+			json_wipe_tree(json_object_iter_peek_value(&it));
+		break;
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			json_wipe_tree(json_object_array_get_idx(o, i));
+		break;
+	default:
+		break;
+	}
+}
+
+void
+json_wipe_string(json_object *o)
+{
+	const char *s;
+	size_t len;
+
+	if (o == NULL)
+		return;
+	json_wipe_tree(o);
+	/*
+	 * json-c caches the last serialization of an object; serializing
+	 * again after the wipe overwrites that cache (escaped zeros are
+	 * longer than the old text), then the new text is zeroed too.
+	 */
+	if ((s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN,
+	    &len)) != NULL && len > 0)
+		sodium_memzero((void *)(uintptr_t)s, len);
+}

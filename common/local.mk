@@ -1,0 +1,13 @@
+# common/local.mk: the shared code, linked into every program.
+noinst_LIBRARIES += common/libtpcommon.a
+common_libtpcommon_a_SOURCES = \
+	common/error.c common/error.h \
+	common/path.c common/path.h \
+	common/store.c common/store.h common/store_backend.h \
+	common/store_sqlite.c \
+	common/jsonutil.c common/jsonutil.h \
+	common/secrets.c common/secrets.h \
+	common/config.c common/config.h \
+	common/log.c common/log.h \
+	common/tenantlog.c common/tenantlog.h \
+	common/api.h

@@ -1,0 +1,161 @@
+/* store.h: the document store: path-addressed JSON documents, sync and async. */
+#ifndef TP_STORE_H
+#define TP_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "common/error.h"
+
+/*
+ * Documents are json-c objects (maps) addressed by Firestore-style paths
+ * (see path.h). Values are JSON values; a timestamp is a string in the
+ * canonical form "YYYY-MM-DDTHH:MM:SS.ffffffZ" (store_timestamp) and a
+ * remote backend stores such strings as Firestore timestampValue, so that
+ * ordering by a timestamp field works on every backend.
+ *
+ * Every operation exists in two forms:
+ *  - synchronous (store_get, store_set, ...): blocks the calling thread.
+ *    Safe to call from several threads at once. Used by the CLI, tests and
+ *    by work functions that run on the store's threads.
+ *  - asynchronous (store_async): the work runs on one of the store's
+ *    threads and its completion callback runs on the event base given to
+ *    store_open, so the daemon's event loop never waits on the store and
+ *    many requests run at once.
+ *
+ * Ownership: json objects passed in are borrowed (not consumed); json
+ * objects returned through out-parameters belong to the caller
+ * (json_object_put them). Strings returned belong to the caller (free).
+ */
+
+#define STORE_DOC_MAX   (1024 * 1024)	/* serialized document, Firestore's limit */
+#define STORE_BATCH_MAX 500		/* writes in one batch, Firestore's limit */
+#define STORE_QUERY_MAX 10000		/* documents one list/query returns */
+
+struct store;
+
+enum store_backend {
+	STORE_SQLITE,
+	STORE_FIRESTORE,
+};
+
+struct store_params {
+	enum store_backend backend;
+	const char *path;		/* sqlite: database file */
+	bool sync_full;			/* sqlite: synchronous=FULL (power-loss safe) */
+	int threads;			/* async worker threads (0: default 4) */
+	/* firestore (later backend) */
+	const char *project_id;
+	const char *emulator_host;
+	const char *credentials;
+};
+
+/* base may be NULL when only the synchronous calls are used. */
+struct store *store_open(const struct store_params *params,
+    struct event_base *base, struct tp_err *err);
+/* Waits for the running async work, delivers no more callbacks, closes. */
+void store_free(struct store *st);
+
+/* A fetched document. */
+struct store_doc {
+	char *path;
+	char *id;			/* last segment of path */
+	json_object *data;		/* a map */
+	char update_time[32];		/* canonical timestamp of the last write */
+};
+
+struct store_doclist {
+	struct store_doc *docs;
+	size_t n;
+};
+
+void store_doc_clear(struct store_doc *doc);
+void store_doclist_free(struct store_doclist *list);
+
+enum store_order {
+	STORE_ORDER_NONE,
+	STORE_ORDER_ASC,
+	STORE_ORDER_DESC,
+};
+
+struct store_query {
+	const char *collection;		/* collection path */
+	const char *where_field;	/* NULL: no filter */
+	json_object *where_value;	/* field == value (string, int, double, bool, null) */
+	const char *order_field;	/* NULL: by document id */
+	enum store_order order;
+	size_t limit;			/* 0: STORE_QUERY_MAX */
+	const char *start_after;	/* document id to continue after (order by id only) */
+};
+
+/* Gets one document. Missing document: -1 with TP_NOT_FOUND. */
+int store_get(struct store *st, const char *path, struct store_doc *out,
+    struct tp_err *err);
+/* Replaces (merge=false) or merges (merge=true: nested maps merged
+ * recursively, every other value replaced) a document. */
+int store_set(struct store *st, const char *path, json_object *data,
+    bool merge, struct tp_err *err);
+/* Creates a document with a new automatic 20-character id in collection;
+ * the new id is written to id_out (size >= AUTO_ID_LEN + 1) if not NULL. */
+int store_create(struct store *st, const char *collection, json_object *data,
+    char *id_out, struct tp_err *err);
+/* Deletes a document; deleting a missing document is not an error. */
+int store_delete(struct store *st, const char *path, struct tp_err *err);
+/* Lists the documents of a collection, ordered by id (limit 0: all up to
+ * STORE_QUERY_MAX), starting after start_after when it is not NULL. */
+int store_list(struct store *st, const char *collection, size_t limit,
+    const char *start_after, struct store_doclist *out, struct tp_err *err);
+int store_query(struct store *st, const struct store_query *q,
+    struct store_doclist *out, struct tp_err *err);
+/*
+ * Lists tenant uids in ascending order: every users/{uid} that has any
+ * document under it, even when users/{uid} itself was never written.
+ * Returns up to limit (0: STORE_QUERY_MAX) uids after start_after (NULL:
+ * from the first). *uids is a malloc'd array of malloc'd strings.
+ */
+int store_list_tenants(struct store *st, size_t limit, const char *start_after,
+    char ***uids, size_t *n, struct tp_err *err);
+void store_strings_free(char **v, size_t n);
+
+/* An atomic batch of writes: all are applied, or none. */
+enum store_write_kind {
+	STORE_W_SET,
+	STORE_W_MERGE,
+	STORE_W_CREATE,		/* fails with TP_ALREADY_EXISTS if the doc exists */
+	STORE_W_DELETE,
+};
+
+struct store_batch;
+
+struct store_batch *store_batch_new(void);
+/* Adds a write; data is copied (reference taken). Path errors are
+ * reported when the batch is committed. */
+void store_batch_add(struct store_batch *b, enum store_write_kind kind,
+    const char *path, json_object *data);
+size_t store_batch_len(const struct store_batch *b);
+int store_batch_commit(struct store *st, struct store_batch *b,
+    struct tp_err *err);
+void store_batch_free(struct store_batch *b);
+
+/*
+ * Asynchronous work: work(st, arg) runs on a store thread and may call any
+ * synchronous store function; then done(arg) runs on the event base.
+ * Returns -1 with TP_RESOURCE_EXHAUSTED when the queue is full, and
+ * TP_FAILED_PRECONDITION when the store has no event base.
+ */
+typedef void (*store_work_fn)(struct store *st, void *arg);
+typedef void (*store_done_fn)(void *arg);
+int store_async(struct store *st, store_work_fn work, store_done_fn done,
+    void *arg, struct tp_err *err);
+/* Work queued or running, for status reports. */
+size_t store_pending(struct store *st);
+
+/* Writes the current time as a canonical timestamp into buf (>= 32). */
+void store_timestamp(char *buf, size_t size);
+/* Backend name, e.g. "sqlite", for status reports. */
+const char *store_backend_name(const struct store *st);
+
+#endif

@@ -1,0 +1,114 @@
+/* api.h: the daemon's side of the job API: requests, replies, argument checks. */
+#ifndef TP_SUPERVISOR_API_H
+#define TP_SUPERVISOR_API_H
+
+#include <sys/queue.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "common/api.h"
+#include "common/error.h"
+#include "common/path.h"
+#include "common/store.h"
+
+struct daemon;
+struct api;
+struct api_req;
+
+/*
+ * An operation's start function runs on the loop with the request's
+ * argument names already checked against the op's list. It either returns
+ * -1 with err (the API replies with that error; the request and its ctx
+ * are freed) or returns 0 having answered, or arranged to answer, exactly
+ * once with api_reply or api_reply_error, usually from the done callback
+ * of store work it submitted with api_submit. After answering, the
+ * request is gone. Work functions run on a store thread: they may use
+ * req->ctx (the op's own copies of its inputs) and nothing else of the
+ * request or the daemon.
+ */
+typedef int (*api_start_fn)(struct api_req *req, struct tp_err *err);
+
+struct api_op {
+	const char		*name;
+	api_start_fn		 start;
+	const char *const	*args;	/* accepted arguments, NULL-terminated */
+};
+
+#define API_RID_MAX 256		/* ZeroMQ routing ids are 1..255 bytes */
+
+struct api_req {
+	TAILQ_ENTRY(api_req)	 entry;
+	struct api		*api;
+	struct daemon		*d;
+	const struct api_op	*op;
+	json_object		*args;		/* the request object */
+	char			 uid[UID_MAX_LEN + 1];	/* for the log, once valid */
+
+	/* operation state; ctx_free runs when the request is freed */
+	void			*ctx;
+	void			(*ctx_free)(void *ctx);
+
+	/* envelope, mirrored in the reply */
+	uint8_t			 rid[API_RID_MAX];
+	size_t			 rid_len;
+	bool			 delimiter;	/* a REQ client's empty frame */
+
+	bool			 replied;
+	struct timespec		 t0;
+};
+
+struct api_stats {
+	size_t		in_flight;
+	uint64_t	requests;
+	uint64_t	errors;
+};
+
+/* Binds [daemon] api and starts serving on d->base. */
+struct api	*api_open(struct daemon *d, struct tp_err *err);
+/* From now on every new request is answered `unavailable`. */
+void		 api_stop(struct api *api);
+/* Answers `unavailable` to every request still in progress (at exit). */
+void		 api_abort(struct api *api);
+/* Frees the remaining requests, closes the socket. */
+void		 api_free(struct api *api);
+void		 api_get_stats(const struct api *api, struct api_stats *st);
+const char	*api_endpoint(const struct api *api);
+
+/* Replies (result is consumed) and frees the request. */
+void		 api_reply(struct api_req *req, json_object *result);
+void		 api_reply_error(struct api_req *req, const struct tp_err *err);
+/* store_async with req as the argument of work and done. */
+int		 api_submit(struct api_req *req, store_work_fn work,
+		    store_done_fn done, struct tp_err *err);
+
+/*
+ * Argument getters: 1 when the argument is present and valid; 0 when an
+ * optional one is absent (*out untouched); -1 with an invalid_argument
+ * error naming it when a required one is missing or one is malformed.
+ * Strings point into the request and live as long as it.
+ */
+int	api_arg_uid(struct api_req *req, const char *name, bool required,
+	    const char **out, struct tp_err *err);
+int	api_arg_str(struct api_req *req, const char *name, bool required,
+	    size_t min, size_t max, const char **out, struct tp_err *err);
+/* Like api_arg_str, and only printable ASCII without spaces. */
+int	api_arg_token(struct api_req *req, const char *name, bool required,
+	    size_t min, size_t max, const char **out, struct tp_err *err);
+int	api_arg_bool(struct api_req *req, const char *name, bool required,
+	    bool *out, struct tp_err *err);
+int	api_arg_int(struct api_req *req, const char *name, bool required,
+	    int64_t min, int64_t max, int64_t *out, struct tp_err *err);
+/* A map whose compact serialization is at most max bytes. */
+int	api_arg_map(struct api_req *req, const char *name, bool required,
+	    size_t max, json_object **out, struct tp_err *err);
+
+/* json-c building helpers that tolerate NULL on allocation failure. */
+void	api_json_add(json_object *o, const char *key, json_object *v);
+json_object *api_json_str_or_null(const char *s);
+
+#endif

@@ -1,0 +1,66 @@
+/* daemon.h: the daemon's state, shared by the files of tradepulsed. */
+#ifndef TP_DAEMON_H
+#define TP_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "common/config.h"
+#include "common/error.h"
+
+#define DAEMON_NAME	"tradepulsed"
+#define DAEMON_DRAIN_MS	5000	/* bounded wait for in-flight work at exit */
+
+struct api;
+struct keyring;
+struct keys_gate;
+struct pidfile;
+struct store;
+struct tenantlog;
+
+/*
+ * Everything lives on the one event loop thread, except what a store work
+ * function is handed explicitly (copies of its arguments and a reference
+ * to the key ring): work functions never read struct daemon, so a reload
+ * may replace these fields between two callbacks.
+ */
+struct daemon {
+	struct config		 cfg;		/* current configuration */
+	struct event_base	*base;
+	struct store		*store;
+	struct tenantlog	*tlog;
+	struct keyring		*keys;		/* current master key ring */
+	struct keys_gate	*gate;		/* keys.set vs keys.rotate */
+	struct api		*api;
+	struct pidfile		*pidfile;	/* NULL in the foreground */
+
+	struct event		*ev_sigterm;
+	struct event		*ev_sigint;
+	struct event		*ev_sighup;
+	struct event		*ev_drain;	/* bounds the wait at exit */
+
+	bool			 foreground;
+	bool			 stopping;
+	pid_t			 pid;
+	char			 started_at[32];
+	struct timespec		 started_mono;
+};
+
+/* main.c */
+uint64_t	 daemon_uptime_ms(const struct daemon *d);
+/* Called by the API when the last request in progress has been answered
+ * while the daemon is stopping. */
+void		 daemon_idle(struct daemon *d);
+
+/* files.c: the folders and the pidfile the daemon owns. */
+int		 files_mkdir(const char *path, mode_t mode, struct tp_err *err);
+int		 files_check_private_dir(const char *path, const char *what,
+		    struct tp_err *err);
+struct pidfile	*pidfile_acquire(const char *path, struct tp_err *err);
+void		 pidfile_release(struct pidfile *pf);
+
+#endif

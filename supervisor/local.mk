@@ -1,0 +1,11 @@
+# supervisor/local.mk: tradepulsed, the daemon.
+sbin_PROGRAMS += supervisor/tradepulsed
+supervisor_tradepulsed_SOURCES = \
+	supervisor/main.c supervisor/daemon.h \
+	supervisor/files.c \
+	supervisor/keyring.c supervisor/keyring.h \
+	supervisor/api.c supervisor/api.h \
+	supervisor/tenant.c supervisor/tenant.h \
+	supervisor/keys.c supervisor/keys.h \
+	supervisor/status.c supervisor/status.h
+supervisor_tradepulsed_LDADD = $(COMMON_LIBS)

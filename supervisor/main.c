@@ -1,0 +1,554 @@
+/* main.c: tradepulsed: arguments, configuration, daemonizing, signals, the event loop. */
+#include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/secrets.h"
+#include "common/store.h"
+#include "common/tenantlog.h"
+#include "supervisor/api.h"
+#include "supervisor/daemon.h"
+#include "supervisor/keyring.h"
+#include "supervisor/keys.h"
+
+static void
+daemon_usage(FILE *fp)
+{
+	fprintf(fp, "usage: %s [-dnv] [-f file]\n"
+	    "       %s -h | --help\n", DAEMON_NAME, DAEMON_NAME);
+}
+
+static void
+daemon_help(void)
+{
+	printf(
+"NAME\n"
+"     tradepulsed - the tradepulse daemon: document store owner and job API\n"
+"\n"
+"SYNOPSIS\n"
+"     tradepulsed [-dnv] [-f file]\n"
+"     tradepulsed -h | --help\n"
+"\n"
+"DESCRIPTION\n"
+"     tradepulsed holds the master key, owns the document store and serves\n"
+"     the job API (JSON over a ZeroMQ ROUTER socket, [daemon] api) through\n"
+"     which the tradepulse command and other services administer tenants.\n"
+"     Unless -d is given it detaches from the terminal, reports start-up\n"
+"     errors before doing so, logs to syslog (facility daemon) and writes\n"
+"     its pidfile.\n"
+"\n"
+"OPTIONS\n"
+"     -d      Stay in the foreground, log to standard error, write no\n"
+"             pidfile.\n"
+"     -f file\n"
+"             Read the configuration from file instead of\n"
+"             $TRADEPULSE_CONF or, when that is unset,\n"
+"             %s.\n"
+"     -n      Check the configuration file only: print \"configuration OK\"\n"
+"             and exit 0, or print FILE:LINE: reason and exit 1.\n"
+"     -v      Verbose: also log debug messages, among them one line per API\n"
+"             request (operation, tenant, outcome; never its content).\n"
+"     -h, --help\n"
+"             Print this help and exit.\n"
+"\n"
+"SIGNALS\n"
+"     SIGTERM, SIGINT\n"
+"             Stop: refuse new requests (code unavailable), let requests in\n"
+"             progress finish for up to %d seconds, answer the rest\n"
+"             unavailable, close the store and exit 0. A second signal\n"
+"             exits without waiting.\n"
+"     SIGHUP  Reload the configuration file. A file with an error is\n"
+"             refused (FILE:LINE: reason in the log) and the running\n"
+"             configuration kept. api_max_request, api_queue,\n"
+"             tenant_log_size and tenant_log_keep apply at once; changed\n"
+"             folders, endpoints, store and master key settings are logged\n"
+"             as needing a restart.\n"
+"     SIGPIPE is ignored.\n"
+"\n"
+"FILES\n"
+"     %s\n"
+"             The configuration (INI; see tradepulse.conf.example).\n"
+"     [secrets] master_key\n"
+"             The master key file; refused unless mode 0600 or 0400.\n"
+"     [daemon] state_dir, log_dir\n"
+"             Created (0700, 0750) when missing; tenant logs are\n"
+"             log_dir/tenants/UID.log.\n"
+"     [daemon] pidfile\n"
+"             Holds the pid and stays locked while the daemon runs; a\n"
+"             stale one is replaced, a live one makes a second daemon\n"
+"             refuse to start.\n"
+"     [daemon] api\n"
+"             For ipc:// the socket's folder is created 0750 when missing\n"
+"             and refused when other users can enter it; a stale socket\n"
+"             is removed, a live one refused.\n"
+"\n"
+"ENVIRONMENT\n"
+"     TRADEPULSE_CONF\n"
+"             The configuration file when -f is not given.\n"
+"\n"
+"EXIT STATUS\n"
+"     0       Stopped by a signal after a clean shutdown, or -n found the\n"
+"             configuration valid, or -h.\n"
+"     1       The configuration is invalid or start-up failed (the reason\n"
+"             is printed, and logged).\n"
+"     2       Bad command line.\n",
+	    CONFIG_DEFAULT_PATH, DAEMON_DRAIN_MS / 1000, CONFIG_DEFAULT_PATH);
+}
+
+uint64_t
+daemon_uptime_ms(const struct daemon *d)
+{
+	struct timespec now;
+	int64_t ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)(now.tv_sec - d->started_mono.tv_sec) * 1000 +
+	    (now.tv_nsec - d->started_mono.tv_nsec) / 1000000;
+	return ms > 0 ? (uint64_t)ms : 0;
+}
+
+void
+daemon_idle(struct daemon *d)
+{
+	if (d->stopping)
+		event_base_loopbreak(d->base);
+}
+
+/*
+ * Detaches in two forks (so the daemon is no session leader and can never
+ * get a controlling terminal again). The first process waits on a pipe
+ * until the daemon reports that it started ("0") or why it did not ("1"
+ * and the reason), so an operator sees start-up errors and the exit status
+ * tells the truth. Returns 1 in that first process (with *status), 0 in
+ * the daemon (with *readyfd), -1 when it could not fork at all.
+ */
+static int
+daemon_detach(int *readyfd, int *status, struct tp_err *err)
+{
+	char buf[TP_ERR_MSG_MAX + 2];
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+	int p[2], fd, ws;
+
+	fflush(stdout);
+	fflush(stderr);
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return tp_err_errno(err, TP_INTERNAL, "pipe");
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return tp_err_errno(err, TP_INTERNAL, "fork");
+	}
+	if (pid > 0) {
+		close(p[1]);
+		while (waitpid(pid, &ws, 0) == -1 && errno == EINTR)
+			;
+		while (len < sizeof(buf) - 1) {
+			n = read(p[0], buf + len, sizeof(buf) - 1 - len);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+		}
+		close(p[0]);
+		buf[len] = '\0';
+		if (len > 0 && buf[0] == '0') {
+			*status = 0;
+			return 1;
+		}
+		fprintf(stderr, "%s: %s\n", DAEMON_NAME, len > 1 ? buf + 1 :
+		    "the daemon exited during start-up; see the system log");
+		*status = 1;
+		return 1;
+	}
+	close(p[0]);
+	if (setsid() == -1 || (pid = fork()) == -1) {
+		dprintf(p[1], "1cannot detach: %s", strerror(errno));
+		_exit(1);
+	}
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") == -1) {
+		dprintf(p[1], "1chdir /: %s", strerror(errno));
+		_exit(1);
+	}
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	*readyfd = p[1];
+	return 0;
+}
+
+/* Tells the waiting first process how start-up went. */
+static void
+daemon_ready(int fd, const char *failure)
+{
+	if (fd == -1)
+		return;
+	if (failure == NULL)
+		(void)!write(fd, "0", 1);
+	else
+		dprintf(fd, "1%s", failure);
+	close(fd);
+}
+
+static int
+daemon_mkdir_parent(const char *path, mode_t mode, struct tp_err *err)
+{
+	char dir[PATH_MAX];
+	const char *slash;
+
+	if ((slash = strrchr(path, '/')) == NULL || slash == path)
+		return 0;
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "path too long: "
+		    "%.64s", path);
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	return files_mkdir(dir, mode, err);
+}
+
+static void
+daemon_stop(struct daemon *d, const char *why)
+{
+	struct api_stats s;
+	struct timeval tv;
+
+	if (d->stopping) {
+		log_info("%s again: exiting without waiting", why);
+		event_base_loopbreak(d->base);
+		return;
+	}
+	log_info("%s: stopping", why);
+	d->stopping = true;
+	api_stop(d->api);
+	keys_gate_stop(d);
+	api_get_stats(d->api, &s);
+	if (s.in_flight == 0) {
+		event_base_loopbreak(d->base);
+		return;
+	}
+	log_info("waiting up to %d ms for %zu requests in progress",
+	    DAEMON_DRAIN_MS, s.in_flight);
+	tv.tv_sec = DAEMON_DRAIN_MS / 1000;
+	tv.tv_usec = (DAEMON_DRAIN_MS % 1000) * 1000;
+	evtimer_add(d->ev_drain, &tv);
+}
+
+static void
+daemon_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct api_stats s;
+
+	api_get_stats(d->api, &s);
+	log_warnx("%zu requests still in progress after %d ms; they are "
+	    "answered unavailable", s.in_flight, DAEMON_DRAIN_MS);
+	event_base_loopbreak(d->base);
+}
+
+static bool
+daemon_str_changed(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") != 0;
+}
+
+/* A setting read only at start-up: keep the running value, say so. */
+#define RELOAD_KEEP_STR(nc, oc, field, name) do {			\
+	char *tmp_;							\
+	if (daemon_str_changed((nc)->field, (oc)->field)) {		\
+		log_warnx("reload: %s changed; restart %s to apply it",	\
+		    name, DAEMON_NAME);					\
+		tmp_ = (nc)->field;					\
+		(nc)->field = (oc)->field;				\
+		(oc)->field = tmp_;					\
+	}								\
+} while (0)
+#define RELOAD_KEEP_NUM(nc, oc, field, name) do {			\
+	if ((nc)->field != (oc)->field) {				\
+		log_warnx("reload: %s changed; restart %s to apply it",	\
+		    name, DAEMON_NAME);					\
+		(nc)->field = (oc)->field;				\
+	}								\
+} while (0)
+
+/* SIGHUP: a bad file is refused whole; the live settings are applied. */
+static void
+daemon_reload(struct daemon *d)
+{
+	struct config nc, *oc = &d->cfg;
+	struct tenantlog *tl;
+	struct tp_err err;
+
+	if (config_load(oc->file, &nc, &err) == -1) {
+		log_warnx("reload refused: %s; the running configuration is "
+		    "kept", err.msg);
+		return;
+	}
+	RELOAD_KEEP_STR(&nc, oc, state_dir, "[daemon] state_dir");
+	RELOAD_KEEP_STR(&nc, oc, log_dir, "[daemon] log_dir");
+	RELOAD_KEEP_STR(&nc, oc, pidfile, "[daemon] pidfile");
+	RELOAD_KEEP_STR(&nc, oc, api, "[daemon] api");
+	RELOAD_KEEP_STR(&nc, oc, events, "[daemon] events");
+	RELOAD_KEEP_STR(&nc, oc, http, "[daemon] http");
+	RELOAD_KEEP_STR(&nc, oc, store_backend, "[store] backend");
+	RELOAD_KEEP_STR(&nc, oc, store_path, "[store] path");
+	RELOAD_KEEP_NUM(&nc, oc, store_sync_full, "[store] synchronous");
+	RELOAD_KEEP_NUM(&nc, oc, store_threads, "[store] threads");
+	RELOAD_KEEP_STR(&nc, oc, project_id, "[store] project_id");
+	RELOAD_KEEP_STR(&nc, oc, emulator_host, "[store] emulator_host");
+	RELOAD_KEEP_STR(&nc, oc, credentials, "[store] credentials");
+	RELOAD_KEEP_STR(&nc, oc, master_key, "[secrets] master_key");
+
+	if (nc.tenant_log_size != oc->tenant_log_size ||
+	    nc.tenant_log_keep != oc->tenant_log_keep) {
+		/* tenant logs are written on this thread only: swap now */
+		if ((tl = tenantlog_open(nc.log_dir, nc.tenant_log_size,
+		    nc.tenant_log_keep, &err)) == NULL) {
+			log_warnx("reload: tenant logs: %s; keeping the old "
+			    "size and count", err.msg);
+			nc.tenant_log_size = oc->tenant_log_size;
+			nc.tenant_log_keep = oc->tenant_log_keep;
+		} else {
+			tenantlog_free(d->tlog);
+			d->tlog = tl;
+			log_info("reload: tenant logs rotate past %llu bytes, "
+			    "keeping %u", (unsigned long long)nc.tenant_log_size,
+			    (unsigned)nc.tenant_log_keep);
+		}
+	}
+	if (nc.api_queue != oc->api_queue)
+		log_info("reload: api_queue %u -> %u", (unsigned)oc->api_queue,
+		    (unsigned)nc.api_queue);
+	if (nc.api_max_request != oc->api_max_request)
+		log_info("reload: api_max_request %llu -> %llu bytes",
+		    (unsigned long long)oc->api_max_request,
+		    (unsigned long long)nc.api_max_request);
+	config_free(oc);
+	*oc = nc;
+	log_info("configuration reloaded from %s", oc->file);
+}
+
+static void
+daemon_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	switch (sig) {
+	case SIGTERM:
+		daemon_stop(d, "SIGTERM");
+		break;
+	case SIGINT:
+		daemon_stop(d, "SIGINT");
+		break;
+	case SIGHUP:
+		if (!d->stopping)
+			daemon_reload(d);
+		break;
+	}
+}
+
+static int
+daemon_signals(struct daemon *d, struct tp_err *err)
+{
+	if ((d->ev_sigterm = evsignal_new(d->base, SIGTERM, daemon_signal,
+	    d)) == NULL || evsignal_add(d->ev_sigterm, NULL) == -1 ||
+	    (d->ev_sigint = evsignal_new(d->base, SIGINT, daemon_signal,
+	    d)) == NULL || evsignal_add(d->ev_sigint, NULL) == -1 ||
+	    (d->ev_sighup = evsignal_new(d->base, SIGHUP, daemon_signal,
+	    d)) == NULL || evsignal_add(d->ev_sighup, NULL) == -1 ||
+	    (d->ev_drain = evtimer_new(d->base, daemon_drain_timeout,
+	    d)) == NULL)
+		return tp_err_set(err, TP_INTERNAL, "cannot set up signals");
+	return 0;
+}
+
+/* Everything after the configuration, in dependency order. */
+static int
+daemon_start(struct daemon *d, struct tp_err *err)
+{
+	struct store_params sp;
+
+	signal(SIGPIPE, SIG_IGN);
+	d->pid = getpid();
+	store_timestamp(d->started_at, sizeof(d->started_at));
+	clock_gettime(CLOCK_MONOTONIC, &d->started_mono);
+
+	if (files_mkdir(d->cfg.state_dir, 0700, err) == -1 ||
+	    files_mkdir(d->cfg.log_dir, 0750, err) == -1)
+		return -1;
+	if (!d->foreground &&
+	    (daemon_mkdir_parent(d->cfg.pidfile, 0750, err) == -1 ||
+	    (d->pidfile = pidfile_acquire(d->cfg.pidfile, err)) == NULL))
+		return -1;
+	if (secrets_init(err) == -1 ||
+	    (d->keys = keyring_load(d->cfg.master_key, err)) == NULL)
+		return -1;
+
+	/* store threads complete work through this base */
+	if (evthread_use_pthreads() == -1 ||
+	    (d->base = event_base_new()) == NULL)
+		return tp_err_set(err, TP_INTERNAL,
+		    "cannot create the event loop");
+	memset(&sp, 0, sizeof(sp));
+	sp.backend = strcmp(d->cfg.store_backend, "firestore") == 0 ?
+	    STORE_FIRESTORE : STORE_SQLITE;
+	sp.path = d->cfg.store_path;
+	sp.sync_full = d->cfg.store_sync_full;
+	sp.threads = (int)d->cfg.store_threads;
+	sp.project_id = d->cfg.project_id;
+	sp.emulator_host = d->cfg.emulator_host;
+	sp.credentials = d->cfg.credentials;
+	if ((d->store = store_open(&sp, d->base, err)) == NULL)
+		return -1;
+	if ((d->tlog = tenantlog_open(d->cfg.log_dir, d->cfg.tenant_log_size,
+	    d->cfg.tenant_log_keep, err)) == NULL)
+		return -1;
+	if ((d->gate = keys_gate_new(err)) == NULL)
+		return -1;
+	if ((d->api = api_open(d, err)) == NULL)
+		return -1;
+	return daemon_signals(d, err);
+}
+
+/*
+ * Requests still unanswered get `unavailable` while the socket is open;
+ * the store then waits for the work running on its threads and delivers
+ * no more callbacks, so the requests (and the key ring references their
+ * work holds) can be freed after it.
+ */
+static void
+daemon_teardown(struct daemon *d)
+{
+	keys_gate_cancel(d);
+	if (d->api != NULL)
+		api_abort(d->api);
+	if (d->store != NULL)
+		store_free(d->store);
+	api_free(d->api);
+	keys_gate_free(d->gate);
+	keyring_unref(d->keys);
+	if (d->tlog != NULL)
+		tenantlog_free(d->tlog);
+	if (d->ev_sigterm != NULL)
+		event_free(d->ev_sigterm);
+	if (d->ev_sigint != NULL)
+		event_free(d->ev_sigint);
+	if (d->ev_sighup != NULL)
+		event_free(d->ev_sighup);
+	if (d->ev_drain != NULL)
+		event_free(d->ev_drain);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	pidfile_release(d->pidfile);
+	config_free(&d->cfg);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d;
+	struct tp_err err;
+	char path[PATH_MAX];
+	const char *file = NULL;
+	int ch, check = 0, verbose = 0, status = 1, readyfd = -1;
+
+	memset(&d, 0, sizeof(d));
+	log_init(1, DAEMON_NAME);
+	while ((ch = getopt_long(argc, argv, "df:hnv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			d.foreground = true;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'h':
+			daemon_help();
+			return 0;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			daemon_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		daemon_usage(stderr);
+		return 2;
+	}
+	if (file == NULL)
+		file = config_default_path();
+	/* The daemon works from "/": a reload needs the absolute name. */
+	if (!check && realpath(file, path) != NULL)
+		file = path;
+	if (config_load(file, &d.cfg, &err) == -1) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		config_free(&d.cfg);
+		return 0;
+	}
+	log_setverbose(verbose);
+	umask(027);
+	if (!d.foreground) {
+		switch (daemon_detach(&readyfd, &status, &err)) {
+		case -1:
+			fprintf(stderr, "%s: %s\n", DAEMON_NAME, err.msg);
+			config_free(&d.cfg);
+			return 1;
+		case 1:
+			config_free(&d.cfg);
+			return status;
+		}
+		log_init(0, DAEMON_NAME);
+	}
+	if (daemon_start(&d, &err) == -1) {
+		log_warnx("cannot start: %s", err.msg);
+		daemon_ready(readyfd, err.msg);
+		daemon_teardown(&d);
+		libevent_global_shutdown();
+		return 1;
+	}
+	daemon_ready(readyfd, NULL);
+	log_info("started: pid %ld, api %s, %s store, master key version %u",
+	    (long)d.pid, d.cfg.api, store_backend_name(d.store),
+	    keyring_version(d.keys));
+	event_base_dispatch(d.base);
+	daemon_teardown(&d);
+	log_info("stopped");
+	libevent_global_shutdown();
+	return 0;
+}

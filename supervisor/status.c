@@ -1,0 +1,120 @@
+/* status.c: the status operation: what the daemon is doing, from live counters. */
+#include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/store.h"
+#include "supervisor/api.h"
+#include "supervisor/daemon.h"
+#include "supervisor/keyring.h"
+#include "supervisor/status.h"
+#include "supervisor/tenant.h"
+
+#define STATUS_LAST_PULSE "ops/last_pulse"
+
+struct status_ctx {
+	json_object	*last_pulse;	/* NULL until a pulse has run */
+	struct tp_err	 err;
+	int		 rc;
+};
+
+static void
+status_ctx_free(void *arg)
+{
+	struct status_ctx *c = arg;
+
+	json_object_put(c->last_pulse);
+	free(c);
+}
+
+static void
+status_work(struct store *st, void *arg)
+{
+	struct status_ctx *c = ((struct api_req *)arg)->ctx;
+
+	if (tenant_doc_get(st, STATUS_LAST_PULSE, &c->last_pulse,
+	    &c->err) == -1)
+		c->rc = -1;
+}
+
+static json_object *
+status_store(struct daemon *d, struct status_ctx *c)
+{
+	json_object *o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	api_json_add(o, "backend", json_object_new_string(
+	    store_backend_name(d->store)));
+	api_json_add(o, "pending", json_object_new_int64(
+	    (int64_t)store_pending(d->store)));
+	/* a status reply is most useful exactly when the store fails */
+	if (c->rc == -1)
+		api_json_add(o, "error", json_object_new_string(c->err.msg));
+	return o;
+}
+
+static json_object *
+status_api(struct daemon *d)
+{
+	struct api_stats s;
+	json_object *o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	api_get_stats(d->api, &s);
+	api_json_add(o, "endpoint", json_object_new_string(
+	    api_endpoint(d->api)));
+	api_json_add(o, "in_flight", json_object_new_int64(
+	    (int64_t)s.in_flight));
+	api_json_add(o, "queue_max", json_object_new_int64(d->cfg.api_queue));
+	api_json_add(o, "requests", json_object_new_int64(
+	    (int64_t)s.requests));
+	api_json_add(o, "errors", json_object_new_int64((int64_t)s.errors));
+	return o;
+}
+
+static void
+status_done(void *arg)
+{
+	struct api_req *req = arg;
+	struct status_ctx *c = req->ctx;
+	struct daemon *d = req->d;
+	json_object *r;
+
+	if ((r = json_object_new_object()) != NULL) {
+		api_json_add(r, "version",
+		    json_object_new_string(PACKAGE_VERSION));
+		api_json_add(r, "api_version",
+		    json_object_new_int(API_VERSION));
+		api_json_add(r, "pid", json_object_new_int64(d->pid));
+		api_json_add(r, "started_at",
+		    json_object_new_string(d->started_at));
+		api_json_add(r, "uptime_ms", json_object_new_int64(
+		    (int64_t)daemon_uptime_ms(d)));
+		api_json_add(r, "store", status_store(d, c));
+		api_json_add(r, "api", status_api(d));
+		api_json_add(r, "key_version", json_object_new_int64(
+		    keyring_version(d->keys)));
+		/* the worker pool, job queue and throttling come later */
+		api_json_add(r, "workers", json_object_new_array());
+		api_json_add(r, "queue", json_object_new_int(0));
+		api_json_add(r, "throttled", json_object_new_boolean(0));
+		api_json_add(r, "last_pulse", c->last_pulse);
+		c->last_pulse = NULL;
+	}
+	api_reply(req, r);
+}
+
+int
+status_start(struct api_req *req, struct tp_err *err)
+{
+	struct status_ctx *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	req->ctx = c;
+	req->ctx_free = status_ctx_free;
+	return api_submit(req, status_work, status_done, err);
+}

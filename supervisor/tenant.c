@@ -1,0 +1,545 @@
+/* tenant.c: tenant.add, tenant.list, tenant.show and trading.set. */
+#include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/path.h"
+#include "common/secrets.h"
+#include "common/store.h"
+#include "common/tenantlog.h"
+#include "supervisor/api.h"
+#include "supervisor/daemon.h"
+#include "supervisor/tenant.h"
+
+#define TENANT_PATH_MAX	(UID_MAX_LEN + 64)
+
+/* The collections a tenant's documents live in (brief section 3). */
+static const char *const tenant_collections[] = {
+	"status", "secrets", "data", "alpacaAccounts", "signals",
+	"shadowTradeHistory",
+};
+
+/*
+ * State of one tenant operation. The work function (a store thread) reads
+ * the inputs and fills result/err; the loop touches it again only in the
+ * done callback, so nothing here is shared while both could run.
+ */
+struct tenant_ctx {
+	char		 uid[UID_MAX_LEN + 1];
+	json_object	*in;		/* tenant.add: a private copy of profile */
+	bool		 enabled;	/* trading.set */
+	char		 reason[API_REASON_MAX + 1];
+	size_t		 limit;		/* tenant.list */
+	char		 after[UID_MAX_LEN + 1];
+	char		 stamp[32];	/* created_at / updated_at */
+	json_object	*result;
+	struct tp_err	 err;
+	int		 rc;
+};
+
+static void
+tenant_ctx_free(void *arg)
+{
+	struct tenant_ctx *c = arg;
+
+	json_object_put(c->in);
+	json_object_put(c->result);
+	free(c);
+}
+
+static struct tenant_ctx *
+tenant_ctx_new(struct api_req *req, struct tp_err *err)
+{
+	struct tenant_ctx *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
+	req->ctx = c;
+	req->ctx_free = tenant_ctx_free;
+	return c;
+}
+
+/* Answers from the ctx: the error, or the result (handed over). */
+static void
+tenant_answer(struct api_req *req, struct tenant_ctx *c)
+{
+	json_object *result;
+
+	if (c->rc == -1) {
+		api_reply_error(req, &c->err);
+		return;
+	}
+	result = c->result;
+	c->result = NULL;
+	api_reply(req, result);
+}
+
+int
+tenant_doc_get(struct store *st, const char *path, json_object **data,
+    struct tp_err *err)
+{
+	struct store_doc doc;
+
+	memset(&doc, 0, sizeof(doc));
+	if (store_get(st, path, &doc, err) == -1) {
+		if (err->code != TP_NOT_FOUND)
+			return -1;
+		tp_err_clear(err);
+		return 0;
+	}
+	if (data != NULL) {
+		*data = doc.data;
+		doc.data = NULL;
+	}
+	store_doc_clear(&doc);
+	return 1;
+}
+
+int
+tenant_exists(struct store *st, const char *uid, struct tp_err *err)
+{
+	struct store_doclist list;
+	char path[TENANT_PATH_MAX];
+	size_t i, n;
+	int rc;
+
+	snprintf(path, sizeof(path), "users/%s", uid);
+	if ((rc = tenant_doc_get(st, path, NULL, err)) != 0)
+		return rc;
+	for (i = 0; i < sizeof(tenant_collections) /
+	    sizeof(tenant_collections[0]); i++) {
+		snprintf(path, sizeof(path), "users/%s/%s", uid,
+		    tenant_collections[i]);
+		memset(&list, 0, sizeof(list));
+		if (store_list(st, path, 1, NULL, &list, err) == -1)
+			return -1;
+		n = list.n;
+		store_doclist_free(&list);
+		if (n > 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+tenant_log(struct daemon *d, const char *uid, enum tlog_level lvl,
+    const char *event, const char *fmt, ...)
+{
+	char msg[TLOG_LINE_MAX];
+	struct tp_err err;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (tenantlog_write(d->tlog, uid, lvl, "", event, msg, &err) == -1) {
+		log_warnx("tenant log of %s: %s", uid, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* tenant.add */
+
+static void
+tenant_add_work(struct store *st, void *arg)
+{
+	struct tenant_ctx *c = ((struct api_req *)arg)->ctx;
+	struct store_batch *b;
+	json_object *root, *trading;
+	char path[TENANT_PATH_MAX];
+
+	store_timestamp(c->stamp, sizeof(c->stamp));
+	root = c->in != NULL ? json_object_get(c->in) :
+	    json_object_new_object();
+	trading = json_object_new_object();
+	if ((b = store_batch_new()) == NULL || root == NULL ||
+	    trading == NULL) {
+		c->rc = tp_err_set(&c->err, TP_RESOURCE_EXHAUSTED,
+		    "out of memory");
+		goto out;
+	}
+	api_json_add(root, "created_at", json_object_new_string(c->stamp));
+	api_json_add(trading, "enabled", json_object_new_boolean(1));
+	api_json_add(trading, "updated_at", json_object_new_string(c->stamp));
+	api_json_add(trading, "reason", json_object_new_string("tenant added"));
+	snprintf(path, sizeof(path), "users/%s", c->uid);
+	store_batch_add(b, STORE_W_CREATE, path, root);
+	snprintf(path, sizeof(path), "users/%s/status/trading", c->uid);
+	store_batch_add(b, STORE_W_SET, path, trading);
+	if (store_batch_commit(st, b, &c->err) == -1) {
+		c->rc = -1;
+		if (c->err.code == TP_ALREADY_EXISTS)
+			tp_err_set(&c->err, TP_ALREADY_EXISTS,
+			    "tenant %s already exists", c->uid);
+		goto out;
+	}
+	if ((c->result = json_object_new_object()) == NULL) {
+		c->rc = tp_err_set(&c->err, TP_RESOURCE_EXHAUSTED,
+		    "out of memory");
+		goto out;
+	}
+	api_json_add(c->result, "uid", json_object_new_string(c->uid));
+	api_json_add(c->result, "created_at", json_object_new_string(c->stamp));
+out:
+	store_batch_free(b);
+	json_object_put(root);
+	json_object_put(trading);
+}
+
+static void
+tenant_add_done(void *arg)
+{
+	struct api_req *req = arg;
+	struct tenant_ctx *c = req->ctx;
+
+	if (c->rc == 0)
+		tenant_log(req->d, c->uid, TLOG_INFO, "tenant", "tenant added");
+	tenant_answer(req, c);
+}
+
+/* Profile fields sit beside created_at in users/{uid}: plain names only. */
+static int
+tenant_check_profile(json_object *profile, struct tp_err *err)
+{
+	struct json_object_iterator it, end;
+	const char *key;
+
+	it = json_object_iter_begin(profile);
+	end = json_object_iter_end(profile);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		key = json_object_iter_peek_name(&it);
+		if (strcmp(key, "created_at") == 0)
+			return tp_err_set(err, TP_INVALID_ARGUMENT,
+			    "profile field \"created_at\" is set by the daemon");
+		if (strchr(key, '.') != NULL ||
+		    path_check_field(key, NULL) == -1)
+			return tp_err_set(err, TP_INVALID_ARGUMENT,
+			    "profile field names are 1 to 128 characters of "
+			    "A-Z a-z 0-9 _");
+	}
+	return 0;
+}
+
+int
+tenant_add_start(struct api_req *req, struct tp_err *err)
+{
+	struct tenant_ctx *c;
+	json_object *profile = NULL;
+	const char *uid;
+
+	if (api_arg_uid(req, "uid", true, &uid, err) == -1 ||
+	    api_arg_map(req, "profile", false, API_PROFILE_MAX, &profile,
+	    err) == -1)
+		return -1;
+	if (profile != NULL && tenant_check_profile(profile, err) == -1)
+		return -1;
+	if ((c = tenant_ctx_new(req, err)) == NULL)
+		return -1;
+	snprintf(c->uid, sizeof(c->uid), "%s", uid);
+	/* a copy: json-c reference counts are not atomic */
+	if (profile != NULL && (c->in = json_copy(profile)) == NULL)
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	return api_submit(req, tenant_add_work, tenant_add_done, err);
+}
+
+/* tenant.list */
+
+static int
+tenant_list_entry(struct store *st, const char *uid, json_object **out,
+    struct tp_err *err)
+{
+	json_object *e, *trading = NULL;
+	char path[TENANT_PATH_MAX];
+	bool enabled = false;
+	int keys, quarantined;
+
+	snprintf(path, sizeof(path), "users/%s/status/trading", uid);
+	if (tenant_doc_get(st, path, &trading, err) == -1)
+		return -1;
+	/* no kill-switch document: trading was never enabled */
+	if (trading != NULL && !json_get_bool(trading, "enabled", &enabled))
+		enabled = false;
+	json_object_put(trading);
+	snprintf(path, sizeof(path), "users/%s/secrets/alpaca", uid);
+	if ((keys = tenant_doc_get(st, path, NULL, err)) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "users/%s/status/quarantine", uid);
+	if ((quarantined = tenant_doc_get(st, path, NULL, err)) == -1)
+		return -1;
+	if ((e = json_object_new_object()) == NULL)
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	api_json_add(e, "uid", json_object_new_string(uid));
+	api_json_add(e, "trading_enabled", json_object_new_boolean(enabled));
+	api_json_add(e, "keys_set", json_object_new_boolean(keys == 1));
+	api_json_add(e, "quarantined", json_object_new_boolean(
+	    quarantined == 1));
+	*out = e;
+	return 0;
+}
+
+static void
+tenant_list_work(struct store *st, void *arg)
+{
+	struct tenant_ctx *c = ((struct api_req *)arg)->ctx;
+	json_object *arr = NULL, *e = NULL;
+	char **uids = NULL;
+	size_t n = 0, i;
+
+	/* one more than asked, to know whether there is a next page */
+	if (store_list_tenants(st, c->limit + 1,
+	    c->after[0] != '\0' ? c->after : NULL, &uids, &n,
+	    &c->err) == -1) {
+		c->rc = -1;
+		return;
+	}
+	if ((arr = json_object_new_array()) == NULL ||
+	    (c->result = json_object_new_object()) == NULL) {
+		c->rc = tp_err_set(&c->err, TP_RESOURCE_EXHAUSTED,
+		    "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n && i < c->limit; i++) {
+		if (tenant_list_entry(st, uids[i], &e, &c->err) == -1) {
+			c->rc = -1;
+			goto out;
+		}
+		if (json_object_array_add(arr, e) != 0) {
+			json_object_put(e);
+			c->rc = tp_err_set(&c->err, TP_RESOURCE_EXHAUSTED,
+			    "out of memory");
+			goto out;
+		}
+	}
+	api_json_add(c->result, "tenants", arr);
+	arr = NULL;
+	api_json_add(c->result, "next", n > c->limit ?
+	    json_object_new_string(uids[c->limit - 1]) : NULL);
+out:
+	json_object_put(arr);
+	store_strings_free(uids, n);
+}
+
+static void
+tenant_list_done(void *arg)
+{
+	struct api_req *req = arg;
+
+	tenant_answer(req, req->ctx);
+}
+
+int
+tenant_list_start(struct api_req *req, struct tp_err *err)
+{
+	struct tenant_ctx *c;
+	int64_t limit = API_LIST_DEFAULT;
+	const char *after = NULL;
+
+	if (api_arg_int(req, "limit", false, 1, API_LIST_MAX, &limit,
+	    err) == -1 ||
+	    api_arg_uid(req, "after", false, &after, err) == -1)
+		return -1;
+	if ((c = tenant_ctx_new(req, err)) == NULL)
+		return -1;
+	c->limit = (size_t)limit;
+	if (after != NULL)
+		snprintf(c->after, sizeof(c->after), "%s", after);
+	return api_submit(req, tenant_list_work, tenant_list_done, err);
+}
+
+/* tenant.show */
+
+/* {enabled, reason, updated_at} only, whatever else the doc holds. */
+static json_object *
+tenant_show_trading(json_object *doc)
+{
+	json_object *o, *v;
+	static const char *const fields[] = { "enabled", "reason",
+	    "updated_at" };
+	size_t i;
+
+	if (doc == NULL || (o = json_object_new_object()) == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		api_json_add(o, fields[i],
+		    json_object_object_get_ex(doc, fields[i], &v) ?
+		    json_copy(v) : NULL);
+	return o;
+}
+
+/* Never a ciphertext: whether keys are set, and what identifies them. */
+static json_object *
+tenant_show_keys(json_object *doc)
+{
+	json_object *o;
+	const char *s;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	api_json_add(o, "set", json_object_new_boolean(doc != NULL));
+	if (doc == NULL)
+		return o;
+	if ((s = json_get_str(doc, "key_id_last4")) != NULL)
+		api_json_add(o, "key_id_last4", json_object_new_string(s));
+	api_json_add(o, "key_version", json_object_new_int64(
+	    secrets_sealed_version(json_get_obj(doc, "sealed"))));
+	if ((s = json_get_str(doc, "updated_at")) != NULL)
+		api_json_add(o, "updated_at", json_object_new_string(s));
+	return o;
+}
+
+static void
+tenant_show_work(struct store *st, void *arg)
+{
+	struct tenant_ctx *c = ((struct api_req *)arg)->ctx;
+	static const char *const subs[] = { "", "/status/trading",
+	    "/secrets/alpaca", "/status/last_sync_error",
+	    "/status/quarantine", "/data/snapshot" };
+	enum { ROOT, TRADING, KEYS, LSE, QUARANTINE, SNAPSHOT, NDOCS };
+	json_object *docs[NDOCS] = { NULL }, *profile = NULL, *r;
+	char path[TENANT_PATH_MAX];
+	const char *created;
+	size_t i, found = 0;
+	int rc;
+
+	for (i = 0; i < NDOCS; i++) {
+		snprintf(path, sizeof(path), "users/%s%s", c->uid, subs[i]);
+		if ((rc = tenant_doc_get(st, path, &docs[i], &c->err)) == -1) {
+			c->rc = -1;
+			goto out;
+		}
+		found += (size_t)rc;
+	}
+	if (found == 0 && (rc = tenant_exists(st, c->uid, &c->err)) != 1) {
+		c->rc = rc == -1 ? -1 : tp_err_set(&c->err, TP_NOT_FOUND,
+		    "no tenant %s", c->uid);
+		goto out;
+	}
+	if ((r = c->result = json_object_new_object()) == NULL) {
+		c->rc = tp_err_set(&c->err, TP_RESOURCE_EXHAUSTED,
+		    "out of memory");
+		goto out;
+	}
+	created = json_get_str(docs[ROOT], "created_at");
+	if (docs[ROOT] != NULL && (profile = json_copy(docs[ROOT])) != NULL)
+		json_object_object_del(profile, "created_at");
+	api_json_add(r, "uid", json_object_new_string(c->uid));
+	api_json_add(r, "created_at", api_json_str_or_null(created));
+	api_json_add(r, "profile", profile);
+	api_json_add(r, "trading", tenant_show_trading(docs[TRADING]));
+	api_json_add(r, "keys", tenant_show_keys(docs[KEYS]));
+	api_json_add(r, "last_sync_error", docs[LSE]);
+	api_json_add(r, "quarantine", docs[QUARANTINE]);
+	api_json_add(r, "snapshot", docs[SNAPSHOT]);
+	docs[LSE] = docs[QUARANTINE] = docs[SNAPSHOT] = NULL;
+out:
+	for (i = 0; i < NDOCS; i++)
+		json_object_put(docs[i]);
+}
+
+static void
+tenant_show_done(void *arg)
+{
+	struct api_req *req = arg;
+
+	tenant_answer(req, req->ctx);
+}
+
+int
+tenant_show_start(struct api_req *req, struct tp_err *err)
+{
+	struct tenant_ctx *c;
+	const char *uid;
+
+	if (api_arg_uid(req, "uid", true, &uid, err) == -1)
+		return -1;
+	if ((c = tenant_ctx_new(req, err)) == NULL)
+		return -1;
+	snprintf(c->uid, sizeof(c->uid), "%s", uid);
+	return api_submit(req, tenant_show_work, tenant_show_done, err);
+}
+
+/* trading.set */
+
+static void
+trading_set_work(struct store *st, void *arg)
+{
+	struct tenant_ctx *c = ((struct api_req *)arg)->ctx;
+	json_object *doc;
+	char path[TENANT_PATH_MAX];
+	int rc;
+
+	/* a typo must not create a phantom tenant */
+	if ((rc = tenant_exists(st, c->uid, &c->err)) != 1) {
+		c->rc = rc == -1 ? -1 : tp_err_set(&c->err, TP_NOT_FOUND,
+		    "no tenant %s", c->uid);
+		return;
+	}
+	store_timestamp(c->stamp, sizeof(c->stamp));
+	if ((doc = json_object_new_object()) == NULL) {
+		c->rc = tp_err_set(&c->err, TP_RESOURCE_EXHAUSTED,
+		    "out of memory");
+		return;
+	}
+	api_json_add(doc, "enabled", json_object_new_boolean(c->enabled));
+	api_json_add(doc, "reason", json_object_new_string(c->reason));
+	api_json_add(doc, "updated_at", json_object_new_string(c->stamp));
+	snprintf(path, sizeof(path), "users/%s/status/trading", c->uid);
+	if (store_set(st, path, doc, false, &c->err) == -1) {
+		c->rc = -1;
+		json_object_put(doc);
+		return;
+	}
+	json_object_object_add(doc, "uid", json_object_new_string(c->uid));
+	c->result = doc;
+}
+
+static void
+trading_set_done(void *arg)
+{
+	struct api_req *req = arg;
+	struct tenant_ctx *c = req->ctx;
+	const char *what = c->enabled ? "enabled" : "disabled";
+
+	if (c->rc == 0 && tenant_log(req->d, c->uid, TLOG_INFO, "trading",
+	    "trading %s: %s", what, c->reason) == -1)
+		tenant_log(req->d, c->uid, TLOG_INFO, "trading",
+		    "trading %s (reason not logged)", what);
+	tenant_answer(req, c);
+}
+
+int
+trading_set_start(struct api_req *req, struct tp_err *err)
+{
+	struct tenant_ctx *c;
+	const char *uid, *reason = NULL;
+	bool enabled;
+	size_t i;
+
+	if (api_arg_uid(req, "uid", true, &uid, err) == -1 ||
+	    api_arg_bool(req, "enabled", true, &enabled, err) == -1 ||
+	    api_arg_str(req, "reason", false, 0, API_REASON_MAX, &reason,
+	    err) == -1)
+		return -1;
+	/* shown in tables and log lines: no control characters */
+	for (i = 0; reason != NULL && reason[i] != '\0'; i++)
+		if ((unsigned char)reason[i] < 0x20 || reason[i] == 0x7f)
+			return tp_err_set(err, TP_INVALID_ARGUMENT,
+			    "argument \"reason\" must not contain control "
+			    "characters");
+	if ((c = tenant_ctx_new(req, err)) == NULL)
+		return -1;
+	snprintf(c->uid, sizeof(c->uid), "%s", uid);
+	c->enabled = enabled;
+	snprintf(c->reason, sizeof(c->reason), "%s", reason != NULL ?
+	    reason : enabled ? "enabled by operator" : "disabled by operator");
+	return api_submit(req, trading_set_work, trading_set_done, err);
+}

@@ -1,0 +1,569 @@
+#!/usr/bin/env bash
+# tests/integration/lib.sh: shared helpers of the integration tests (sourced, not run).
+#
+# A test script does:
+#   . "$(dirname "$0")/lib.sh"
+#   tp_init NAME          # temp folder $T, config $TP_CONF, cleanup trap
+#   tp_keygen && tp_start # master key, daemon in the foreground, wait for the API
+#   ...assertions...
+#   tp_finish             # prints "N passed, M failed"; exit 1 if M > 0
+#
+# Environment: TP_BUILDDIR (the build folder; default: the current folder),
+# TP_SRCDIR, TP_KEEP (keep the temp folder of a failed run and print its path),
+# TP_VERBOSE (print every passing check too).
+# Every wait is bounded both in iterations and in seconds.
+
+# shellcheck shell=bash disable=SC2034  # variables set here for the test scripts
+TP_BUILDDIR=${TP_BUILDDIR:-$PWD}
+TP_SRCDIR=${TP_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+TPD=$TP_BUILDDIR/supervisor/tradepulsed
+TPCLI=$TP_BUILDDIR/cli/tradepulse
+APICLIENT=$TP_BUILDDIR/tests/apiclient
+
+# Seconds to wait for the daemon to answer or to exit; sanitizer builds are slower.
+TP_START_WAIT=${TP_START_WAIT:-30}
+TP_STOP_WAIT=${TP_STOP_WAIT:-15}
+
+TP_PASS=0
+TP_FAIL=0
+TP_FINISHED=0
+TP_PIDS=()
+TPD_PID=
+T=
+TP_CONF=
+
+# --- reporting ---------------------------------------------------------------
+
+tp_log() { printf '# [%3ds] %s\n' "$SECONDS" "$*"; }
+
+tp_pass() {
+	TP_PASS=$((TP_PASS + 1))
+	[ -z "${TP_VERBOSE:-}" ] || printf 'ok   %s\n' "$1"
+}
+
+# tp_fail NAME [DETAIL...]: a failed check, said clearly with what was seen.
+tp_fail() {
+	local name=$1 line
+	shift
+	TP_FAIL=$((TP_FAIL + 1))
+	printf 'FAIL %s\n' "$name"
+	for line in "$@"; do
+		printf '%s\n' "${line:0:2000}" | sed 's/^/     | /'
+	done
+}
+
+# Shows what the last tp_run saw, for failure messages.
+tp_last() {
+	printf 'command: %s\nexit %s\nstdout: %s\nstderr: %s' \
+	    "$RUN_CMD" "$RC" "$OUT" "$ERR"
+}
+
+# --- assertions ----------------------------------------------------------------
+
+# tp_slurp VAR FILE: the file's text without its trailing newlines, read
+# without starting a process (processes are slow on a loaded machine).
+tp_slurp() {
+	local -n tp_slurp_v=$1
+	tp_slurp_v=
+	IFS= read -r -d '' tp_slurp_v <"$2"
+	while [[ $tp_slurp_v == *$'\n' ]]; do
+		tp_slurp_v=${tp_slurp_v%$'\n'}
+	done
+	return 0
+}
+
+# tp_run CMD...: runs CMD, sets RC, OUT and ERR (stdin is the caller's).
+tp_run() {
+	RUN_CMD="$*"
+	"$@" >"$T/.run.out" 2>"$T/.run.err"
+	RC=$?
+	tp_slurp OUT "$T/.run.out"
+	tp_slurp ERR "$T/.run.err"
+	: >"$T/.run.out"
+	: >"$T/.run.err"
+	return 0
+}
+
+# tp_cli ARGS...: tp_run of the CLI on the test's config with a short timeout.
+tp_cli() { tp_run "$TPCLI" -f "$TP_CONF" -t "${TP_CLI_TIMEOUT:-5}" "$@"; }
+# tp_jcli ARGS...: the same with --json.
+tp_jcli() { tp_run "$TPCLI" -f "$TP_CONF" --json -t "${TP_CLI_TIMEOUT:-5}" "$@"; }
+
+# tp_rc NAME WANT...: the last tp_run exited with one of the WANT codes.
+tp_rc() {
+	local name=$1 want
+	shift
+	for want in "$@"; do
+		if [ "$RC" = "$want" ]; then
+			tp_pass "$name"
+			return 0
+		fi
+	done
+	tp_fail "$name" "expected exit $*" "$(tp_last)"
+	return 1
+}
+
+# tp_eq NAME WANT GOT
+tp_eq() {
+	if [ "$2" = "$3" ]; then
+		tp_pass "$1"
+		return 0
+	fi
+	tp_fail "$1" "expected: '$2'" "got:      '$3'"
+	return 1
+}
+
+# tp_ne NAME UNWANTED GOT
+tp_ne() {
+	if [ "$2" != "$3" ]; then
+		tp_pass "$1"
+		return 0
+	fi
+	tp_fail "$1" "expected anything but '$2'"
+	return 1
+}
+
+# tp_match NAME ERE TEXT / tp_nomatch NAME ERE TEXT: ERE over the whole text
+# (^ and $ are its start and end; [[:space:]] includes newlines).
+tp_match() {
+	if [[ $3 =~ $2 ]]; then
+		tp_pass "$1"
+		return 0
+	fi
+	tp_fail "$1" "expected to match /$2/" "text: $3"
+	return 1
+}
+tp_nomatch() {
+	if ! [[ $3 =~ $2 ]]; then
+		tp_pass "$1"
+		return 0
+	fi
+	tp_fail "$1" "expected NOT to match /$2/" "text: $3"
+	return 1
+}
+
+# tp_has NAME NEEDLE TEXT / tp_lacks NAME NEEDLE TEXT: fixed strings.
+tp_has() {
+	if [[ $3 == *"$2"* ]]; then
+		tp_pass "$1"
+		return 0
+	fi
+	tp_fail "$1" "expected to contain '$2'" "text: $3"
+	return 1
+}
+tp_lacks() {
+	if [[ $3 != *"$2"* ]]; then
+		tp_pass "$1"
+		return 0
+	fi
+	tp_fail "$1" "expected NOT to contain '$2'" "text: $3"
+	return 1
+}
+
+# tp_true NAME CMD...: CMD succeeds.
+tp_true() {
+	local name=$1
+	shift
+	if "$@"; then
+		tp_pass "$name"
+		return 0
+	fi
+	tp_fail "$name" "this did not hold: $*"
+	return 1
+}
+
+# tp_file_lacks NAME NEEDLE FILE...: no byte of NEEDLE in any FILE (binary
+# safe); every FILE must exist, so the check cannot pass vacuously.
+tp_file_lacks() {
+	local name=$1 needle=$2 f bad=
+	shift 2
+	for f in "$@"; do
+		if [ ! -f "$f" ]; then
+			bad="$bad missing:$f"
+		elif grep -aqF -- "$needle" "$f"; then
+			bad="$bad found-in:$f"
+		fi
+	done
+	if [ -z "$bad" ]; then
+		tp_pass "$name"
+		return 0
+	fi
+	tp_fail "$name" "$bad"
+	return 1
+}
+
+# tp_rc_code NAME RC CODE: the last tp_jcli exited RC with a JSON error CODE.
+tp_rc_code() {
+	local got
+	got=$(tp_jerr "$OUT")
+	if [ "$RC" = "$2" ] && [ "$got" = "$3" ]; then
+		tp_pass "$1"
+		return 0
+	fi
+	tp_fail "$1" "expected exit $2 with error code $3, got code '$got'" "$(tp_last)"
+	return 1
+}
+
+# tp_ok NAME: the last tp_jcli exited 0 with {"ok": true}.
+tp_ok() {
+	if [ "$RC" = 0 ] && [ "$(tp_jval ok "$OUT")" = true ]; then
+		tp_pass "$1"
+		return 0
+	fi
+	tp_fail "$1" "expected exit 0 and \"ok\": true" "$(tp_last)"
+	return 1
+}
+
+# --- JSON without jq -----------------------------------------------------------
+# Enough for the daemon's replies: scalars found by key, objects cut out by
+# brace matching that skips strings.
+
+# tp_jval KEY JSON: the first scalar value of "KEY" (strings unquoted,
+# escapes left as they are). Fails when there is none.
+tp_jval() {
+	local re="\"$1\"[[:space:]]*:[[:space:]]*(\"(([^\"\\\\]|\\\\.)*)\"|(-?[0-9][-+0-9.eE]*|true|false|null))"
+	[[ $2 =~ $re ]] || return 1
+	printf '%s' "${BASH_REMATCH[2]}${BASH_REMATCH[4]}"
+}
+
+# tp_jobj KEY JSON: the first object or array that is the value of "KEY".
+tp_jobj() {
+	printf '%s' "$2" | awk -v key="\"$1\"" '
+	BEGIN { RS = "\001" }
+	{
+		s = $0; n = length(s); i = 1
+		while (i <= n) {
+			p = index(substr(s, i), key)
+			if (p == 0) exit 1
+			j = i + p - 1 + length(key)
+			while (j <= n && substr(s, j, 1) ~ /[ \t\r\n]/) j++
+			if (substr(s, j, 1) != ":") { i = i + p; continue }
+			j++
+			while (j <= n && substr(s, j, 1) ~ /[ \t\r\n]/) j++
+			c = substr(s, j, 1)
+			if (c != "{" && c != "[") { i = j; continue }
+			depth = 0; instr = 0; start = j
+			for (k = j; k <= n; k++) {
+				c = substr(s, k, 1)
+				if (instr) {
+					if (c == "\\") k++
+					else if (c == "\"") instr = 0
+					continue
+				}
+				if (c == "\"") instr = 1
+				else if (c == "{" || c == "[") depth++
+				else if (c == "}" || c == "]") {
+					depth--
+					if (depth == 0) { print substr(s, start, k - start + 1); exit 0 }
+				}
+			}
+			exit 1
+		}
+		exit 1
+	}'
+}
+
+# tp_jerr JSON: the error code of a failure reply ("" when there is none).
+tp_jerr() {
+	local re='^[[:space:]]*\{[[:space:]]*"ok"[[:space:]]*:[[:space:]]*false[[:space:]]*,[[:space:]]*"error"[[:space:]]*:[[:space:]]*\{[^{}]*"code"[[:space:]]*:[[:space:]]*"([a-z_]*)"'
+	[[ $1 =~ $re ]] && printf '%s' "${BASH_REMATCH[1]}"
+	return 0
+}
+
+# tp_jentry KEY VALUE JSON: the first flat object {...} whose KEY is "VALUE"
+# (e.g. one tenant of tenant.list).
+tp_jentry() {
+	printf '%s' "$3" | grep -oE "\\{[^{}]*\"$1\"[[:space:]]*:[[:space:]]*\"$2\"[^{}]*\\}" | head -n 1
+}
+
+# --- processes ---------------------------------------------------------------
+
+# tp_alive PID: the process exists and is not a zombie (a child that has
+# exited but was not reaped still answers kill -0).
+tp_alive() {
+	local st=
+	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+	IFS= read -r st <"/proc/$1/stat" 2>/dev/null || return 1
+	st=${st##*) }
+	st=${st%% *}
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# tp_wait_exit PID SECONDS: waits (bounded) until PID is gone; 1 if it is not.
+tp_wait_exit() {
+	local pid=$1 end=$((SECONDS + $2)) i=0
+	while tp_alive "$pid"; do
+		[ "$SECONDS" -lt "$end" ] && [ "$i" -lt $(($2 * 20 + 20)) ] || return 1
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 0
+}
+
+tp_forget_pid() {
+	local p keep=()
+	for p in "${TP_PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	TP_PIDS=("${keep[@]}")
+}
+
+# tp_reap PID: collects the exit status of a child that has exited into
+# REAP_RC (wait returns at once then).
+tp_reap() {
+	REAP_RC=0
+	wait "$1" 2>/dev/null || REAP_RC=$?
+	tp_forget_pid "$1"
+}
+
+# tp_bg CMD...: starts CMD in the background, remembered for the cleanup.
+tp_bg() {
+	"$@" &
+	BG_PID=$!
+	TP_PIDS+=("$BG_PID")
+}
+
+# --- the daemon --------------------------------------------------------------
+
+# tp_write_config FILE [section.key=value...]: the test configuration, with
+# overrides (a key given again replaces the default; an empty value is kept).
+tp_write_config() {
+	local file=$1 kv sec key
+	shift
+	local -A extra=()
+	local order=()
+	for kv in "$@"; do
+		sec=${kv%%.*}
+		key=${kv#*.}
+		key=${key%%=*}
+		extra["$sec.$key"]=${kv#*=}
+		order+=("$sec.$key")
+	done
+	{
+		local cur='' line k seen=" "
+		while IFS= read -r line; do
+			case $line in
+			'['*']')
+				[ -z "$cur" ] || tp_config_rest "$cur"
+				cur=${line#[}
+				cur=${cur%]}
+				seen="$seen$cur "
+				echo "$line"
+				;;
+			*' = '* | *' =')
+				k=${line%% =*}
+				if [ -n "${extra[$cur.$k]+x}" ]; then
+					echo "$k = ${extra[$cur.$k]}"
+					unset "extra[$cur.$k]"
+				else
+					echo "$line"
+				fi
+				;;
+			*) echo "$line" ;;
+			esac
+		done <<EOF
+# $TP_NAME test configuration
+[daemon]
+state_dir = $T/state
+log_dir = $T/log
+pidfile = $T/run/tradepulsed.pid
+api = ipc://$T/run/api.sock
+events = ipc://$T/run/events.sock
+http =
+
+[store]
+backend = sqlite
+path = $T/state/tradepulse.db
+
+[secrets]
+master_key = $T/master.key
+
+[pulse]
+enabled = no
+EOF
+		tp_config_rest "$cur"
+		# Sections the defaults do not have.
+		local o
+		for o in "${order[@]}"; do
+			sec=${o%%.*}
+			case $seen in *" $sec "*) continue ;; esac
+			seen="$seen$sec "
+			printf '\n[%s]\n' "$sec"
+			tp_config_rest "$sec"
+		done
+	} >"$file"
+}
+
+# Appends the overrides of section $1 that were not defaults (helper of
+# tp_write_config, shares its locals).
+tp_config_rest() {
+	local o
+	for o in "${order[@]}"; do
+		if [ "${o%%.*}" = "$1" ] && [ -n "${extra[$o]+x}" ]; then
+			echo "${o#*.} = ${extra[$o]}"
+			unset "extra[$o]"
+		fi
+	done
+}
+
+# tp_keygen: creates the master key of the test configuration.
+tp_keygen() {
+	tp_cli keygen
+	if [ "$RC" != 0 ] || [ ! -f "$T/master.key" ]; then
+		tp_fail "keygen for the test" "$(tp_last)"
+		return 1
+	fi
+}
+
+# tp_start [DAEMON ARGS...]: starts tradepulsed -d on $TP_CONF (stderr to
+# $T/daemon.log) and waits until `tradepulse status` answers. 1 if the daemon
+# died or did not answer in time (TPD_PID is then the dead daemon's pid).
+tp_start() {
+	"$TPD" -d -f "$TP_CONF" "$@" >>"$T/daemon.log" 2>&1 </dev/null &
+	TPD_PID=$!
+	TP_PIDS+=("$TPD_PID")
+	tp_wait_ready
+}
+
+# tp_wait_ready: polls `status` with a short timeout, bounded in count and time.
+tp_wait_ready() {
+	local end=$((SECONDS + TP_START_WAIT)) i=0
+	while [ "$i" -lt 600 ] && [ "$SECONDS" -le "$end" ]; do
+		if ! tp_alive "$TPD_PID"; then
+			tp_log "tradepulsed (pid $TPD_PID) exited during start-up; its log:"
+			tail -n 20 "$T/daemon.log" | sed 's/^/#   /'
+			return 1
+		fi
+		if "$TPCLI" -f "$TP_CONF" -t 1 status >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	tp_log "tradepulsed (pid $TPD_PID) did not answer within ${TP_START_WAIT}s; its log:"
+	tail -n 20 "$T/daemon.log" | sed 's/^/#   /'
+	return 1
+}
+
+# tp_stop [SIGNAL]: SIGTERM (or SIGNAL), a bounded wait, then SIGKILL. The
+# daemon's exit status goes to TPD_RC (128+n for a signal); TPD_KILLED=1 if
+# it had to be killed.
+tp_stop() {
+	# stderr off: bash reports a killed background job ("Killed") there
+	tp_stop_ "$@" 2>/dev/null
+}
+tp_stop_() {
+	local sig=${1:-TERM}
+	TPD_RC=
+	TPD_KILLED=0
+	[ -n "$TPD_PID" ] || return 0
+	kill -"$sig" "$TPD_PID" 2>/dev/null
+	if ! tp_wait_exit "$TPD_PID" "$TP_STOP_WAIT"; then
+		tp_log "tradepulsed (pid $TPD_PID) did not exit on SIG$sig in ${TP_STOP_WAIT}s: SIGKILL"
+		kill -KILL "$TPD_PID" 2>/dev/null
+		TPD_KILLED=1
+		tp_wait_exit "$TPD_PID" 5
+	fi
+	tp_reap "$TPD_PID"
+	TPD_RC=$REAP_RC
+	TPD_PID=
+}
+
+# tp_status_pid: the pid that `status --json` reports ("" when no answer).
+tp_status_pid() {
+	local out
+	out=$("$TPCLI" -f "$TP_CONF" --json -t 5 status 2>/dev/null) || return 0
+	tp_jval pid "$out" || true
+}
+
+# --- set-up and clean-up -----------------------------------------------------
+
+# tp_init NAME: temp folder, config, traps; checks that the programs exist.
+tp_init() {
+	TP_NAME=$1
+	local base=${TMPDIR:-/tmp}
+	# An ipc:// path must fit in sun_path (108 bytes) with run/events.sock.
+	[ ${#base} -le 60 ] || base=/tmp
+	T=$(mktemp -d "$base/tp-$TP_NAME.XXXXXX") || {
+		echo "cannot create a temporary folder"
+		echo "0 passed, 1 failed"
+		exit 1
+	}
+	trap tp_cleanup EXIT
+	trap 'tp_log "interrupted"; exit 130' INT
+	trap 'tp_log "terminated"; exit 143' TERM
+	trap 'exit 129' HUP
+	trap 'exit 141' PIPE
+	TP_CONF=$T/tradepulse.conf
+	tp_write_config "$TP_CONF"
+	tp_log "$TP_NAME: build $TP_BUILDDIR, temp $T"
+	local p missing=0
+	for p in "$TPD" "$TPCLI" "$APICLIENT"; do
+		if [ ! -x "$p" ]; then
+			tp_fail "program $p is built"
+			missing=1
+		fi
+	done
+	[ "$missing" = 0 ] || tp_finish
+}
+
+# Kills whatever the test started and removes the temp folder (kept when a
+# check failed and TP_KEEP is set).
+tp_cleanup() {
+	local rc=$? p
+	for p in "${TP_PIDS[@]}"; do
+		if tp_alive "$p"; then
+			kill -TERM "$p" 2>/dev/null
+			tp_wait_exit "$p" 3 || kill -KILL "$p" 2>/dev/null
+		fi
+		wait "$p" 2>/dev/null
+	done
+	TP_PIDS=()
+	# A daemon that forked away (run without -d) is found by its config,
+	# which is unique to this test's folder.
+	if [ -n "$TP_CONF" ]; then
+		for p in $(pgrep -f -- "$TP_CONF" 2>/dev/null); do
+			[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$TPD")" ] || continue
+			kill -KILL "$p" 2>/dev/null
+		done
+	fi
+	if [ "$TP_FINISHED" != 1 ]; then
+		tp_fail "$TP_NAME ran to its end" "the script stopped early (exit $rc)"
+		[ -f "$T/daemon.log" ] && {
+			tp_log "last lines of the daemon log:"
+			tail -n 20 "$T/daemon.log" | sed 's/^/#   /'
+		}
+		printf '%d passed, %d failed\n' "$TP_PASS" "$TP_FAIL"
+		rc=1
+	fi
+	if [ -n "$T" ] && [ -d "$T" ]; then
+		if [ "$TP_FAIL" -gt 0 ] && [ -n "${TP_KEEP:-}" ]; then
+			tp_log "kept $T"
+		else
+			rm -rf "$T"
+		fi
+	fi
+	exit "$rc"
+}
+
+# tp_finish: the final line; exit 1 if any check failed.
+tp_finish() {
+	# A daemon built with the sanitizers reports on its stderr, which the
+	# tests keep in $T; such a report fails the test.
+	local f
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f"; then
+			tp_fail "sanitizer report in $(basename "$f")"
+			grep -E -A 12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f" | sed 's/^/#   /' | head -40
+		fi
+	done
+	if [ "$TP_FAIL" -gt 0 ] && [ -f "$T/daemon.log" ]; then
+		tp_log "last lines of the daemon log:"
+		tail -n 30 "$T/daemon.log" | sed 's/^/#   /'
+	fi
+	TP_FINISHED=1
+	printf '%d passed, %d failed\n' "$TP_PASS" "$TP_FAIL"
+	[ "$TP_FAIL" -eq 0 ] && exit 0
+	exit 1
+}

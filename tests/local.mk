@@ -1,0 +1,51 @@
+# tests/local.mk: Criterion unit tests (one per module) and integration scripts.
+UNIT_TESTS = \
+	tests/unit/test_path \
+	tests/unit/test_store \
+	tests/unit/test_secrets \
+	tests/unit/test_config \
+	tests/unit/test_log \
+	tests/unit/test_tenantlog
+
+check_PROGRAMS += $(UNIT_TESTS) tests/apiclient
+TESTS += $(UNIT_TESTS)
+
+UNIT_LDADD = $(COMMON_LIBS) $(CRITERION_LIBS)
+UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+
+tests_unit_test_path_SOURCES = tests/unit/test_path.c
+tests_unit_test_path_LDADD = $(UNIT_LDADD)
+tests_unit_test_path_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_secrets_SOURCES = tests/unit/test_secrets.c
+tests_unit_test_secrets_LDADD = $(UNIT_LDADD)
+tests_unit_test_secrets_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_LDADD = $(UNIT_LDADD)
+tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_log_SOURCES = tests/unit/test_log.c
+tests_unit_test_log_LDADD = $(UNIT_LDADD)
+tests_unit_test_log_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_tenantlog_SOURCES = tests/unit/test_tenantlog.c
+tests_unit_test_tenantlog_LDADD = $(UNIT_LDADD)
+tests_unit_test_tenantlog_CFLAGS = $(UNIT_CFLAGS)
+
+# A raw job API client: sends one frame from a file or stdin, prints the reply.
+tests_apiclient_SOURCES = tests/apiclient.c
+tests_apiclient_LDADD = $(COMMON_LIBS)
+
+# Integration tests start the real programs; each prints "N passed, N failed".
+INTEGRATION_TESTS = \
+	tests/integration/cli.sh \
+	tests/integration/api.sh \
+	tests/integration/crash.sh
+TESTS += $(INTEGRATION_TESTS)
+dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/summary tests/demo
+
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(BASH)
+AM_TESTS_ENVIRONMENT = \
+	TP_BUILDDIR='$(abs_top_builddir)'; TP_SRCDIR='$(abs_top_srcdir)'; \
+	export TP_BUILDDIR TP_SRCDIR;

@@ -163,3 +163,52 @@ cli_call(struct cli *cli, json_object *req, json_object **reply,
 	}
 	return cli_call_raw(cli, buf, len, false, reply, result);
 }
+
+/* Adds the string field key to req; -1 when out of memory. */
+static int
+cli_request_str(json_object *req, const char *key, const char *value)
+{
+	json_object *v;
+
+	if ((v = json_object_new_string(value)) == NULL)
+		return -1;
+	if (json_object_object_add(req, key, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
+json_object *
+cli_request(const char *op, const char *uid)
+{
+	json_object *req;
+
+	if ((req = json_object_new_object()) == NULL ||
+	    cli_request_str(req, "op", op) == -1 ||
+	    (uid != NULL && cli_request_str(req, "uid", uid) == -1)) {
+		json_object_put(req);
+		cli_warnx("out of memory");
+		return NULL;
+	}
+	return req;
+}
+
+int
+cli_exchange(struct cli *cli, json_object *req,
+    void (*print)(json_object *result, const void *arg), const void *arg)
+{
+	json_object *reply, *result;
+	int rc;
+
+	rc = cli_call(cli, req, &reply, &result);
+	json_object_put(req);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (cli->json)
+		cli_print_json(reply);
+	else if (print != NULL)
+		print(result, arg);
+	json_object_put(reply);
+	return CLI_EXIT_OK;
+}

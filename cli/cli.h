@@ -140,6 +140,17 @@ int cli_call_raw(struct cli *cli, const char *buf, size_t len,
     bool borrowed, json_object **reply, json_object **result);
 /* Closes the connection; ZeroMQ holds no borrowed buffer afterwards. */
 void cli_disconnect(struct cli *cli);
+/* A request {"op": op}, with "uid" when uid is not NULL. Prints "out
+ * of memory" and returns NULL when it cannot be built. */
+json_object *cli_request(const char *op, const char *uid);
+/*
+ * The usual command's exchange: sends req (and puts it), then prints the
+ * daemon's whole reply with --json, or else calls print (if not NULL)
+ * with the reply's result, borrowed, and arg. Returns an exit status, as
+ * cli_call.
+ */
+int cli_exchange(struct cli *cli, json_object *req,
+    void (*print)(json_object *result, const void *arg), const void *arg);
 
 /* client.c: the ZeroMQ transport. */
 /*

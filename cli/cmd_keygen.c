@@ -92,40 +92,34 @@ keygen_create(struct cli *cli, const char *output)
 	return CLI_EXIT_OK;
 }
 
+static void
+keygen_rotate_print(json_object *result, const void *arg)
+{
+	json_object *v;
+
+	(void)arg;
+	printf("master key version %s; ",
+	    cli_text(json_object_object_get_ex(result, "key_version", &v) ?
+	    v : NULL));
+	printf("re-encrypted %s secrets ",
+	    cli_text(json_object_object_get_ex(result, "resealed", &v) ?
+	    v : NULL));
+	printf("of %s tenants\n",
+	    cli_text(json_object_object_get_ex(result, "tenants", &v) ?
+	    v : NULL));
+}
+
 static int
 keygen_rotate(struct cli *cli)
 {
-	json_object *req, *reply, *result, *v;
-	int rc;
+	json_object *req;
 
 	/* Re-encrypting every secret of a large store takes a while. */
 	if (!cli->timeout_set)
 		cli->timeout_ms = KEYGEN_ROTATE_TIMEOUT_MS;
-	if ((req = json_object_new_object()) == NULL) {
-		cli_warnx("out of memory");
+	if ((req = cli_request(API_OP_KEYS_ROTATE, NULL)) == NULL)
 		return CLI_EXIT_ERROR;
-	}
-	json_object_object_add(req, "op",
-	    json_object_new_string(API_OP_KEYS_ROTATE));
-	rc = cli_call(cli, req, &reply, &result);
-	json_object_put(req);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (cli->json)
-		cli_print_json(reply);
-	else {
-		printf("master key version %s; ",
-		    cli_text(json_object_object_get_ex(result, "key_version",
-		    &v) ? v : NULL));
-		printf("re-encrypted %s secrets ",
-		    cli_text(json_object_object_get_ex(result, "resealed",
-		    &v) ? v : NULL));
-		printf("of %s tenants\n",
-		    cli_text(json_object_object_get_ex(result, "tenants",
-		    &v) ? v : NULL));
-	}
-	json_object_put(reply);
-	return CLI_EXIT_OK;
+	return cli_exchange(cli, req, keygen_rotate_print, NULL);
 }
 
 static int

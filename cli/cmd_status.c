@@ -41,7 +41,7 @@ status_last_pulse(struct table *t, json_object *p)
 }
 
 static void
-status_print(json_object *r)
+status_print(json_object *r, const void *arg)
 {
 	struct table *t;
 	json_object *store, *api, *workers, *pulse = NULL;
@@ -49,6 +49,7 @@ status_print(json_object *r)
 	int64_t ms;
 	bool throttled;
 
+	(void)arg;
 	if ((t = table_new(2, NULL)) == NULL) {
 		cli_warnx("out of memory");
 		return;
@@ -92,7 +93,7 @@ static int
 status_run(struct cli *cli, int argc, char **argv)
 {
 	struct cli_args a;
-	json_object *req, *reply, *result;
+	json_object *req;
 	int opt, rc;
 
 	cli_args_init(&a, &cmd_status, argc, argv);
@@ -100,22 +101,9 @@ status_run(struct cli *cli, int argc, char **argv)
 		return opt == CLI_ARGS_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	if ((rc = cli_args_count(&a, 0, 0, "")) != 0)
 		return rc;
-	if ((req = json_object_new_object()) == NULL) {
-		cli_warnx("out of memory");
+	if ((req = cli_request(API_OP_STATUS, NULL)) == NULL)
 		return CLI_EXIT_ERROR;
-	}
-	json_object_object_add(req, "op",
-	    json_object_new_string(API_OP_STATUS));
-	rc = cli_call(cli, req, &reply, &result);
-	json_object_put(req);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (cli->json)
-		cli_print_json(reply);
-	else
-		status_print(result);
-	json_object_put(reply);
-	return CLI_EXIT_OK;
+	return cli_exchange(cli, req, status_print, NULL);
 }
 
 const struct cli_command cmd_status = {

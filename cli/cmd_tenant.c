@@ -11,20 +11,6 @@
 #include "common/jsonutil.h"
 #include "common/path.h"
 
-/* A request {"op": op, "uid": uid}; NULL when out of memory. */
-static json_object *
-tenant_request(const char *op, const char *uid)
-{
-	json_object *req;
-
-	if ((req = json_object_new_object()) == NULL)
-		return NULL;
-	json_object_object_add(req, "op", json_object_new_string(op));
-	if (uid != NULL)
-		json_object_object_add(req, "uid", json_object_new_string(uid));
-	return req;
-}
-
 /* Parses "tenant SUB [UID]" with no options of its own. */
 static int
 tenant_args(struct cli *cli, int argc, char **argv, bool want_uid,
@@ -46,29 +32,25 @@ tenant_args(struct cli *cli, int argc, char **argv, bool want_uid,
 	return 0;
 }
 
+/* arg: the uid asked for. */
+static void
+tenant_add_print(json_object *result, const void *arg)
+{
+	printf("added tenant %s\n", cli_str(result, "uid", arg));
+}
+
 static int
 tenant_add(struct cli *cli, int argc, char **argv)
 {
-	json_object *req, *reply, *result;
+	json_object *req;
 	const char *uid;
 	int rc;
 
 	if ((rc = tenant_args(cli, argc, argv, true, &uid)) != 0)
 		return rc == -1 ? CLI_EXIT_OK : rc;
-	if ((req = tenant_request(API_OP_TENANT_ADD, uid)) == NULL) {
-		cli_warnx("out of memory");
+	if ((req = cli_request(API_OP_TENANT_ADD, uid)) == NULL)
 		return CLI_EXIT_ERROR;
-	}
-	rc = cli_call(cli, req, &reply, &result);
-	json_object_put(req);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (cli->json)
-		cli_print_json(reply);
-	else
-		printf("added tenant %s\n", cli_str(result, "uid", uid));
-	json_object_put(reply);
-	return CLI_EXIT_OK;
+	return cli_exchange(cli, req, tenant_add_print, uid);
 }
 
 static const char *
@@ -157,8 +139,10 @@ tenant_list(struct cli *cli, int argc, char **argv)
 	    (t = table_new(4, head)) == NULL)
 		goto nomem;
 	for (;;) {
-		if ((req = tenant_request(API_OP_TENANT_LIST, NULL)) == NULL)
-			goto nomem;
+		if ((req = cli_request(API_OP_TENANT_LIST, NULL)) == NULL) {
+			rc = CLI_EXIT_ERROR;
+			goto out;
+		}
 		json_object_object_add(req, "limit",
 		    json_object_new_int(API_LIST_MAX));
 		if (after[0] != '\0')
@@ -349,9 +333,11 @@ tenant_show_quarantine(struct table *t, json_object *q)
 	    cli_str(q, "since", "?"), cli_str(q, "reason", "?"), paren);
 }
 
+/* arg: the uid asked for. */
 static void
-tenant_show_print(json_object *r, const char *uid)
+tenant_show_print(json_object *r, const void *arg)
 {
+	const char *uid = arg;
 	struct table *t;
 	json_object *v, *snap;
 
@@ -382,26 +368,15 @@ tenant_show_print(json_object *r, const char *uid)
 static int
 tenant_show(struct cli *cli, int argc, char **argv)
 {
-	json_object *req, *reply, *result;
+	json_object *req;
 	const char *uid;
 	int rc;
 
 	if ((rc = tenant_args(cli, argc, argv, true, &uid)) != 0)
 		return rc == -1 ? CLI_EXIT_OK : rc;
-	if ((req = tenant_request(API_OP_TENANT_SHOW, uid)) == NULL) {
-		cli_warnx("out of memory");
+	if ((req = cli_request(API_OP_TENANT_SHOW, uid)) == NULL)
 		return CLI_EXIT_ERROR;
-	}
-	rc = cli_call(cli, req, &reply, &result);
-	json_object_put(req);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (cli->json)
-		cli_print_json(reply);
-	else
-		tenant_show_print(result, uid);
-	json_object_put(reply);
-	return CLI_EXIT_OK;
+	return cli_exchange(cli, req, tenant_show_print, uid);
 }
 
 static const struct cli_sub tenant_subs[] = {

@@ -15,13 +15,39 @@ static const struct cli_opt trading_opts[] = {
 	{ NULL, 0, false, 0 },
 };
 
+/* What trading_print needs of the command line. */
+struct trading_asked {
+	const char *uid;
+	const char *reason;		/* NULL when not given */
+	bool enabled;
+};
+
+static void
+trading_print(json_object *result, const void *arg)
+{
+	const struct trading_asked *ask = arg;
+	const char *r;
+	bool on = ask->enabled;
+
+	/* What the daemon recorded, which is what counts; an enable shows
+	 * a reason only when one was given. */
+	json_get_bool(result, "enabled", &on);
+	r = on && ask->reason == NULL ? NULL :
+	    cli_str(result, "reason", ask->reason);
+	printf("trading %s for %s", on ? "enabled" : "disabled",
+	    cli_str(result, "uid", ask->uid));
+	if (r != NULL && *r != '\0')
+		printf(" (reason: %s)", r);
+	putchar('\n');
+}
+
 static int
 trading_set(struct cli *cli, int argc, char **argv, bool enabled)
 {
 	struct cli_args a;
-	json_object *req, *reply, *result;
-	const char *reason = NULL, *uid, *r;
-	bool on = enabled;
+	struct trading_asked ask;
+	json_object *req;
+	const char *reason = NULL, *uid;
 	int opt, rc;
 
 	cli_args_init(&a, &cmd_trading, argc, argv);
@@ -38,38 +64,17 @@ trading_set(struct cli *cli, int argc, char **argv, bool enabled)
 		return cli_usage_error(&cmd_trading, "the reason is longer "
 		    "than %d bytes", API_REASON_MAX);
 
-	if ((req = json_object_new_object()) == NULL) {
-		cli_warnx("out of memory");
+	if ((req = cli_request(API_OP_TRADING_SET, uid)) == NULL)
 		return CLI_EXIT_ERROR;
-	}
-	json_object_object_add(req, "op",
-	    json_object_new_string(API_OP_TRADING_SET));
-	json_object_object_add(req, "uid", json_object_new_string(uid));
 	json_object_object_add(req, "enabled",
 	    json_object_new_boolean(enabled));
 	if (reason != NULL)
 		json_object_object_add(req, "reason",
 		    json_object_new_string(reason));
-	rc = cli_call(cli, req, &reply, &result);
-	json_object_put(req);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (cli->json)
-		cli_print_json(reply);
-	else {
-		/* What the daemon recorded, which is what counts; an
-		 * enable shows a reason only when one was given. */
-		json_get_bool(result, "enabled", &on);
-		r = on && reason == NULL ? NULL :
-		    cli_str(result, "reason", reason);
-		printf("trading %s for %s", on ? "enabled" : "disabled",
-		    cli_str(result, "uid", uid));
-		if (r != NULL && *r != '\0')
-			printf(" (reason: %s)", r);
-		putchar('\n');
-	}
-	json_object_put(reply);
-	return CLI_EXIT_OK;
+	ask.uid = uid;
+	ask.reason = reason;
+	ask.enabled = enabled;
+	return cli_exchange(cli, req, trading_print, &ask);
 }
 
 static int

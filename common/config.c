@@ -3,6 +3,13 @@
 
 #include "common/config.h"
 
+/* Where `make install` puts the worker program. */
+#ifdef LIBEXECDIR
+#define TP_LIBEXECDIR LIBEXECDIR
+#else
+#define TP_LIBEXECDIR "/usr/local/libexec"
+#endif
+
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -106,6 +113,11 @@ static const struct config_key config_keys[] = {
 	    SEC, DAY },
 	{ "workers", "max_strikes", KIND_U32, F(max_strikes), true, 1, 100 },
 	{ "workers", "core_dumps", KIND_BOOL, F(core_dumps), true, 0, 0 },
+	{ "workers", "program", KIND_PATH, F(worker_program), true, 0, 0 },
+	{ "workers", "max_queue", KIND_U32, F(max_queue), true, 1, 10000000 },
+	{ "workers", "backoff_max", KIND_DURATION, F(backoff_max), true,
+	    100, HOUR },
+	{ "workers", "crash_rate", KIND_U32, F(crash_rate), true, 1, 1000000 },
 
 	{ "pulse", "interval", KIND_DURATION, F(pulse_interval), true,
 	    SEC, DAY },
@@ -302,6 +314,7 @@ config_defaults(struct config *cfg, struct tp_err *err)
 		{ F(credentials), "" },
 		{ F(master_key), "/etc/tradepulse/master.key" },
 		{ F(worker_user), "nobody" },
+		{ F(worker_program), TP_LIBEXECDIR "/tradepulse-worker" },
 		{ F(trading_url), "https://paper-api.alpaca.markets" },
 		{ F(data_url), "https://data.alpaca.markets" },
 		{ F(data_key_id), "" },
@@ -337,6 +350,9 @@ config_defaults(struct config *cfg, struct tp_err *err)
 	cfg->cpu_limit = 60 * SEC;
 	cfg->max_strikes = 3;
 	cfg->core_dumps = false;
+	cfg->max_queue = 100000;
+	cfg->backoff_max = 30 * SEC;
+	cfg->crash_rate = 30;
 	cfg->pulse_interval = 60 * SEC;
 	cfg->pulse_enabled = true;
 	cfg->requests_per_minute = 200;

@@ -54,6 +54,11 @@ struct config {
 	uint64_t cpu_limit;		/* 60s */
 	uint32_t max_strikes;		/* 3 */
 	bool core_dumps;		/* no */
+	char *worker_program;		/* <libexecdir>/tradepulse-worker */
+	uint32_t max_queue;		/* 100000: jobs waiting at most */
+	uint64_t backoff_max;		/* 30s: cap of the restart backoff */
+	uint32_t crash_rate;		/* 30: crashes per minute before spawning
+					   is throttled */
 
 	/* [pulse] */
 	uint64_t pulse_interval;	/* 60s */

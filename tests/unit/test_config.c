@@ -113,6 +113,10 @@ check_defaults(const struct config *c)
 	cr_assert_eq(c->cpu_limit, 60000);
 	cr_assert_eq(c->max_strikes, 3);
 	cr_assert_eq(c->core_dumps, false);
+	cr_assert(strstr(c->worker_program, "/tradepulse-worker") != NULL);
+	cr_assert_eq(c->max_queue, 100000);
+	cr_assert_eq(c->backoff_max, 30000);
+	cr_assert_eq(c->crash_rate, 30);
 	cr_assert_eq(c->pulse_interval, 60000);
 	cr_assert_eq(c->pulse_enabled, true);
 	cr_assert_str_eq(c->trading_url, "https://paper-api.alpaca.markets");
@@ -182,6 +186,10 @@ Test(config, every_key_parsed)
 	    "cpu_limit = 2h\n"
 	    "max_strikes = 5\n"
 	    "core_dumps = yes\n"
+	    "program = bin/worker\n"
+	    "max_queue = 77\n"
+	    "backoff_max = 90s\n"
+	    "crash_rate = 12\n"
 	    "[pulse]\n"
 	    "interval = 1d\n"
 	    "enabled = off\n"
@@ -226,6 +234,13 @@ Test(config, every_key_parsed)
 	cr_assert_eq(cfg.cpu_limit, 2 * 3600 * 1000);
 	cr_assert_eq(cfg.max_strikes, 5);
 	cr_assert_eq(cfg.core_dumps, true);
+	cr_assert(strlen(cfg.worker_program) > strlen("/bin/worker"));
+	cr_assert_eq(cfg.worker_program[0], '/');
+	cr_assert(strcmp(cfg.worker_program + strlen(cfg.worker_program) -
+	    strlen("/bin/worker"), "/bin/worker") == 0);
+	cr_assert_eq(cfg.max_queue, 77);
+	cr_assert_eq(cfg.backoff_max, 90000);
+	cr_assert_eq(cfg.crash_rate, 12);
 	cr_assert_eq(cfg.pulse_interval, 86400000);
 	cr_assert_eq(cfg.pulse_enabled, false);
 	cr_assert_str_eq(cfg.trading_url, "http://127.0.0.1:9100");
@@ -689,7 +704,8 @@ Test(config, the_example_file_names_every_key)
 		"[secrets]", "master_key",
 		"[workers]", "user", "max_workers", "batch_size", "max_jobs",
 		"job_timeout", "heartbeat_timeout", "memory_limit", "cpu_limit",
-		"max_strikes", "core_dumps",
+		"max_strikes", "core_dumps", "program", "max_queue",
+		"backoff_max", "crash_rate",
 		"[pulse]", "interval", "enabled",
 		"[alpaca]", "trading_url", "data_url", "requests_per_minute",
 		"data_key_id", "data_secret_file",

@@ -153,6 +153,14 @@ json_parse(const char *buf, size_t len, struct tp_err *err)
 	if ((tok = json_tokener_new_ex(JSON_MAX_DEPTH)) == NULL)
 		return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
 		    "out of memory"), NULL;
+	/* Size the scratch buffer for the longest possible string now, so it is
+	 * never realloc'd mid-parse leaving a copy of a secret in freed memory. */
+	if (printbuf_memset(tok->pb, 0, 0, (int)len + 1) < 0) {
+		json_tokener_free(tok);
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
+		    "out of memory"), NULL;
+	}
+	printbuf_reset(tok->pb);
 	/* strict: no trailing data, no comments, no NaN literals */
 	json_tokener_set_flags(tok,
 	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);

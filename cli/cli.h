@@ -59,6 +59,8 @@ extern const struct cli_command cmd_tenant;
 extern const struct cli_command cmd_keys;
 extern const struct cli_command cmd_trading;
 extern const struct cli_command cmd_status;
+extern const struct cli_command cmd_sync;
+extern const struct cli_command cmd_job;
 
 /* main.c: help. */
 void cli_help_command(FILE *fp, const struct cli_command *cmd);
@@ -151,6 +153,11 @@ json_object *cli_request(const char *op, const char *uid);
  */
 int cli_exchange(struct cli *cli, json_object *req,
     void (*print)(json_object *result, const void *arg), const void *arg);
+
+/* cmd_job.c: a job's outcome on one line, into buf: "done: key id
+ * ...WXYZ" (returns 0), "failed: CODE: MESSAGE" (returns 1), or its
+ * state when it has not ended (returns -1). */
+int cli_job_outcome(json_object *job, char *buf, size_t size);
 
 /* client.c: the ZeroMQ transport. */
 /*

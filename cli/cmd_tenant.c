@@ -1,4 +1,4 @@
-/* cmd_tenant.c: tradepulse tenant add|list|show. */
+/* cmd_tenant.c: tradepulse tenant add|list|show|release. */
 #include "config.h"
 
 #include <stdint.h>
@@ -379,10 +379,39 @@ tenant_show(struct cli *cli, int argc, char **argv)
 	return cli_exchange(cli, req, tenant_show_print, uid);
 }
 
+/* arg: the uid asked for. */
+static void
+tenant_release_print(json_object *result, const void *arg)
+{
+	const char *uid = cli_str(result, "uid", arg);
+	bool released = false;
+
+	json_get_bool(result, "released", &released);
+	if (released)
+		printf("released tenant %s\n", uid);
+	else
+		printf("tenant %s was not quarantined\n", uid);
+}
+
+static int
+tenant_release(struct cli *cli, int argc, char **argv)
+{
+	json_object *req;
+	const char *uid;
+	int rc;
+
+	if ((rc = tenant_args(cli, argc, argv, true, &uid)) != 0)
+		return rc == -1 ? CLI_EXIT_OK : rc;
+	if ((req = cli_request(API_OP_TENANT_RELEASE, uid)) == NULL)
+		return CLI_EXIT_ERROR;
+	return cli_exchange(cli, req, tenant_release_print, uid);
+}
+
 static const struct cli_sub tenant_subs[] = {
 	{ "add", tenant_add },
 	{ "list", tenant_list },
 	{ "show", tenant_show },
+	{ "release", tenant_release },
 	{ NULL, NULL },
 };
 
@@ -397,8 +426,9 @@ const struct cli_command cmd_tenant = {
 	.synopsis =
 "tenant add UID\n"
 "tenant list\n"
-"tenant show UID",
-	.summary = "add, list and show tenants",
+"tenant show UID\n"
+"tenant release UID",
+	.summary = "add, list, show and release tenants",
 	.description =
 "A tenant is one customer of the service, named by its Firebase\n"
 "Auth uid: 1 to 128 characters of A-Z, a-z, 0-9, '_' and '-'.\n"
@@ -423,10 +453,21 @@ const struct cli_command cmd_tenant = {
 "       the key id and the master key version; never the\n"
 "       secret), its last sync error or \"none\", whether it is\n"
 "       quarantined, and its last account snapshot. Fails with\n"
-"       not_found for an unknown tenant.\n",
+"       not_found for an unknown tenant.\n"
+"release UID\n"
+"       End the tenant's quarantine: a tenant whose jobs crashed\n"
+"       max_strikes workers in a row ([workers] max_strikes) is\n"
+"       quarantined (users/UID/status/quarantine) and skipped by\n"
+"       pulses and sync jobs until released. Deletes the quarantine\n"
+"       document, clears the tenant's strikes and prints \"released\n"
+"       tenant UID\", or \"tenant UID was not quarantined\" when\n"
+"       there was nothing to release (exit 0 in both cases). Look at\n"
+"       the crash report named by tenant show first: a tenant that\n"
+"       still crashes workers is quarantined again.\n",
 	.examples =
 "tradepulse tenant add user_42\n"
 "tradepulse tenant list\n"
-"tradepulse --json tenant show user_42\n",
+"tradepulse --json tenant show user_42\n"
+"tradepulse tenant release user_42\n",
 	.run = tenant_run,
 };

@@ -14,6 +14,8 @@ static const struct cli_command *const commands[] = {
 	&cmd_tenant,
 	&cmd_keys,
 	&cmd_trading,
+	&cmd_sync,
+	&cmd_job,
 	&cmd_status,
 	NULL,
 };
@@ -62,7 +64,8 @@ static const char help_exit[] =
 "    permission_denied, unauthenticated, resource_exhausted,\n"
 "    unavailable, internal); or a local operation failed (an\n"
 "    unreadable configuration file, keygen on an existing file, a\n"
-"    malformed reply, an empty secret).\n"
+"    malformed reply, an empty secret); or the job that sync --wait\n"
+"    waited for failed.\n"
 "2   Usage error: unknown command or option, missing or extra\n"
 "    argument, a bad uid, timeout or option value, a secret too long.\n"
 "3   The daemon cannot be reached: no ipc socket file, connection\n"

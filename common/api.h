@@ -45,6 +45,35 @@
  *                 tenant secret under it.
  *   trading.set   {uid, enabled: bool, reason?: string} ->
  *                 {uid, enabled, reason, updated_at}
+ *   sync          {uid, wait?: bool} -> {job_id, uid, state, ...job}
+ *                 Queues a sync job for one tenant (run by a sandboxed
+ *                 worker). not_found: no tenant; failed_precondition: no
+ *                 keys, trading disabled, or quarantined (the message
+ *                 names the quarantine and how to release it);
+ *                 resource_exhausted: job queue full. With wait, the reply
+ *                 comes when the job has ended, with the job as for "job".
+ *   job           {id} -> {job_id, uid, kind, state: "queued" | "running"
+ *                 | "done" | "failed", attempts, created_at, ended_at|null,
+ *                 result: map|null, error: {code, message}|null,
+ *                 crash_id: str|null, alone: bool (re-run in a batch of
+ *                 one after a crash), retry_of: job id|null, retried_by:
+ *                 job id|null (a job failed for a rejected result is
+ *                 re-run as a new job: follow retried_by)}
+ *                 not_found for an unknown or expired job id.
+ *   tenant.release {uid} -> {uid, released: bool}
+ *                 Ends a quarantine: deletes users/{uid}/status/quarantine
+ *                 and clears the tenant's strikes.
+ *   status        adds: workers: [{pid, generation, uptime_ms, state,
+ *                 jobs_sent, jobs_done, batch, rss_kb}], jobs: {queued,
+ *                 running, committing, done, failed, submitted, kept,
+ *                 tenants_with_strikes, quarantines, security_events},
+ *                 spawn_ms: {n, median, p99, max} (fork to HELLO over the
+ *                 last 1024 spawns), queue (jobs waiting),
+ *                 running (jobs in workers), throttled: bool,
+ *                 throttle_reason, retry_ms, crashes (total),
+ *                 startup_failures, restarts, recent_crashes: [{id, at,
+ *                 pid, signal|exit_code, syscall, uids}] (newest first,
+ *                 at most 10).
  */
 
 #define API_VERSION 1
@@ -70,5 +99,8 @@
 #define API_OP_KEYS_SET    "keys.set"
 #define API_OP_KEYS_ROTATE "keys.rotate"
 #define API_OP_TRADING_SET "trading.set"
+#define API_OP_SYNC        "sync"
+#define API_OP_JOB         "job"
+#define API_OP_TENANT_RELEASE "tenant.release"
 
 #endif

@@ -10,4 +10,5 @@ common_libtpcommon_a_SOURCES = \
 	common/config.c common/config.h \
 	common/log.c common/log.h \
 	common/tenantlog.c common/tenantlog.h \
-	common/api.h
+	common/api.h \
+	common/wire.c common/wire.h

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
+#include "supervisor/jobs.h"
 #include "supervisor/keys.h"
 #include "supervisor/status.h"
 #include "supervisor/tenant.h"
@@ -34,8 +35,8 @@
 /*
  * The routing table. Every request may also carry "op" and "wait"; any
  * other argument must be listed here, so a misspelt one is an error
- * rather than silently ignored. Later operations (pulse, sync, job, ...)
- * are one more line each.
+ * rather than silently ignored. Later operations (pulse, signal, ...) are
+ * one more line each.
  */
 static const struct api_op api_ops[] = {
 	{ API_OP_STATUS,	status_start,		NO_ARGS },
@@ -47,6 +48,9 @@ static const struct api_op api_ops[] = {
 	{ API_OP_KEYS_ROTATE,	keys_rotate_start,	NO_ARGS },
 	{ API_OP_TRADING_SET,	trading_set_start,
 	    ARGS("uid", "enabled", "reason") },
+	{ API_OP_SYNC,		sync_start,		ARGS("uid") },
+	{ API_OP_JOB,		job_start,		ARGS("id") },
+	{ API_OP_TENANT_RELEASE, tenant_release_start,	ARGS("uid") },
 };
 
 struct api {

@@ -16,9 +16,11 @@
 #define DAEMON_DRAIN_MS	5000	/* bounded wait for in-flight work at exit */
 
 struct api;
+struct jobs;
 struct keyring;
 struct keys_gate;
 struct pidfile;
+struct pool;
 struct store;
 struct tenantlog;
 
@@ -36,6 +38,8 @@ struct daemon {
 	struct keyring		*keys;		/* current master key ring */
 	struct keys_gate	*gate;		/* keys.set vs keys.rotate */
 	struct api		*api;
+	struct pool		*pool;		/* the worker processes */
+	struct jobs		*jobs;		/* what they run */
 	struct pidfile		*pidfile;	/* NULL in the foreground */
 
 	struct event		*ev_sigterm;
@@ -52,8 +56,9 @@ struct daemon {
 
 /* main.c */
 uint64_t	 daemon_uptime_ms(const struct daemon *d);
-/* Called by the API when the last request in progress has been answered
- * while the daemon is stopping. */
+/* Called by the API when the last request in progress has been answered,
+ * and by the job layer when its last job or worker ended, while the
+ * daemon is stopping: it exits once both are idle. */
 void		 daemon_idle(struct daemon *d);
 
 /* files.c: the folders and the pidfile the daemon owns. */

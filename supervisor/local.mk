@@ -7,5 +7,14 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/api.c supervisor/api.h \
 	supervisor/tenant.c supervisor/tenant.h \
 	supervisor/keys.c supervisor/keys.h \
-	supervisor/status.c supervisor/status.h
+	supervisor/status.c supervisor/status.h \
+	supervisor/pool.c supervisor/pool.h supervisor/pool_int.h \
+	supervisor/spawn.c \
+	supervisor/throttle.c \
+	supervisor/resolve.c \
+	supervisor/jobs.c supervisor/jobs.h \
+	supervisor/dispatch.c \
+	supervisor/results.c \
+	supervisor/crash.c \
+	supervisor/sync.c
 supervisor_tradepulsed_LDADD = $(COMMON_LIBS)

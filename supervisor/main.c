@@ -25,8 +25,14 @@
 #include "common/tenantlog.h"
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
+#include "supervisor/jobs.h"
 #include "supervisor/keyring.h"
 #include "supervisor/keys.h"
+#include "supervisor/pool.h"
+
+/* The longest a stop waits: the jobs' drain, the workers' kill grace,
+ * and a moment for their reports. */
+#define DAEMON_STOP_MS	(DAEMON_DRAIN_MS + POOL_KILL_GRACE_MS + 1000)
 
 static void
 daemon_usage(FILE *fp)
@@ -40,7 +46,8 @@ daemon_help(void)
 {
 	printf(
 "NAME\n"
-"     tradepulsed - the tradepulse daemon: document store owner and job API\n"
+"     tradepulsed - the tradepulse daemon: document store owner, job API and\n"
+"     worker pool\n"
 "\n"
 "SYNOPSIS\n"
 "     tradepulsed [-dnv] [-f file]\n"
@@ -49,7 +56,11 @@ daemon_help(void)
 "DESCRIPTION\n"
 "     tradepulsed holds the master key, owns the document store and serves\n"
 "     the job API (JSON over a ZeroMQ ROUTER socket, [daemon] api) through\n"
-"     which the tradepulse command and other services administer tenants.\n"
+"     which the tradepulse command and other services administer tenants\n"
+"     and submit jobs. Jobs run in sandboxed worker processes ([workers]\n"
+"     program), one per batch of tenants; a worker's crash is reported in\n"
+"     ops/crashes/reports, and a tenant whose jobs crash workers\n"
+"     max_strikes times is quarantined until released.\n"
 "     Unless -d is given it detaches from the terminal, reports start-up\n"
 "     errors before doing so, logs to syslog (facility daemon) and writes\n"
 "     its pidfile.\n"
@@ -70,10 +81,13 @@ daemon_help(void)
 "\n"
 "SIGNALS\n"
 "     SIGTERM, SIGINT\n"
-"             Stop: refuse new requests (code unavailable), let requests in\n"
-"             progress finish for up to %d seconds, answer the rest\n"
-"             unavailable, close the store and exit 0. A second signal\n"
-"             exits without waiting.\n"
+"             Stop: refuse new requests (code unavailable), start no new\n"
+"             worker, fail the queued jobs as interrupted, let running jobs\n"
+"             finish for up to %d seconds (or job_timeout when shorter),\n"
+"             then kill their workers and fail those jobs with code\n"
+"             unavailable (\"interrupted: tradepulsed stopping\"), answer\n"
+"             the requests still in progress unavailable, close the store\n"
+"             and exit 0. A second signal exits without waiting.\n"
 "     SIGHUP  Reload the configuration file. A file with an error is\n"
 "             refused (FILE:LINE: reason in the log) and the running\n"
 "             configuration kept. api_max_request, api_queue,\n"
@@ -124,10 +138,20 @@ daemon_uptime_ms(const struct daemon *d)
 	return ms > 0 ? (uint64_t)ms : 0;
 }
 
+/* Nothing in progress: no request, no job, no worker. */
+static bool
+daemon_can_exit(struct daemon *d)
+{
+	struct api_stats s;
+
+	api_get_stats(d->api, &s);
+	return s.in_flight == 0 && jobs_idle(d->jobs);
+}
+
 void
 daemon_idle(struct daemon *d)
 {
-	if (d->stopping)
+	if (d->stopping && daemon_can_exit(d))
 		event_base_loopbreak(d->base);
 }
 
@@ -245,15 +269,16 @@ daemon_stop(struct daemon *d, const char *why)
 	d->stopping = true;
 	api_stop(d->api);
 	keys_gate_stop(d);
-	api_get_stats(d->api, &s);
-	if (s.in_flight == 0) {
+	jobs_stop(d->jobs);
+	if (daemon_can_exit(d)) {
 		event_base_loopbreak(d->base);
 		return;
 	}
-	log_info("waiting up to %d ms for %zu requests in progress",
-	    DAEMON_DRAIN_MS, s.in_flight);
-	tv.tv_sec = DAEMON_DRAIN_MS / 1000;
-	tv.tv_usec = (DAEMON_DRAIN_MS % 1000) * 1000;
+	api_get_stats(d->api, &s);
+	log_info("waiting up to %d ms for %zu requests and the jobs in "
+	    "progress", DAEMON_STOP_MS, s.in_flight);
+	tv.tv_sec = DAEMON_STOP_MS / 1000;
+	tv.tv_usec = (DAEMON_STOP_MS % 1000) * 1000;
 	evtimer_add(d->ev_drain, &tv);
 }
 
@@ -265,7 +290,8 @@ daemon_drain_timeout(evutil_socket_t fd, short what, void *arg)
 
 	api_get_stats(d->api, &s);
 	log_warnx("%zu requests still in progress after %d ms; they are "
-	    "answered unavailable", s.in_flight, DAEMON_DRAIN_MS);
+	    "answered unavailable%s", s.in_flight, DAEMON_STOP_MS,
+	    jobs_idle(d->jobs) ? "" : ", and the jobs still running fail");
 	event_base_loopbreak(d->base);
 }
 
@@ -428,26 +454,39 @@ daemon_start(struct daemon *d, struct tp_err *err)
 		return -1;
 	if ((d->gate = keys_gate_new(err)) == NULL)
 		return -1;
+	/* the pool needs the store (its events commit through it) and goes
+	 * before it at exit */
+	if ((d->jobs = jobs_new(d, err)) == NULL ||
+	    (d->pool = pool_new(d, &dispatch_events, d->jobs, err)) == NULL)
+		return -1;
 	if ((d->api = api_open(d, err)) == NULL)
 		return -1;
 	return daemon_signals(d, err);
 }
 
 /*
- * Requests still unanswered get `unavailable` while the socket is open;
- * the store then waits for the work running on its threads and delivers
- * no more callbacks, so the requests (and the key ring references their
- * work holds) can be freed after it.
+ * Jobs still unfinished fail as interrupted and the workers are killed
+ * (the pool before the store). Requests still unanswered get
+ * `unavailable` while the socket is open; the store then waits for the
+ * work running on its threads and delivers no more callbacks, so the
+ * requests, the job layer's work (and the key ring references both hold)
+ * can be freed after it; the job table last, since waiting requests
+ * point into it.
  */
 static void
 daemon_teardown(struct daemon *d)
 {
 	keys_gate_cancel(d);
+	jobs_abort(d->jobs);
+	if (d->pool != NULL)
+		pool_free(d->pool);
+	d->pool = NULL;
 	if (d->api != NULL)
 		api_abort(d->api);
 	if (d->store != NULL)
 		store_free(d->store);
 	api_free(d->api);
+	jobs_free(d->jobs);
 	keys_gate_free(d->gate);
 	keyring_unref(d->keys);
 	if (d->tlog != NULL)
@@ -543,9 +582,10 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	daemon_ready(readyfd, NULL);
-	log_info("started: pid %ld, api %s, %s store, master key version %u",
-	    (long)d.pid, d.cfg.api, store_backend_name(d.store),
-	    keyring_version(d.keys));
+	log_info("started: pid %ld, api %s, %s store, master key version %u, "
+	    "up to %u workers of %u tenants", (long)d.pid, d.cfg.api,
+	    store_backend_name(d.store), keyring_version(d.keys),
+	    (unsigned)d.cfg.max_workers, (unsigned)d.cfg.batch_size);
 	event_base_dispatch(d.base);
 	daemon_teardown(&d);
 	log_info("stopped");

@@ -4,10 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsonutil.h"
 #include "common/store.h"
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
+#include "supervisor/jobs.h"
 #include "supervisor/keyring.h"
+#include "supervisor/pool.h"
 #include "supervisor/status.h"
 #include "supervisor/tenant.h"
 
@@ -75,6 +78,47 @@ status_api(struct daemon *d)
 	return o;
 }
 
+/*
+ * The pool's figures (workers, throttling, crash counts), each worker
+ * with the batch it runs, then the job layer's (queue, running, recent
+ * crashes).
+ */
+static void
+status_workers(struct daemon *d, json_object *r)
+{
+	struct json_object_iterator it, end;
+	json_object *ps, *workers, *w;
+	int64_t gen;
+	size_t i, n;
+
+	if (d->pool != NULL && (ps = pool_status(d->pool)) != NULL) {
+		if (json_object_object_get_ex(ps, "workers", &workers) &&
+		    json_object_is_type(workers, json_type_array)) {
+			n = json_object_array_length(workers);
+			for (i = 0; i < n; i++) {
+				w = json_object_array_get_idx(workers, i);
+				if (d->jobs != NULL &&
+				    json_get_int(w, "generation", &gen) &&
+				    gen >= 0)
+					(void)dispatch_batch_fill(d->jobs,
+					    (uint64_t)gen, w);
+			}
+		}
+		it = json_object_iter_begin(ps);
+		end = json_object_iter_end(ps);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it))
+			api_json_add(r, json_object_iter_peek_name(&it),
+			    json_object_get(json_object_iter_peek_value(&it)));
+		json_object_put(ps);
+	} else {
+		api_json_add(r, "workers", json_object_new_array());
+		api_json_add(r, "throttled", json_object_new_boolean(0));
+	}
+	if (d->jobs != NULL)
+		jobs_status(d->jobs, r);
+}
+
 static void
 status_done(void *arg)
 {
@@ -97,10 +141,7 @@ status_done(void *arg)
 		api_json_add(r, "api", status_api(d));
 		api_json_add(r, "key_version", json_object_new_int64(
 		    keyring_version(d->keys)));
-		/* the worker pool, job queue and throttling come later */
-		api_json_add(r, "workers", json_object_new_array());
-		api_json_add(r, "queue", json_object_new_int(0));
-		api_json_add(r, "throttled", json_object_new_boolean(0));
+		status_workers(d, r);
 		api_json_add(r, "last_pulse", c->last_pulse);
 		c->last_pulse = NULL;
 	}

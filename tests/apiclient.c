@@ -1,4 +1,4 @@
-/* apiclient.c: test tool: sends raw bytes as one job API frame (or N) and prints the reply. */
+/* apiclient.c: test tool: sends raw bytes as one job API frame (or N, or one request a line) and prints the replies. */
 #include "config.h"
 
 #include <errno.h>
@@ -23,12 +23,14 @@
 static void
 apiclient_usage(void)
 {
-	fprintf(stderr, "usage: apiclient [-t SECONDS] [--req] [--frames N] "
-	    "ENDPOINT [FILE]\n"
+	fprintf(stderr, "usage: apiclient [-t SECONDS] [--req] [--frames N | "
+	    "--lines] ENDPOINT [FILE]\n"
 	    "Sends FILE (or standard input) as one frame, or as N frames of "
 	    "one message,\nto a DEALER (or REQ) socket connected to ENDPOINT "
 	    "and prints each frame of\nthe reply followed by a newline. "
-	    "Exit 0 on a reply, 3 on timeout.\n");
+	    "With --lines, each non-empty line is one\nrequest, sent once "
+	    "the previous one was answered, over the one connection.\n"
+	    "Exit 0 on a reply (to every line), 3 on timeout.\n");
 	exit(EXIT_USAGE);
 }
 
@@ -167,6 +169,35 @@ apiclient_reply(void *sock, int timeout_ms)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/*
+ * --lines: each non-empty line of buf is one request, sent after the
+ * reply to the one before (so a test can make a thousand calls without
+ * starting a thousand processes). Stops at the first failure.
+ */
+static int
+apiclient_lines(void *sock, const char *buf, size_t len, int timeout_ms)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	int rc;
+
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (nl == p)
+			continue;
+		if ((rc = apiclient_send(sock, p, (size_t)(nl - p), 1)) != 0) {
+			if (rc == -1)
+				return 1;
+			fprintf(stderr, "apiclient: could not send within %d "
+			    "ms\n", timeout_ms);
+			return EXIT_TIMEOUT;
+		}
+		if ((rc = apiclient_reply(sock, timeout_ms)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -174,6 +205,7 @@ main(int argc, char **argv)
 	int timeout_ms = APICLIENT_TIMEOUT_MS, type = ZMQ_DEALER, fd = 0;
 	int i, zero = 0, rc;
 	long frames = 1;
+	bool lines = false;
 	char *buf, *end;
 	size_t len = 0;
 	void *ctx, *sock;
@@ -187,7 +219,9 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) {
 			if (apiclient_seconds(argv[++i], &timeout_ms) == -1)
 				apiclient_usage();
-		} else if (strcmp(argv[i], "--frames") == 0 && i + 1 < argc) {
+		} else if (strcmp(argv[i], "--lines") == 0)
+			lines = true;
+		else if (strcmp(argv[i], "--frames") == 0 && i + 1 < argc) {
 			frames = strtol(argv[++i], &end, 10);
 			if (*end != '\0' || frames < 1 ||
 			    frames > APICLIENT_MAX_FRAMES)
@@ -195,7 +229,7 @@ main(int argc, char **argv)
 		} else
 			apiclient_usage();
 	}
-	if (i >= argc || argc - i > 2)
+	if (i >= argc || argc - i > 2 || (lines && frames != 1))
 		apiclient_usage();
 	endpoint = argv[i];
 	if (i + 1 < argc && strcmp(argv[i + 1], "-") != 0)
@@ -221,6 +255,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "apiclient: %s: %s\n", endpoint,
 		    zmq_strerror(errno));
 		return 1;
+	}
+	if (lines) {
+		rc = apiclient_lines(sock, buf, len, timeout_ms);
+		free(buf);
+		zmq_close(sock);
+		zmq_ctx_term(ctx);
+		return rc;
 	}
 	rc = apiclient_send(sock, buf, len, frames);
 	free(buf);

@@ -5,7 +5,9 @@ UNIT_TESTS = \
 	tests/unit/test_secrets \
 	tests/unit/test_config \
 	tests/unit/test_log \
-	tests/unit/test_tenantlog
+	tests/unit/test_tenantlog \
+	tests/unit/test_wire \
+	tests/unit/test_throttle
 
 check_PROGRAMS += $(UNIT_TESTS) tests/apiclient
 TESTS += $(UNIT_TESTS)
@@ -32,6 +34,14 @@ tests_unit_test_tenantlog_SOURCES = tests/unit/test_tenantlog.c
 tests_unit_test_tenantlog_LDADD = $(UNIT_LDADD)
 tests_unit_test_tenantlog_CFLAGS = $(UNIT_CFLAGS)
 
+tests_unit_test_wire_SOURCES = tests/unit/test_wire.c
+tests_unit_test_wire_LDADD = $(UNIT_LDADD)
+tests_unit_test_wire_CFLAGS = $(UNIT_CFLAGS)
+
+tests_unit_test_throttle_SOURCES = tests/unit/test_throttle.c supervisor/throttle.c
+tests_unit_test_throttle_LDADD = $(UNIT_LDADD)
+tests_unit_test_throttle_CFLAGS = $(UNIT_CFLAGS)
+
 # A raw job API client: sends one frame from a file or stdin, prints the reply.
 tests_apiclient_SOURCES = tests/apiclient.c
 tests_apiclient_LDADD = $(COMMON_LIBS)
@@ -40,7 +50,12 @@ tests_apiclient_LDADD = $(COMMON_LIBS)
 INTEGRATION_TESTS = \
 	tests/integration/cli.sh \
 	tests/integration/api.sh \
-	tests/integration/crash.sh
+	tests/integration/crash.sh \
+	tests/integration/sandbox.sh \
+	tests/integration/foreign.sh \
+	tests/integration/crashloop.sh \
+	tests/integration/poison.sh \
+	tests/integration/killstorm.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/summary tests/demo
 

@@ -567,3 +567,183 @@ tp_finish() {
 	[ "$TP_FAIL" -eq 0 ] && exit 0
 	exit 1
 }
+
+# --- workers (the sandboxed worker pool) -----------------------------------------
+# For the tests that run jobs in workers: configuration, many API calls over
+# one connection, tenants with keys, sync jobs and their ends, the store read
+# with sqlite3.
+
+TPW=$TP_BUILDDIR/worker/tradepulse-worker
+
+# tp_worker_config [section.key=value...]: writes $TP_CONF with this build's
+# worker program, run as nobody, then the overrides.
+tp_worker_config() {
+	tp_write_config "$TP_CONF" "workers.program=$TPW" workers.user=nobody "$@"
+}
+
+# tp_need_workers: 0 when the worker program is built; with "faults", also
+# when fault injection is compiled in (configure --enable-fault-injection).
+# Otherwise a failed check, and 1.
+tp_need_workers() {
+	if [ ! -x "$TPW" ]; then
+		tp_fail "program $TPW is built"
+		return 1
+	fi
+	if [ "${1:-}" = faults ] &&
+	    ! grep -q '^#define TP_FAULT_INJECTION 1' "$TP_BUILDDIR/config.h" 2>/dev/null; then
+		tp_fail "this build has fault injection (configure --enable-fault-injection)"
+		return 1
+	fi
+	return 0
+}
+
+# tp_sanitized: true for a build with the sanitizers (slower: tests may
+# scale their counts or waits, and say so).
+tp_sanitized() {
+	grep -q -e '-fsanitize=' "$TP_BUILDDIR/Makefile" 2>/dev/null
+}
+
+# tp_api IN OUT: sends each line of IN as one request over one connection
+# (tests/apiclient --lines), the replies to OUT one a line; apiclient's exit
+# status (3: a reply did not come within TP_API_TIMEOUT seconds).
+tp_api() {
+	"$APICLIENT" -t "${TP_API_TIMEOUT:-10}" --lines "ipc://$T/run/api.sock" "$1" >"$2"
+}
+
+# tp_sql SQL: runs SQL on the test's store (read-only), rows to stdout.
+tp_sql() {
+	sqlite3 -readonly -batch "$T/state/tradepulse.db" "$1"
+}
+
+# tp_key_id N / tp_key_last4 N: the key id given to the Nth tenant by
+# tp_add_tenants (its last four characters are N's last four digits).
+tp_key_id() { printf 'PKITEST%012d' "$1"; }
+tp_key_last4() { printf '%04d' $(($1 % 10000)); }
+
+# tp_add_tenants UIDFILE: adds the tenants of UIDFILE (one uid a line) and
+# sets the keys of the Nth to tp_key_id N. 1 (after a failed check) unless
+# every call succeeded.
+tp_add_tenants() {
+	local n
+	awk '{ printf "{\"op\":\"tenant.add\",\"uid\":\"%s\"}\n", $1 }' "$1" >"$T/.add.req"
+	awk '{ printf "{\"op\":\"keys.set\",\"uid\":\"%s\",\"key_id\":\"PKITEST%012d\",\"secret\":\"itestsecret%029d\"}\n", $1, NR, NR }' \
+	    "$1" >"$T/.keys.req"
+	TP_API_TIMEOUT=30 tp_api "$T/.add.req" "$T/.add.rep" &&
+	    TP_API_TIMEOUT=30 tp_api "$T/.keys.req" "$T/.keys.rep"
+	n=$(grep -c '^{"ok":true' "$T/.keys.rep" 2>/dev/null)
+	if [ "${n:-0}" != "$(wc -l <"$1")" ] ||
+	    [ "$(grep -c '^{"ok":true' "$T/.add.rep")" != "$(wc -l <"$1")" ]; then
+		tp_fail "add $(wc -l <"$1") tenants with keys" \
+		    "$(grep -v '^{"ok":true' "$T/.add.rep" "$T/.keys.rep" | head -5)"
+		return 1
+	fi
+	rm -f "$T/.add.req" "$T/.keys.req" "$T/.add.rep" "$T/.keys.rep"
+	return 0
+}
+
+# Awk function jv(s, k): the first value of "k" in the JSON text s (strings
+# unquoted, escapes left as they are; "" when there is none).
+TP_AWK_JV='
+function jv(s, k,    re, m) {
+	re = "\"" k "\"[ ]*:[ ]*(\"([^\"\\\\]|\\\\.)*\"|[-+0-9.eE]+|true|false|null)"
+	if (!match(s, re))
+		return ""
+	m = substr(s, RSTART, RLENGTH)
+	sub("^\"" k "\"[ ]*:[ ]*", "", m)
+	if (m ~ /^"/)
+		m = substr(m, 2, length(m) - 2)
+	return m
+}'
+
+# tp_submit UIDFILE OUT: one sync request per uid of UIDFILE; OUT gets
+# "uid job_id" a line, or "uid - CODE" for a refused request.
+tp_submit() {
+	awk '{ printf "{\"op\":\"sync\",\"uid\":\"%s\"}\n", $1 }' "$1" >"$T/.sync.req"
+	TP_API_TIMEOUT=30 tp_api "$T/.sync.req" "$T/.sync.rep"
+	awk "$TP_AWK_JV"'
+	NR == FNR { uid[NR] = $1; next }
+	{
+		id = jv($0, "job_id")
+		if ($0 ~ /^\{"ok":true/ && id != "")
+			print uid[FNR], id
+		else
+			print uid[FNR], "-", (jv($0, "code") == "" ? "no_reply" : jv($0, "code"))
+		seen = FNR
+	}
+	END { for (i = seen + 1; i in uid; i++) print uid[i], "-", "no_reply" }' \
+	    "$1" "$T/.sync.rep" >"$2"
+	rm -f "$T/.sync.req" "$T/.sync.rep"
+}
+
+# tp_jobs_wait JOBS OUT SECONDS [HOOK]: polls the "job" op for every job
+# of JOBS (lines "uid job_id", as tp_submit writes them) until each has
+# ended, at most SECONDS. A failed job that the daemon re-ran as a new job
+# (its "retried_by") is followed to that job. OUT gets one line per ended
+# job:
+#   job_id uid state attempts error_code crash_id retried_by
+# ("-" for an empty field; state "missing" when the daemon no longer knows
+# the job). HOOK, if given, is run between polls. 1 when some job had not
+# ended in time (they are left out of OUT and listed in $T/.jobs.pending).
+tp_jobs_wait() {
+	local end=$((SECONDS + $3)) i=0
+	: >"$2"
+	awk '$2 != "-" { print $2, $1 }' "$1" >"$T/.jobs.pending"
+	while [ -s "$T/.jobs.pending" ]; do
+		if [ "$SECONDS" -ge "$end" ] || [ "$i" -ge $(($3 * 4 + 10)) ]; then
+			return 1
+		fi
+		awk '{ printf "{\"op\":\"job\",\"id\":\"%s\"}\n", $1 }' "$T/.jobs.pending" >"$T/.jobs.req"
+		TP_API_TIMEOUT=30 tp_api "$T/.jobs.req" "$T/.jobs.rep"
+		awk "$TP_AWK_JV"'
+		function f(v) { return v == "" || v == "null" ? "-" : v }
+		NR == FNR { id[NR] = $1; uid[NR] = $2; n = NR; next }
+		{
+			st = jv($0, "state")
+			if ($0 ~ /^\{"ok":false/ && jv($0, "code") == "not_found")
+				st = "missing"
+			rb = f(jv($0, "retried_by"))
+			if (st == "done" || st == "failed" || st == "missing") {
+				print id[FNR], uid[FNR], st, f(jv($0, "attempts")),
+				    f(jv($0, "code")), f(jv($0, "crash_id")), rb >> out
+				if (st == "failed" && rb != "-")
+					print rb, uid[FNR] > pending
+			} else
+				print id[FNR], uid[FNR] > pending
+			seen = FNR
+		}
+		END { for (j = seen + 1; j <= n; j++) print id[j], uid[j] > pending }' \
+		    out="$2" pending="$T/.jobs.pending.new" "$T/.jobs.pending" "$T/.jobs.rep"
+		touch "$T/.jobs.pending.new"
+		mv "$T/.jobs.pending.new" "$T/.jobs.pending"
+		[ -s "$T/.jobs.pending" ] || break
+		[ -z "${4:-}" ] || "$4"
+		sleep 0.5
+		i=$((i + 1))
+	done
+	return 0
+}
+
+# tp_jobs_final ENDED: the lines of ENDED (tp_jobs_wait's OUT) that end a
+# chain of re-runs: the job's final outcome.
+tp_jobs_final() {
+	awk '$7 == "-"' "$1"
+}
+
+# tp_worker_pids: the pids of the daemon's live worker processes (its
+# children running tradepulse-worker), one a line.
+tp_worker_pids() {
+	local p comm
+	[ -n "$TPD_PID" ] || return 0
+	for p in $(pgrep -P "$TPD_PID" 2>/dev/null); do
+		comm=
+		IFS= read -r comm 2>/dev/null <"/proc/$p/comm" || continue
+		case $comm in tradepulse-wor*) tp_alive "$p" && echo "$p" ;; esac
+	done
+	return 0
+}
+
+# tp_proc_field PID FIELD: the value of "FIELD:" in /proc/PID/status
+# (tabs and runs of spaces made single spaces).
+tp_proc_field() {
+	awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$1/status" 2>/dev/null
+}

@@ -1,0 +1,120 @@
+/* wire.h: the worker channel: typed messages between tradepulsed and its workers. */
+#ifndef TP_WIRE_H
+#define TP_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "common/error.h"
+
+/*
+ * Transport: the supervisor binds a ZeroMQ ROUTER socket on
+ * ipc://<state_dir>/run/workers.sock (its folder 0700, owned by the
+ * daemon); each worker connects a DEALER socket before it sandboxes itself,
+ * with ZMQ_ROUTING_ID set to wire_routing_id(generation). One message = one
+ * frame = a fixed binary header followed by a JSON object (the payload).
+ *
+ *   offset size
+ *   0      4    magic "TPW1"
+ *   4      2    version (WIRE_VERSION), big-endian
+ *   6      2    type (enum wire_type), big-endian
+ *   8      8    generation, big-endian: the spawn this message belongs to
+ *   16     4    payload length, big-endian, <= wire_max_payload(type)
+ *   20     ...  payload: one JSON object, exactly `length` bytes
+ *
+ * The generation is a number the supervisor gives each spawn (never
+ * reused while the daemon runs); a message whose generation is not that of
+ * a live worker on that connection is ignored, so a dead worker's late
+ * messages cannot act for its successor. Everything a worker sends is
+ * untrusted: wire_decode checks the header, the size bound of the type and
+ * that the payload is a JSON object (depth-bounded), and the receiver
+ * checks the payload's fields.
+ *
+ * Payloads (W = worker to supervisor, S = supervisor to worker):
+ *   HELLO      W  {"pid": int, "token": hex string}
+ *                 token = the per-spawn secret (WIRE_TOKEN_BYTES random
+ *                 bytes, hex) that the supervisor wrote into the worker's
+ *                 fd 3 pipe at spawn; compared in constant time.
+ *   CONFIG     S  {"max_jobs": int, "heartbeat_ms": int, "job_timeout_ms":
+ *                 int, "resolve": ["host:port:address", ...]}
+ *                 sent once in reply to a good HELLO, before any JOB.
+ *   JOB        S  {"job_id": str, "uid": str, "kind": "sync",
+ *                 "deadline_ms": int, "keys": {"key_id": str, "secret": str}}
+ *                 (keys: that tenant's only; the buffer is wiped after use)
+ *   JOB_BEGIN  W  {"job_id": str}
+ *   RESULT     W  {"job_id": str, "ok": bool,
+ *                 "error": {"code": str, "message": str} (when !ok),
+ *                 "result": {...} (when ok: a small summary, e.g.
+ *                           {"key_id_last4": "WXYZ"}),
+ *                 "writes": [{"op": "set"|"merge"|"create"|"delete",
+ *                             "path": str, "data": {...}}, ...]}
+ *                 For "create", path is the collection path.
+ *   LOG        W  {"job_id": str|null, "level": "debug"|"info"|"warn"|
+ *                 "error", "event": str, "message": str}
+ *   HEARTBEAT  W  {"jobs": int}   (jobs in progress)
+ *   SHUTDOWN   S  {"reason": str} finish nothing more; exit now.
+ *
+ * A worker exits by itself (status 0) after its batch is done and the
+ * supervisor sent SHUTDOWN, or after max_jobs jobs.
+ */
+
+#define WIRE_MAGIC		"TPW1"
+#define WIRE_VERSION		1
+#define WIRE_HEADER_LEN		20
+#define WIRE_TOKEN_BYTES	32
+#define WIRE_TOKEN_FD		3	/* the pipe the token is read from */
+#define WIRE_JOB_ID_MAX		64
+
+enum wire_type {
+	WIRE_HELLO = 1,
+	WIRE_CONFIG,
+	WIRE_JOB,
+	WIRE_JOB_BEGIN,
+	WIRE_RESULT,
+	WIRE_LOG,
+	WIRE_HEARTBEAT,
+	WIRE_SHUTDOWN,
+	WIRE_TYPE_MAX = WIRE_SHUTDOWN,
+};
+
+/* Size bounds of each type's payload, in bytes. */
+#define WIRE_MAX_SMALL		4096		/* HELLO, JOB_BEGIN, HEARTBEAT, SHUTDOWN */
+#define WIRE_MAX_LOG		8192
+#define WIRE_MAX_CONFIG		65536
+#define WIRE_MAX_JOB		65536
+#define WIRE_MAX_RESULT		(4 * 1024 * 1024)
+
+struct wire_msg {
+	enum wire_type	 type;
+	uint64_t	 generation;
+	json_object	*payload;	/* a map; owned by the message */
+};
+
+const char *wire_type_name(enum wire_type type);
+size_t wire_max_payload(enum wire_type type);
+/* The routing id a worker of this generation sets (8 bytes, big-endian
+ * generation), so the supervisor can tell connections apart. */
+void wire_routing_id(uint64_t generation, uint8_t id[8]);
+
+/*
+ * Encodes a message into a malloc'd buffer (*buf, *len). Fails with
+ * TP_INVALID_ARGUMENT when the payload is not a map or exceeds the type's
+ * bound. For a JOB carrying keys the caller wipes the buffer after sending
+ * (wire_free_wiped).
+ */
+int wire_encode(enum wire_type type, uint64_t generation, json_object *payload,
+    uint8_t **buf, size_t *len, struct tp_err *err);
+void wire_free_wiped(uint8_t *buf, size_t len);
+/* Decodes and checks one frame. On success m->payload is owned by m. */
+int wire_decode(const uint8_t *buf, size_t len, struct wire_msg *m,
+    struct tp_err *err);
+void wire_msg_clear(struct wire_msg *m);
+
+/* Payload checks shared by both ends: a job id is 1..WIRE_JOB_ID_MAX of
+ * [A-Za-z0-9_-]. */
+bool wire_valid_job_id(const char *s);
+
+#endif

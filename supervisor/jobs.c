@@ -1,0 +1,927 @@
+/* jobs.c: the job table: ids, states, strikes, retention of finished jobs, waiters, stop. */
+#include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/path.h"
+#include "common/store.h"
+#include "common/tenantlog.h"
+#include "supervisor/api.h"
+#include "supervisor/daemon.h"
+#include "supervisor/jobs.h"
+#include "supervisor/pool.h"
+#include "supervisor/tenant.h"
+
+#define JOBS_HASH_MIN	1024
+#define JOBS_PATH_MAX	(UID_MAX_LEN + 64)
+
+/* A tenant the job layer remembers: strikes, quarantine since start. */
+struct jobs_tenant {
+	struct jobs_hnode	 h;
+	char			 uid[UID_MAX_LEN + 1];
+	unsigned		 strikes;
+	bool			 quarantined;
+	char			 crash_id[AUTO_ID_LEN + 1];
+	char			 since[32];
+};
+
+static void	jobs_prune(struct jobs *);
+static void	jobs_check_idle(struct jobs *);
+
+/* Hash tables: chained, keyed SipHash (uids come from outside). */
+
+static size_t
+jobs_hash(const struct jobs *j, const char *key, size_t nb)
+{
+	uint64_t h;
+
+	crypto_shorthash((unsigned char *)&h, (const unsigned char *)key,
+	    strlen(key), j->hkey);
+	return (size_t)(h % nb);
+}
+
+static struct jobs_hnode *
+jobs_hfind(const struct jobs *j, struct jobs_hnode **b, size_t nb,
+    const char *key)
+{
+	struct jobs_hnode *n;
+
+	for (n = b[jobs_hash(j, key, nb)]; n != NULL; n = n->next)
+		if (strcmp(n->key, key) == 0)
+			return n;
+	return NULL;
+}
+
+/* Grows a table when it holds more entries than buckets; a failed
+ * growth only makes chains longer. */
+static void
+jobs_hgrow(struct jobs *j, struct jobs_hnode ***bp, size_t *nbp, size_t n)
+{
+	struct jobs_hnode **nb, *e, *next;
+	size_t i, cap = *nbp * 2, k;
+
+	if (n <= *nbp)
+		return;
+	if ((nb = calloc(cap, sizeof(*nb))) == NULL)
+		return;
+	for (i = 0; i < *nbp; i++)
+		for (e = (*bp)[i]; e != NULL; e = next) {
+			next = e->next;
+			k = jobs_hash(j, e->key, cap);
+			e->next = nb[k];
+			nb[k] = e;
+		}
+	free(*bp);
+	*bp = nb;
+	*nbp = cap;
+}
+
+static void
+jobs_hadd(struct jobs *j, struct jobs_hnode ***bp, size_t *nbp, size_t *np,
+    struct jobs_hnode *e)
+{
+	size_t k;
+
+	jobs_hgrow(j, bp, nbp, *np + 1);
+	k = jobs_hash(j, e->key, *nbp);
+	e->next = (*bp)[k];
+	(*bp)[k] = e;
+	(*np)++;
+}
+
+static void
+jobs_hdel(const struct jobs *j, struct jobs_hnode **b, size_t nb, size_t *np,
+    struct jobs_hnode *e)
+{
+	struct jobs_hnode **pp;
+
+	for (pp = &b[jobs_hash(j, e->key, nb)]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			(*np)--;
+			return;
+		}
+}
+
+#define JOB_OF(n)	((struct job *)((char *)(n) - offsetof(struct job, h)))
+#define TENANT_OF(n)	((struct jobs_tenant *)((char *)(n) - \
+			    offsetof(struct jobs_tenant, h)))
+
+/* The table */
+
+static void
+jobs_prune_timer(evutil_socket_t fd, short what, void *arg)
+{
+	jobs_prune(arg);
+}
+
+static void
+jobs_drain_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct jobs *j = arg;
+
+	log_info("stop: the jobs still running are interrupted");
+	dispatch_kill_all(j, "daemon stopping");
+}
+
+static void
+jobs_dispatch_event(evutil_socket_t fd, short what, void *arg)
+{
+	dispatch_run(arg);
+}
+
+struct jobs *
+jobs_new(struct daemon *d, struct tp_err *err)
+{
+	struct jobs *j;
+	struct timeval tv = { JOBS_PRUNE_MS / 1000, 0 };
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		goto nomem;
+	j->d = d;
+	randombytes_buf(j->hkey, sizeof(j->hkey));
+	TAILQ_INIT(&j->queue);
+	TAILQ_INIT(&j->finished);
+	TAILQ_INIT(&j->batches);
+	TAILQ_INIT(&j->work);
+	j->jnb = j->tnb = JOBS_HASH_MIN;
+	if ((j->jbucket = calloc(j->jnb, sizeof(*j->jbucket))) == NULL ||
+	    (j->tbucket = calloc(j->tnb, sizeof(*j->tbucket))) == NULL)
+		goto nomem;
+	if ((j->ev_dispatch = event_new(d->base, -1, 0, jobs_dispatch_event,
+	    j)) == NULL ||
+	    (j->ev_retry = evtimer_new(d->base, jobs_dispatch_event,
+	    j)) == NULL ||
+	    (j->ev_prune = event_new(d->base, -1, EV_PERSIST,
+	    jobs_prune_timer, j)) == NULL ||
+	    (j->ev_drain = evtimer_new(d->base, jobs_drain_timer, j)) == NULL ||
+	    event_add(j->ev_prune, &tv) == -1) {
+		jobs_free(j);
+		tp_err_set(err, TP_INTERNAL, "cannot create the job timers");
+		return NULL;
+	}
+	return j;
+nomem:
+	jobs_free(j);
+	tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	return NULL;
+}
+
+static void
+jobs_job_free(struct job *job)
+{
+	if (job->deadline != NULL)
+		event_free(job->deadline);
+	json_object_put(job->result);
+	free(job);
+}
+
+void
+jobs_free(struct jobs *j)
+{
+	struct jobs_hnode *n, *next;
+	struct jobs_work *w;
+	struct batch *b;
+	size_t i;
+
+	if (j == NULL)
+		return;
+	while ((w = TAILQ_FIRST(&j->work)) != NULL) {
+		TAILQ_REMOVE(&j->work, w, entry);
+		w->free(w);
+	}
+	while ((b = TAILQ_FIRST(&j->batches)) != NULL) {
+		b->keys_pending = false;
+		b->w = NULL;
+		dispatch_batch_free(b);
+	}
+	for (i = 0; j->jbucket != NULL && i < j->jnb; i++)
+		for (n = j->jbucket[i]; n != NULL; n = next) {
+			next = n->next;
+			jobs_job_free(JOB_OF(n));
+		}
+	for (i = 0; j->tbucket != NULL && i < j->tnb; i++)
+		for (n = j->tbucket[i]; n != NULL; n = next) {
+			next = n->next;
+			free(TENANT_OF(n));
+		}
+	crash_summaries_free(j);
+	free(j->jbucket);
+	free(j->tbucket);
+	if (j->ev_dispatch != NULL)
+		event_free(j->ev_dispatch);
+	if (j->ev_retry != NULL)
+		event_free(j->ev_retry);
+	if (j->ev_prune != NULL)
+		event_free(j->ev_prune);
+	if (j->ev_drain != NULL)
+		event_free(j->ev_drain);
+	free(j);
+}
+
+const char *
+jobs_state_name(enum job_state s)
+{
+	switch (s) {
+	case JOB_QUEUED:
+		return "queued";
+	case JOB_RUNNING:
+		return "running";
+	case JOB_COMMITTING:
+		return "committing";
+	case JOB_DONE:
+		return "done";
+	case JOB_FAILED:
+		return "failed";
+	}
+	return "unknown";
+}
+
+const char *
+jobs_kind_name(enum job_kind k)
+{
+	switch (k) {
+	case JOB_SYNC:
+		return "sync";
+	}
+	return "unknown";
+}
+
+/* Lower-case hex only: a job id must never look like a secret to the
+ * tenant log's filter (tenantlog_looks_secret). */
+static void
+jobs_new_id(struct jobs *j, char *id)
+{
+	uint8_t r[8];
+	size_t i;
+
+	do {
+		randombytes_buf(r, sizeof(r));
+		id[0] = 'j';
+		for (i = 0; i < sizeof(r); i++)
+			snprintf(id + 1 + 2 * i, 3, "%02x", r[i]);
+	} while (jobs_hfind(j, j->jbucket, j->jnb, id) != NULL);
+}
+
+static struct job *
+jobs_job_new(struct jobs *j, const char *uid, enum job_kind kind,
+    struct tp_err *err)
+{
+	struct job *job;
+
+	if ((job = calloc(1, sizeof(*job))) == NULL) {
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
+	jobs_new_id(j, job->id);
+	snprintf(job->uid, sizeof(job->uid), "%s", uid);
+	job->kind = kind;
+	job->state = JOB_QUEUED;
+	store_timestamp(job->created_at, sizeof(job->created_at));
+	TAILQ_INIT(&job->waiters);
+	job->h.key = job->id;
+	jobs_hadd(j, &j->jbucket, &j->jnb, &j->jn, &job->h);
+	j->submitted++;
+	return job;
+}
+
+static void
+jobs_enqueue(struct jobs *j, struct job *job)
+{
+	job->state = JOB_QUEUED;
+	job->in_queue = true;
+	TAILQ_INSERT_TAIL(&j->queue, job, entry);
+	j->nqueued++;
+	dispatch_kick(j);
+}
+
+struct job *
+jobs_submit(struct jobs *j, const char *uid, enum job_kind kind,
+    struct tp_err *err)
+{
+	struct job *job;
+
+	if (j->stopping) {
+		tp_err_set(err, TP_UNAVAILABLE, "%s is shutting down",
+		    DAEMON_NAME);
+		return NULL;
+	}
+	if (jobs_tenant_quarantined(j, uid, err))
+		return NULL;
+	if (j->nqueued >= j->d->cfg.max_queue) {
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "the job queue is full "
+		    "(%zu jobs waiting, max_queue %u); retry later", j->nqueued,
+		    (unsigned)j->d->cfg.max_queue);
+		return NULL;
+	}
+	if ((job = jobs_job_new(j, uid, kind, err)) == NULL)
+		return NULL;
+	jobs_enqueue(j, job);
+	return job;
+}
+
+struct job *
+jobs_find(struct jobs *j, const char *id)
+{
+	struct jobs_hnode *n;
+
+	if ((n = jobs_hfind(j, j->jbucket, j->jnb, id)) == NULL)
+		return NULL;
+	return JOB_OF(n);
+}
+
+/* Leaves the state it was in, keeping the counters right. */
+static void
+jobs_leave_state(struct jobs *j, struct job *job)
+{
+	if (job->in_queue) {
+		TAILQ_REMOVE(&j->queue, job, entry);
+		job->in_queue = false;
+		j->nqueued--;
+	}
+	if (job->state == JOB_RUNNING && j->nrunning > 0)
+		j->nrunning--;
+	else if (job->state == JOB_COMMITTING && j->ncommitting > 0)
+		j->ncommitting--;
+}
+
+/* queued -> running (taken into a batch by dispatch). */
+void
+jobs_set_running(struct jobs *j, struct job *job, struct batch *b)
+{
+	jobs_leave_state(j, job);
+	job->state = JOB_RUNNING;
+	job->batch = b;
+	job->sent = job->begun = false;
+	job->log_lines = 0;
+	j->nrunning++;
+}
+
+/* running -> committing (its RESULT passed validation). */
+void
+jobs_set_committing(struct jobs *j, struct job *job)
+{
+	jobs_leave_state(j, job);
+	job->state = JOB_COMMITTING;
+	j->ncommitting++;
+}
+
+static unsigned
+jobs_max_attempts(const struct jobs *j)
+{
+	return j->d->cfg.max_strikes + 3;
+}
+
+void
+jobs_requeue(struct jobs *j, struct job *job, bool alone)
+{
+	struct tp_err err;
+
+	job->batch = NULL;
+	job->sent = job->begun = false;
+	if (job->deadline != NULL) {
+		event_free(job->deadline);
+		job->deadline = NULL;
+	}
+	if (j->stopping) {
+		tp_err_set(&err, TP_UNAVAILABLE, "interrupted: %s stopping",
+		    DAEMON_NAME);
+		jobs_finish(j, job, &err);
+		return;
+	}
+	if (job->attempts >= jobs_max_attempts(j)) {
+		tp_err_set(&err, TP_INTERNAL, "gave up after %u attempts%s%s",
+		    job->attempts, job->crash_id[0] != '\0' ?
+		    "; last crash report " : "", job->crash_id);
+		jobs_finish(j, job, &err);
+		return;
+	}
+	jobs_leave_state(j, job);
+	job->alone = job->alone || alone;
+	jobs_enqueue(j, job);
+}
+
+/* The reply a waiter gets: the job, or unavailable when the daemon's stop
+ * ended it (as for any request the stop cuts short). */
+static void
+jobs_answer(struct job *job, struct job_waiter *w)
+{
+	struct tp_err err;
+
+	if (job->state == JOB_FAILED && job->err_code == TP_UNAVAILABLE) {
+		tp_err_set(&err, TP_UNAVAILABLE, "job %s: %s", job->id,
+		    job->err_msg);
+		api_reply_error(w->req, &err);
+	} else
+		api_reply(w->req, jobs_job_json(job));
+}
+
+void
+jobs_finish(struct jobs *j, struct job *job, const struct tp_err *err)
+{
+	struct job_waiter *w;
+
+	if (job->state == JOB_DONE || job->state == JOB_FAILED)
+		return;
+	jobs_leave_state(j, job);
+	job->batch = NULL;
+	if (job->deadline != NULL) {
+		event_free(job->deadline);
+		job->deadline = NULL;
+	}
+	if (err == NULL) {
+		job->state = JOB_DONE;
+		job->err_code = TP_OK;
+		job->err_msg[0] = '\0';
+		j->done++;
+	} else {
+		job->state = JOB_FAILED;
+		job->err_code = err->code == TP_OK ? TP_INTERNAL : err->code;
+		snprintf(job->err_msg, sizeof(job->err_msg), "%s",
+		    err->msg[0] != '\0' ? err->msg : "unknown error");
+		json_object_put(job->result);
+		job->result = NULL;
+		j->failed++;
+	}
+	store_timestamp(job->ended_at, sizeof(job->ended_at));
+	clock_gettime(CLOCK_MONOTONIC, &job->ended_mono);
+	TAILQ_INSERT_TAIL(&j->finished, job, entry);
+	job->in_finished = true;
+	j->nfinished++;
+	while ((w = TAILQ_FIRST(&job->waiters)) != NULL) {
+		TAILQ_REMOVE(&job->waiters, w, entry);
+		w->job = NULL;
+		jobs_answer(job, w);
+	}
+	if (j->nfinished > JOBS_KEEP_FINISHED)
+		jobs_prune(j);
+	jobs_check_idle(j);
+}
+
+struct job *
+jobs_retry(struct jobs *j, struct job *job)
+{
+	struct job *rj;
+	struct tp_err err;
+
+	if (j->stopping)
+		return NULL;
+	if (j->nqueued >= j->d->cfg.max_queue) {
+		log_warnx("job %s of %s is not re-run: the job queue is full",
+		    job->id, job->uid);
+		return NULL;
+	}
+	if ((rj = jobs_job_new(j, job->uid, job->kind, &err)) == NULL) {
+		log_warnx("job %s of %s is not re-run: %s", job->id, job->uid,
+		    err.msg);
+		return NULL;
+	}
+	rj->alone = true;
+	snprintf(rj->retry_of, sizeof(rj->retry_of), "%s", job->id);
+	snprintf(job->retried_by, sizeof(job->retried_by), "%s", rj->id);
+	jobs_enqueue(j, rj);
+	return rj;
+}
+
+/* Finished jobs past the count, or older than the retention time. */
+static void
+jobs_prune(struct jobs *j)
+{
+	struct timespec now;
+	struct job *job;
+	int64_t age;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	while ((job = TAILQ_FIRST(&j->finished)) != NULL) {
+		age = (int64_t)(now.tv_sec - job->ended_mono.tv_sec) * 1000 +
+		    (now.tv_nsec - job->ended_mono.tv_nsec) / 1000000;
+		if (j->nfinished <= JOBS_KEEP_FINISHED && age < JOBS_KEEP_MS)
+			break;
+		TAILQ_REMOVE(&j->finished, job, entry);
+		j->nfinished--;
+		jobs_hdel(j, j->jbucket, j->jnb, &j->jn, &job->h);
+		jobs_job_free(job);
+	}
+}
+
+json_object *
+jobs_job_json(const struct job *job)
+{
+	json_object *o, *e;
+	enum job_state st = job->state;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	/* the API knows four states: a commit in progress is running */
+	if (st == JOB_COMMITTING)
+		st = JOB_RUNNING;
+	api_json_add(o, "job_id", json_object_new_string(job->id));
+	api_json_add(o, "uid", json_object_new_string(job->uid));
+	api_json_add(o, "kind", json_object_new_string(
+	    jobs_kind_name(job->kind)));
+	api_json_add(o, "state", json_object_new_string(jobs_state_name(st)));
+	api_json_add(o, "attempts", json_object_new_int64(job->attempts));
+	api_json_add(o, "alone", json_object_new_boolean(job->alone));
+	api_json_add(o, "created_at", json_object_new_string(job->created_at));
+	api_json_add(o, "ended_at", job->ended_at[0] != '\0' ?
+	    json_object_new_string(job->ended_at) : NULL);
+	api_json_add(o, "result", job->result != NULL ?
+	    json_copy(job->result) : NULL);
+	e = NULL;
+	if (job->err_code != TP_OK && (e = json_object_new_object()) != NULL) {
+		api_json_add(e, "code", json_object_new_string(
+		    tp_code_name(job->err_code)));
+		api_json_add(e, "message", json_object_new_string(
+		    job->err_msg));
+	}
+	api_json_add(o, "error", e);
+	api_json_add(o, "crash_id", job->crash_id[0] != '\0' ?
+	    json_object_new_string(job->crash_id) : NULL);
+	if (job->retry_of[0] != '\0')
+		api_json_add(o, "retry_of",
+		    json_object_new_string(job->retry_of));
+	if (job->retried_by[0] != '\0')
+		api_json_add(o, "retried_by",
+		    json_object_new_string(job->retried_by));
+	return o;
+}
+
+void
+jobs_wait(struct job *job, struct job_waiter *w, struct api_req *req)
+{
+	w->req = req;
+	if (job->state == JOB_DONE || job->state == JOB_FAILED) {
+		w->job = NULL;
+		jobs_answer(job, w);
+		return;
+	}
+	w->job = job;
+	TAILQ_INSERT_TAIL(&job->waiters, w, entry);
+}
+
+/* From the op's ctx_free: the request goes away before its job ended. */
+void
+jobs_unwait(struct job_waiter *w)
+{
+	if (w->job != NULL) {
+		TAILQ_REMOVE(&w->job->waiters, w, entry);
+		w->job = NULL;
+	}
+}
+
+/* Tenants: strikes and quarantine */
+
+static struct jobs_tenant *
+jobs_tenant_get(struct jobs *j, const char *uid, bool create)
+{
+	struct jobs_hnode *n;
+	struct jobs_tenant *t;
+
+	if ((n = jobs_hfind(j, j->tbucket, j->tnb, uid)) != NULL)
+		return TENANT_OF(n);
+	if (!create || (t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	snprintf(t->uid, sizeof(t->uid), "%s", uid);
+	t->h.key = t->uid;
+	jobs_hadd(j, &j->tbucket, &j->tnb, &j->tn, &t->h);
+	return t;
+}
+
+static void
+jobs_tenant_gc(struct jobs *j, struct jobs_tenant *t)
+{
+	if (t->strikes > 0 || t->quarantined)
+		return;
+	jobs_hdel(j, j->tbucket, j->tnb, &j->tn, &t->h);
+	free(t);
+}
+
+/* One more strike; without memory the strike is lost (never invented). */
+unsigned
+jobs_strike(struct jobs *j, const char *uid)
+{
+	struct jobs_tenant *t;
+
+	if ((t = jobs_tenant_get(j, uid, true)) == NULL) {
+		log_warnx("out of memory: a strike of %s is not counted", uid);
+		return 0;
+	}
+	return ++t->strikes;
+}
+
+unsigned
+jobs_strikes(struct jobs *j, const char *uid)
+{
+	struct jobs_tenant *t;
+
+	return (t = jobs_tenant_get(j, uid, false)) != NULL ? t->strikes : 0;
+}
+
+void
+jobs_strikes_clear(struct jobs *j, const char *uid)
+{
+	struct jobs_tenant *t;
+
+	if ((t = jobs_tenant_get(j, uid, false)) == NULL)
+		return;
+	t->strikes = 0;
+	jobs_tenant_gc(j, t);
+}
+
+void
+jobs_set_quarantined(struct jobs *j, const char *uid, bool q,
+    const char *crash_id, const char *since)
+{
+	struct jobs_tenant *t;
+
+	if ((t = jobs_tenant_get(j, uid, q)) == NULL)
+		return;
+	t->quarantined = q;
+	snprintf(t->crash_id, sizeof(t->crash_id), "%s", q && crash_id !=
+	    NULL ? crash_id : "");
+	snprintf(t->since, sizeof(t->since), "%s", q && since != NULL ?
+	    since : "");
+	jobs_tenant_gc(j, t);
+}
+
+void
+jobs_quarantine_error(struct tp_err *err, const char *uid,
+    const char *crash_id, unsigned strikes, const char *since)
+{
+	char what[96] = "";
+
+	if (strikes > 0 && crash_id != NULL && crash_id[0] != '\0')
+		snprintf(what, sizeof(what), " after %u strikes (last crash "
+		    "report %s)", strikes, crash_id);
+	else if (crash_id != NULL && crash_id[0] != '\0')
+		snprintf(what, sizeof(what), " (crash report %s)", crash_id);
+	else if (strikes > 0)
+		snprintf(what, sizeof(what), " after %u strikes", strikes);
+	tp_err_set(err, TP_FAILED_PRECONDITION, "tenant %s is quarantined%s%s"
+	    "%s; release it with `tradepulse tenant release %s`", uid, what,
+	    since != NULL && since[0] != '\0' ? " since " : "",
+	    since != NULL ? since : "", uid);
+}
+
+bool
+jobs_tenant_quarantined(struct jobs *j, const char *uid, struct tp_err *err)
+{
+	struct jobs_tenant *t;
+
+	if ((t = jobs_tenant_get(j, uid, false)) == NULL || !t->quarantined)
+		return false;
+	jobs_quarantine_error(err, uid, t->crash_id, t->strikes, t->since);
+	return true;
+}
+
+int
+jobs_tenant_blocked(struct store *st, const char *uid, enum tenant_block *why,
+    struct tp_err *err)
+{
+	json_object *trading = NULL, *quarantine = NULL;
+	char path[JOBS_PATH_MAX];
+	const char *reason;
+	bool enabled = false;
+	int keys, rc;
+
+	*why = TENANT_RUNNABLE;
+	snprintf(path, sizeof(path), "users/%s/status/quarantine", uid);
+	if (tenant_doc_get(st, path, &quarantine, err) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "users/%s/status/trading", uid);
+	if (tenant_doc_get(st, path, &trading, err) == -1) {
+		json_object_put(quarantine);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "users/%s/secrets/alpaca", uid);
+	if ((keys = tenant_doc_get(st, path, NULL, err)) == -1) {
+		rc = -1;
+		goto out;
+	}
+	rc = 1;
+	if (quarantine == NULL && trading == NULL && keys == 0) {
+		if ((rc = tenant_exists(st, uid, err)) == -1)
+			goto out;
+		if (rc == 0) {
+			*why = TENANT_MISSING;
+			tp_err_set(err, TP_NOT_FOUND, "no tenant %s", uid);
+			rc = 1;
+			goto out;
+		}
+		rc = 1;
+	}
+	if (quarantine != NULL) {
+		int64_t strikes = 0;
+
+		*why = TENANT_QUARANTINED;
+		(void)json_get_int(quarantine, "strikes", &strikes);
+		jobs_quarantine_error(err, uid,
+		    json_get_str(quarantine, "crash_id"),
+		    strikes > 0 && strikes < 1000 ? (unsigned)strikes : 0,
+		    json_get_str(quarantine, "since"));
+	} else if (keys == 0) {
+		*why = TENANT_NO_KEYS;
+		tp_err_set(err, TP_FAILED_PRECONDITION, "tenant %s has no "
+		    "Alpaca keys; set them with `tradepulse keys set %s`", uid,
+		    uid);
+	} else if (trading == NULL ||
+	    !json_get_bool(trading, "enabled", &enabled) || !enabled) {
+		*why = TENANT_DISABLED;
+		reason = trading != NULL ? json_get_str(trading, "reason") :
+		    NULL;
+		tp_err_set(err, TP_FAILED_PRECONDITION, "trading is disabled "
+		    "for tenant %s%s%.64s%s; enable it with `tradepulse "
+		    "trading enable %s`", uid, reason != NULL ? " (" : "",
+		    reason != NULL ? reason : "", reason != NULL ? ")" : "",
+		    uid);
+	} else
+		rc = 0;
+out:
+	json_object_put(trading);
+	json_object_put(quarantine);
+	return rc;
+}
+
+/* Store work */
+
+int
+jobs_work_submit(struct jobs *j, struct jobs_work *w, store_work_fn work,
+    store_done_fn done, struct tp_err *err)
+{
+	if (store_async(j->d->store, work, done, w, err) == -1)
+		return -1;
+	TAILQ_INSERT_TAIL(&j->work, w, entry);
+	j->nwork++;
+	return 0;
+}
+
+static void
+jobs_check_idle(struct jobs *j)
+{
+	if (j->stopping && jobs_idle(j))
+		daemon_idle(j->d);
+}
+
+void
+jobs_work_done(struct jobs *j, struct jobs_work *w)
+{
+	TAILQ_REMOVE(&j->work, w, entry);
+	j->nwork--;
+	jobs_check_idle(j);
+}
+
+/* Tenant log lines with the job id; a refused line is said in the daemon
+ * log, without its text. */
+void
+jobs_tlog(struct jobs *j, const char *uid, enum tlog_level lvl,
+    const char *job_id, const char *event, const char *fmt, ...)
+{
+	char msg[TLOG_LINE_MAX];
+	struct tp_err err;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (tenantlog_write(j->d->tlog, uid, lvl, job_id != NULL ? job_id : "",
+	    event, msg, &err) == -1)
+		log_warnx("tenant log of %s: %s", uid, err.msg);
+}
+
+/* Stop */
+
+void
+jobs_stop(struct jobs *j)
+{
+	struct tp_err err;
+	struct job *job;
+	struct batch *b;
+	struct timeval tv;
+	uint64_t ms;
+	size_t n = 0;
+
+	if (j->stopping)
+		return;
+	j->stopping = true;
+	if (j->d->pool != NULL)
+		pool_stop(j->d->pool);
+	event_del(j->ev_retry);
+	tp_err_set(&err, TP_UNAVAILABLE, "interrupted: %s stopping",
+	    DAEMON_NAME);
+	while ((job = TAILQ_FIRST(&j->queue)) != NULL)
+		jobs_finish(j, job, &err);
+	/* batches whose jobs were not sent yet have nothing to finish */
+	TAILQ_FOREACH(b, &j->batches, entry) {
+		if (b->w == NULL)
+			continue;
+		if (!b->ready || b->keys_pending) {
+			b->drain_killed = true;
+			dispatch_kill(b, "daemon stopping", false);
+		} else
+			n++;
+	}
+	if (n > 0) {
+		ms = j->d->cfg.job_timeout < DAEMON_DRAIN_MS ?
+		    j->d->cfg.job_timeout : DAEMON_DRAIN_MS;
+		log_info("waiting up to %llu ms for %zu jobs in %zu workers",
+		    (unsigned long long)ms, j->nrunning + j->ncommitting, n);
+		tv.tv_sec = (time_t)(ms / 1000);
+		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+		evtimer_add(j->ev_drain, &tv);
+	}
+}
+
+bool
+jobs_idle(const struct jobs *j)
+{
+	return j == NULL || (TAILQ_EMPTY(&j->batches) &&
+	    j->ncommitting == 0 && j->nwork == 0);
+}
+
+void
+jobs_idle_check(struct jobs *j)
+{
+	jobs_check_idle(j);
+}
+
+void
+jobs_abort(struct jobs *j)
+{
+	struct tp_err err;
+	struct batch *b, *next;
+	struct job *job;
+	size_t i;
+
+	if (j == NULL)
+		return;
+	j->stopping = true;
+	event_del(j->ev_retry);
+	event_del(j->ev_drain);
+	event_del(j->ev_dispatch);
+	tp_err_set(&err, TP_UNAVAILABLE, "interrupted: %s stopping",
+	    DAEMON_NAME);
+	while ((job = TAILQ_FIRST(&j->queue)) != NULL)
+		jobs_finish(j, job, &err);
+	for (b = TAILQ_FIRST(&j->batches); b != NULL; b = next) {
+		next = TAILQ_NEXT(b, entry);
+		for (i = 0; i < b->n; i++) {
+			if ((job = b->job[i]) == NULL)
+				continue;
+			b->job[i] = NULL;
+			if (job->sent)
+				jobs_tlog(j, job->uid, TLOG_WARN, job->id,
+				    "sync", "job %s interrupted: %s stopping",
+				    job->id, DAEMON_NAME);
+			jobs_finish(j, job, &err);
+		}
+		b->unanswered = 0;
+		if (b->w != NULL) {
+			worker_set_ctx(b->w, NULL);
+			b->w = NULL;
+		}
+		if (!b->keys_pending)
+			dispatch_batch_free(b);
+	}
+}
+
+void
+jobs_status(struct jobs *j, json_object *r)
+{
+	json_object *o;
+
+	api_json_add(r, "queue", json_object_new_int64((int64_t)j->nqueued));
+	api_json_add(r, "running", json_object_new_int64(
+	    (int64_t)(j->nrunning + j->ncommitting)));
+	if ((o = json_object_new_object()) != NULL) {
+		api_json_add(o, "queued", json_object_new_int64(
+		    (int64_t)j->nqueued));
+		api_json_add(o, "running", json_object_new_int64(
+		    (int64_t)j->nrunning));
+		api_json_add(o, "committing", json_object_new_int64(
+		    (int64_t)j->ncommitting));
+		api_json_add(o, "kept", json_object_new_int64(
+		    (int64_t)j->nfinished));
+		api_json_add(o, "submitted", json_object_new_int64(
+		    (int64_t)j->submitted));
+		api_json_add(o, "done", json_object_new_int64(
+		    (int64_t)j->done));
+		api_json_add(o, "failed", json_object_new_int64(
+		    (int64_t)j->failed));
+		api_json_add(o, "tenants_with_strikes", json_object_new_int64(
+		    (int64_t)j->tn));
+		api_json_add(o, "quarantines", json_object_new_int64(
+		    (int64_t)j->quarantines));
+		api_json_add(o, "security_events", json_object_new_int64(
+		    (int64_t)j->security_events));
+	}
+	api_json_add(r, "jobs", o);
+	api_json_add(r, "recent_crashes", crash_recent_json(j));
+}

@@ -1,0 +1,326 @@
+/* jobs.h: the job layer: job table, batches, results, crashes, and the job API operations. */
+#ifndef TP_SUPERVISOR_JOBS_H
+#define TP_SUPERVISOR_JOBS_H
+
+#include <sys/queue.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "common/error.h"
+#include "common/path.h"
+#include "common/store.h"
+#include "common/tenantlog.h"
+#include "common/wire.h"
+#include "supervisor/pool.h"
+
+/*
+ * The job layer decides what workers run; the pool (pool.h) runs them.
+ * Everything here lives on the event loop thread; store work functions get
+ * copies of what they need and never touch these structures.
+ *
+ * A job's life:
+ *   queued -> running (JOB sent to a worker) -> committing (its RESULT
+ *   passed validation; the writes are on a store thread) -> done | failed.
+ *   A crash sends running jobs back to queued (alone, with a strike), or
+ *   fails them; a committing job is never re-queued, so a result is
+ *   committed exactly once.
+ *
+ * Files: jobs.c (this table, strikes, retention, waiters), dispatch.c
+ * (batches, the pool's events, keys, deadlines, drain), results.c
+ * (JOB_BEGIN, RESULT, LOG), crash.c (worker deaths, reports, quarantine),
+ * sync.c (the API's sync, job and tenant.release).
+ */
+
+#define JOBS_KEEP_FINISHED	10000	/* finished jobs kept for `job` */
+#define JOBS_KEEP_MS		(60 * 60 * 1000)	/* ... and at most this long */
+#define JOBS_PRUNE_MS		(60 * 1000)
+#define JOBS_RECENT_CRASHES	10	/* crash summaries kept for status */
+#define JOBS_LOG_LINES		200	/* LOG lines a job may write */
+#define JOBS_ID_LEN		17	/* "j" + 16 hex digits */
+
+enum job_state {
+	JOB_QUEUED,
+	JOB_RUNNING,
+	JOB_COMMITTING,
+	JOB_DONE,
+	JOB_FAILED,
+};
+
+enum job_kind {
+	JOB_SYNC,
+};
+
+/* Why a tenant's job may not run (jobs_tenant_blocked). */
+enum tenant_block {
+	TENANT_RUNNABLE = 0,
+	TENANT_MISSING,
+	TENANT_QUARANTINED,
+	TENANT_NO_KEYS,
+	TENANT_DISABLED,
+};
+
+struct batch;
+struct jobs;
+struct job_waiter;
+
+struct jobs_hnode {
+	struct jobs_hnode	*next;
+	const char		*key;
+};
+
+struct job {
+	TAILQ_ENTRY(job)	 entry;		/* the queue or the finished list */
+	struct jobs_hnode	 h;		/* by id */
+	char			 id[JOBS_ID_LEN + 1];
+	char			 uid[UID_MAX_LEN + 1];
+	enum job_kind		 kind;
+	enum job_state		 state;
+	unsigned		 attempts;	/* times sent to a worker */
+	bool			 alone;		/* run in a batch of one */
+	bool			 in_queue;
+	bool			 in_finished;
+	char			 created_at[32];
+	char			 ended_at[32];
+	struct timespec		 ended_mono;
+	json_object		*result;	/* the worker's summary (done) */
+	enum tp_code		 err_code;	/* TP_OK: no error */
+	char			 err_msg[TP_ERR_MSG_MAX];
+	char			 crash_id[AUTO_ID_LEN + 1];
+	char			 retry_of[JOBS_ID_LEN + 1];
+	char			 retried_by[JOBS_ID_LEN + 1];
+
+	/* while running */
+	struct batch		*batch;
+	size_t			 slot;		/* index in batch->job */
+	bool			 sent;		/* JOB sent in this attempt */
+	bool			 begun;		/* JOB_BEGIN seen in this attempt */
+	unsigned		 log_lines;
+	struct event		*deadline;
+
+	TAILQ_HEAD(, job_waiter) waiters;	/* API requests with wait */
+};
+
+TAILQ_HEAD(job_list, job);
+
+/* An API request waiting for a job to end (embedded in the op's ctx). */
+struct job_waiter {
+	TAILQ_ENTRY(job_waiter)	 entry;
+	struct job		*job;		/* NULL once answered/detached */
+	struct api_req		*req;
+};
+
+/* One worker's share of jobs. */
+struct batch {
+	TAILQ_ENTRY(batch)	 entry;
+	struct jobs		*jobs;
+	uint64_t		 id;
+	struct worker		*w;		/* NULL once the worker is gone */
+	pid_t			 pid;
+	uint64_t		 generation;
+	struct job		**job;		/* NULL where a job left */
+	size_t			 n;
+	size_t			 unanswered;	/* sent, no RESULT yet */
+	bool			 alone;
+	bool			 keys_pending;	/* keys being read for it */
+	bool			 ready;
+	bool			 sending;	/* JOBs going out now */
+	bool			 shutdown_sent;
+	bool			 killing;	/* worker_kill called by us */
+	bool			 culprit_known;	/* killed for one job's fault */
+	bool			 drain_killed;
+	bool			 log_warned;	/* a bad LOG was reported */
+	unsigned		 daemon_logs;	/* job-less LOG lines seen */
+	char			 culprit_job[JOBS_ID_LEN + 1];
+	char			 culprit_uid[UID_MAX_LEN + 1];
+	char			 kill_reason[160];
+	char			 crash_id[AUTO_ID_LEN + 1];	/* set ahead
+						   when we kill it for a fault */
+	struct event		*ev_shutdown;	/* exit overdue after SHUTDOWN */
+};
+
+TAILQ_HEAD(batch_list, batch);
+
+/* Store work owned by the job layer, freed at exit if never finished. */
+struct jobs_work {
+	TAILQ_ENTRY(jobs_work)	 entry;
+	void			(*free)(struct jobs_work *);
+};
+
+struct jobs_crash_summary {
+	char		 id[AUTO_ID_LEN + 1];
+	char		 at[32];
+	pid_t		 pid;
+	char		 signame[16];	/* "" when it exited */
+	int		 exit_code;
+	char		 syscall[40];
+	char		 reason[160];
+	bool		 startup;
+	json_object	*uids;		/* array */
+};
+
+struct jobs {
+	struct daemon		*d;
+	unsigned char		 hkey[16];	/* siphash key of the tables */
+
+	struct jobs_hnode	**jbucket;	/* jobs by id */
+	size_t			 jnb, jn;
+	struct jobs_hnode	**tbucket;	/* tenant strikes by uid */
+	size_t			 tnb, tn;
+
+	struct job_list		 queue;
+	size_t			 nqueued;
+	struct job_list		 finished;
+	size_t			 nfinished;
+	size_t			 nrunning;
+	size_t			 ncommitting;
+	struct batch_list	 batches;
+	uint64_t		 next_batch;
+	TAILQ_HEAD(, jobs_work)	 work;
+	size_t			 nwork;
+
+	struct event		*ev_dispatch;	/* deferred dispatch */
+	struct event		*ev_retry;	/* dispatch after throttling */
+	struct event		*ev_prune;
+	struct event		*ev_drain;	/* the stop deadline */
+	bool			 stopping;
+	bool			 idle_said;
+
+	struct jobs_crash_summary recent[JOBS_RECENT_CRASHES];
+	size_t			 nrecent;	/* valid entries, newest at 0 */
+
+	uint64_t		 submitted;
+	uint64_t		 done;
+	uint64_t		 failed;
+	uint64_t		 crashes;
+	uint64_t		 security_events;
+	uint64_t		 quarantines;
+};
+
+struct api_req;
+struct daemon;
+
+/* jobs.c */
+struct jobs	*jobs_new(struct daemon *d, struct tp_err *err);
+/* After the pool, the API and the store are freed. */
+void		 jobs_free(struct jobs *j);
+/* Queues a job; TP_RESOURCE_EXHAUSTED past max_queue, TP_UNAVAILABLE when
+ * stopping, TP_FAILED_PRECONDITION when the tenant is quarantined. */
+struct job	*jobs_submit(struct jobs *j, const char *uid, enum job_kind kind,
+		    struct tp_err *err);
+struct job	*jobs_find(struct jobs *j, const char *id);
+/* Puts a job (not in a batch) back in the queue, or fails it when
+ * stopping; alone: run it in a batch of one. */
+void		 jobs_requeue(struct jobs *j, struct job *job, bool alone);
+/* queued -> running (taken into batch b); running -> committing. */
+void		 jobs_set_running(struct jobs *j, struct job *job,
+		    struct batch *b);
+void		 jobs_set_committing(struct jobs *j, struct job *job);
+/* Ends a job: done (err NULL) or failed; answers its waiters. */
+void		 jobs_finish(struct jobs *j, struct job *job,
+		    const struct tp_err *err);
+/* Queues a re-run of a failed job as a new job that runs alone. */
+struct job	*jobs_retry(struct jobs *j, struct job *job);
+json_object	*jobs_job_json(const struct job *job);
+const char	*jobs_state_name(enum job_state s);
+const char	*jobs_kind_name(enum job_kind k);
+void		 jobs_wait(struct job *job, struct job_waiter *w,
+		    struct api_req *req);
+void		 jobs_unwait(struct job_waiter *w);
+
+/* Strikes (in memory; the quarantine document persists them). */
+unsigned	 jobs_strike(struct jobs *j, const char *uid);
+unsigned	 jobs_strikes(struct jobs *j, const char *uid);
+void		 jobs_strikes_clear(struct jobs *j, const char *uid);
+void		 jobs_set_quarantined(struct jobs *j, const char *uid, bool q,
+		    const char *crash_id, const char *since);
+/* Loop side: true (with err naming the quarantine) when the tenant was
+ * quarantined since the daemon started and not released. */
+bool		 jobs_tenant_quarantined(struct jobs *j, const char *uid,
+		    struct tp_err *err);
+/*
+ * Store side, for the sync op and the pulse: whether a tenant may run a
+ * job now. Returns 1 when it may not (*why and err say why, err with the
+ * code an API reply uses: not_found, failed_precondition), 0 when it may,
+ * -1 on a store error.
+ */
+int		 jobs_tenant_blocked(struct store *st, const char *uid,
+		    enum tenant_block *why, struct tp_err *err);
+/* The message of a quarantine's failed_precondition. */
+void		 jobs_quarantine_error(struct tp_err *err, const char *uid,
+		    const char *crash_id, unsigned strikes, const char *since);
+
+/* Store work bookkeeping. */
+int		 jobs_work_submit(struct jobs *j, struct jobs_work *w,
+		    store_work_fn work, store_done_fn done, struct tp_err *err);
+void		 jobs_work_done(struct jobs *j, struct jobs_work *w);
+/* A line in the tenant's log with the job id (loop thread). */
+void		 jobs_tlog(struct jobs *j, const char *uid, enum tlog_level lvl,
+		    const char *job_id, const char *event, const char *fmt, ...)
+		    __attribute__((format(printf, 6, 7)));
+
+/* Stop: no new batches, queued jobs fail, running ones get until
+ * min(DAEMON_DRAIN_MS, job_timeout), then their workers are killed. */
+void		 jobs_stop(struct jobs *j);
+/* Nothing running, committing or writing: the daemon may exit. */
+bool		 jobs_idle(const struct jobs *j);
+/* While stopping: tells the daemon when the job layer became idle. */
+void		 jobs_idle_check(struct jobs *j);
+/* At exit: every job still unfinished is failed as interrupted, waiters
+ * answered, workers detached (call before pool_free). */
+void		 jobs_abort(struct jobs *j);
+/* Adds the job layer's figures to a status reply. */
+void		 jobs_status(struct jobs *j, json_object *r);
+
+/* dispatch.c */
+extern const struct pool_events dispatch_events;
+/* Schedules a dispatch pass on the loop (coalesced). */
+void		 dispatch_kick(struct jobs *j);
+void		 dispatch_run(struct jobs *j);
+/* The job left its batch (answered or failed): stop its deadline, send
+ * SHUTDOWN when the batch has nothing more to do. */
+void		 dispatch_job_left(struct batch *b, struct job *job);
+/* Kills the batch's worker for a reason; later messages are ignored. */
+void		 dispatch_kill(struct batch *b, const char *reason,
+		    bool culprit_known);
+void		 dispatch_batch_free(struct batch *b);
+void		 dispatch_kill_all(struct jobs *j, const char *reason);
+/* Adds what the live worker of that generation runs to its status entry
+ * o ("batch": its size, "batch_id", "alone", "unanswered", "uids"). */
+bool		 dispatch_batch_fill(struct jobs *j, uint64_t generation,
+		    json_object *o);
+
+/* results.c */
+void		 results_job_begin(struct batch *b, json_object *p);
+void		 results_result(struct batch *b, json_object *p);
+void		 results_log(struct batch *b, json_object *p);
+/* Whether a path is one a job of uid may write (create: a collection). */
+bool		 results_path_allowed(const char *uid, const char *path,
+		    bool collection);
+
+/* crash.c */
+void		 crash_exited(struct jobs *j, struct batch *b,
+		    const struct worker_exit *ex);
+/*
+ * A tenant's fault was proven without waiting for the crash (a rejected
+ * result): one strike, its last_sync_error (code, "what") and a tenant
+ * log line; at max_strikes the tenant is quarantined. Returns true when
+ * it is quarantined now; *strikes gets its count.
+ */
+bool		 crash_strike(struct jobs *j, struct job *job,
+		    const char *crash_id, const char *what, enum tp_code code,
+		    unsigned *strikes);
+json_object	*crash_recent_json(const struct jobs *j);
+void		 crash_summaries_free(struct jobs *j);
+
+/* sync.c: API operations */
+int	sync_start(struct api_req *req, struct tp_err *err);
+int	job_start(struct api_req *req, struct tp_err *err);
+int	tenant_release_start(struct api_req *req, struct tp_err *err);
+
+#endif

@@ -1,0 +1,624 @@
+/* results.c: what workers say about their jobs: JOB_BEGIN, LOG, and RESULT, validated and committed once. */
+#include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/path.h"
+#include "common/store.h"
+#include "common/tenantlog.h"
+#include "common/wire.h"
+#include "supervisor/api.h"
+#include "supervisor/daemon.h"
+#include "supervisor/jobs.h"
+#include "supervisor/pool.h"
+
+/*
+ * Everything a worker sends is untrusted: a worker may be compromised by
+ * the data of the tenant it serves. Each field read is checked for its
+ * type and bounds. A RESULT is all or nothing: one bad write rejects the
+ * whole result, and a write outside users/{job uid}/ (or into the
+ * documents only the supervisor writes) is a security event that kills
+ * the worker and gives the tenant a strike.
+ */
+
+#define RESULTS_MAX_WRITES	256		/* one store batch, with room */
+#define RESULTS_SUMMARY_MAX	(16 * 1024)	/* the "result" map */
+#define RESULTS_CODE_MAX	32
+#define RESULTS_MSG_MAX		512
+#define RESULTS_EVENT_MAX	32
+#define RESULTS_LOG_MSG_MAX	1024
+#define RESULTS_SHOWN		128		/* bytes of worker text in our log */
+#define RESULTS_DAEMON_LOGS	100		/* job-less LOG lines per batch */
+#define RESULTS_PATH_MAX	(UID_MAX_LEN + 64)
+
+struct results_commit {
+	struct jobs_work	 hdr;		/* first: the work's argument */
+	struct jobs		*j;
+	struct job		*job;
+	struct store_batch	*sb;
+	bool			 ok;
+	enum tp_code		 wcode;		/* the worker's error, when !ok */
+	char			 wmsg[RESULTS_MSG_MAX + 1];
+	size_t			 nwrites;
+	struct tp_err		 err;
+	int			 rc;
+};
+
+/* A worker's string for our own log: printable ASCII, bounded. */
+static const char *
+results_shown(const char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < size && i < RESULTS_SHOWN; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+/*
+ * A string field: 1 present and valid (*out), 0 absent or null, -1 of
+ * the wrong type, too long, holding NUL or broken UTF-8.
+ */
+static int
+results_str(json_object *o, const char *key, size_t max, const char **out)
+{
+	json_object *v;
+	const char *s;
+	size_t len;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (len > max || strlen(s) != len || !json_utf8_valid(s, len))
+		return -1;
+	*out = s;
+	return 1;
+}
+
+/* Only the listed keys. */
+static bool
+results_keys_only(json_object *o, const char *const *keys, const char **bad)
+{
+	struct json_object_iterator it, end;
+	const char *name;
+	size_t i;
+
+	it = json_object_iter_begin(o);
+	end = json_object_iter_end(o);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		name = json_object_iter_peek_name(&it);
+		for (i = 0; keys[i] != NULL; i++)
+			if (strcmp(keys[i], name) == 0)
+				break;
+		if (keys[i] == NULL) {
+			*bad = name;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The job named by a payload, if it is one this worker is running. */
+static struct job *
+results_job(struct batch *b, json_object *p, const char *what, bool *bad_id)
+{
+	bool quiet = strcmp(what, "RESULT") != 0;
+	struct job *job;
+	const char *id = NULL;
+	char shown[RESULTS_SHOWN + 1];
+
+	*bad_id = false;
+	if (results_str(p, "job_id", WIRE_JOB_ID_MAX, &id) != 1 ||
+	    !wire_valid_job_id(id)) {
+		*bad_id = true;
+		return NULL;
+	}
+	job = jobs_find(b->jobs, id);
+	if (job == NULL || job->batch != b || job->state != JOB_RUNNING ||
+	    !job->sent) {
+		/* a late LOG or JOB_BEGIN is harmless: only said with -v */
+		(quiet ? log_debug : log_warnx)("worker pid %ld: %s for job "
+		    "%s ignored: %s", (long)b->pid, what, results_shown(id, shown,
+		    sizeof(shown)), job == NULL ? "no such job" :
+		    job->state == JOB_COMMITTING || job->state == JOB_DONE ||
+		    job->state == JOB_FAILED ? "already answered" :
+		    "not a job this worker runs");
+		return NULL;
+	}
+	return job;
+}
+
+bool
+results_path_allowed(const char *uid, const char *path, bool collection)
+{
+	char owner[UID_MAX_LEN + 1];
+	const char *rest;
+
+	if ((collection ? path_check_collection(path, NULL) :
+	    path_check_doc(path, NULL)) == -1)
+		return false;
+	if (!path_tenant(path, owner, sizeof(owner)) ||
+	    strcmp(owner, uid) != 0)
+		return false;
+	/* what only the supervisor writes: the tenant's root, its keys,
+	 * its kill-switch and its quarantine */
+	rest = path + strlen("users/") + strlen(uid);
+	if (*rest == '\0')
+		return false;
+	rest++;
+	if (strcmp(rest, "secrets") == 0 || strncmp(rest, "secrets/", 8) == 0 ||
+	    strcmp(rest, "status/quarantine") == 0 ||
+	    strcmp(rest, "status/trading") == 0)
+		return false;
+	return true;
+}
+
+enum results_verdict {
+	RESULTS_OK,
+	RESULTS_MALFORMED,
+	RESULTS_FORBIDDEN,
+};
+
+/* Checks write i and adds it to sb. */
+static enum results_verdict
+results_write(struct job *job, json_object *wv, size_t i,
+    struct store_batch *sb, char *why, size_t whysize)
+{
+	static const char *const keys[] = { "op", "path", "data", NULL };
+	enum store_write_kind kind;
+	json_object *data = NULL;
+	const char *op = NULL, *path = NULL, *bad;
+	char shown[RESULTS_SHOWN + 1], full[PATH_MAX_LEN + AUTO_ID_LEN + 2];
+	char id[AUTO_ID_LEN + 1];
+	size_t len = 0;
+
+	if (!json_object_is_type(wv, json_type_object)) {
+		snprintf(why, whysize, "write %zu is not a map", i);
+		return RESULTS_MALFORMED;
+	}
+	if (!results_keys_only(wv, keys, &bad)) {
+		snprintf(why, whysize, "write %zu has an unknown field \"%s\"",
+		    i, results_shown(bad, shown, sizeof(shown)));
+		return RESULTS_MALFORMED;
+	}
+	if (results_str(wv, "op", 8, &op) != 1) {
+		snprintf(why, whysize, "write %zu has no valid op", i);
+		return RESULTS_MALFORMED;
+	}
+	if (strcmp(op, "set") == 0)
+		kind = STORE_W_SET;
+	else if (strcmp(op, "merge") == 0)
+		kind = STORE_W_MERGE;
+	else if (strcmp(op, "create") == 0)
+		kind = STORE_W_CREATE;
+	else if (strcmp(op, "delete") == 0)
+		kind = STORE_W_DELETE;
+	else {
+		snprintf(why, whysize, "write %zu has an unknown op \"%s\"", i,
+		    results_shown(op, shown, sizeof(shown)));
+		return RESULTS_MALFORMED;
+	}
+	if (results_str(wv, "path", PATH_MAX_LEN, &path) != 1) {
+		snprintf(why, whysize, "write %zu has no valid path", i);
+		return RESULTS_MALFORMED;
+	}
+	if (!results_path_allowed(job->uid, path, kind == STORE_W_CREATE)) {
+		snprintf(why, whysize, "%s", results_shown(path, shown,
+		    sizeof(shown)));
+		return RESULTS_FORBIDDEN;
+	}
+	if (json_object_object_get_ex(wv, "data", &data) && data != NULL &&
+	    kind == STORE_W_DELETE) {
+		snprintf(why, whysize, "write %zu deletes with data", i);
+		return RESULTS_MALFORMED;
+	}
+	if (kind != STORE_W_DELETE && (data == NULL ||
+	    !json_object_is_type(data, json_type_object))) {
+		snprintf(why, whysize, "write %zu has no data map", i);
+		return RESULTS_MALFORMED;
+	}
+	if (data != NULL && (json_compact(data, &len) == NULL ||
+	    len > STORE_DOC_MAX)) {
+		snprintf(why, whysize, "write %zu: data larger than %d bytes",
+		    i, STORE_DOC_MAX);
+		return RESULTS_MALFORMED;
+	}
+	if (kind == STORE_W_CREATE) {
+		/* a batch creates a document: the id is the supervisor's */
+		path_auto_id(id);
+		snprintf(full, sizeof(full), "%s/%s", path, id);
+		path = full;
+	}
+	store_batch_add(sb, kind, path, data);
+	return RESULTS_OK;
+}
+
+/*
+ * The worker broke the rules with this job: kill it (its other jobs are
+ * re-queued without a strike, since the culprit is known), strike the
+ * tenant, fail the job, and re-run it alone unless that quarantined the
+ * tenant. Nothing of the result reaches the store.
+ */
+static void
+results_reject(struct batch *b, struct job *job, bool security,
+    const char *detail)
+{
+	struct jobs *j = b->jobs;
+	struct tp_err err;
+	char reason[160], what[256];
+	unsigned strikes, max = j->d->cfg.max_strikes;
+	bool quarantined;
+
+	if (b->crash_id[0] == '\0')
+		path_auto_id(b->crash_id);
+	if (security) {
+		j->security_events++;
+		log_warnx("security: worker pid %ld (generation %llu) wrote "
+		    "outside users/%s/ in the result of job %s (tenant %s): "
+		    "path %s; result rejected, worker killed, crash report %s",
+		    (long)b->pid, (unsigned long long)b->generation, job->uid,
+		    job->id, job->uid, detail, b->crash_id);
+		snprintf(reason, sizeof(reason), "security: job %s wrote "
+		    "outside its tenant", job->id);
+		snprintf(what, sizeof(what), "the result of job %s was "
+		    "rejected: it wrote outside the tenant's documents "
+		    "(security event; worker killed, crash report %s)",
+		    job->id, b->crash_id);
+	} else {
+		log_warnx("worker pid %ld (generation %llu) sent a malformed "
+		    "result for job %s (tenant %s): %s; result rejected, "
+		    "worker killed, crash report %s", (long)b->pid,
+		    (unsigned long long)b->generation, job->id, job->uid,
+		    detail, b->crash_id);
+		snprintf(reason, sizeof(reason), "protocol: job %s sent a "
+		    "malformed result", job->id);
+		snprintf(what, sizeof(what), "the result of job %s was "
+		    "rejected: it was malformed (worker killed, crash report "
+		    "%s)", job->id, b->crash_id);
+	}
+	snprintf(b->culprit_job, sizeof(b->culprit_job), "%s", job->id);
+	snprintf(b->culprit_uid, sizeof(b->culprit_uid), "%s", job->uid);
+	dispatch_kill(b, reason, true);
+	dispatch_job_left(b, job);
+	quarantined = crash_strike(j, job, b->crash_id, what,
+	    security ? TP_PERMISSION_DENIED : TP_INTERNAL, &strikes);
+	tp_err_set(&err, security ? TP_PERMISSION_DENIED : TP_INTERNAL,
+	    "result rejected: %s (crash report %s); strike %u of %u%s",
+	    security ? "a write outside the tenant's documents" :
+	    "malformed", b->crash_id, strikes, max, quarantined ?
+	    "; tenant quarantined" : "; re-run alone");
+	if (!quarantined)
+		jobs_retry(j, job);
+	jobs_finish(j, job, &err);
+}
+
+static void
+results_commit_free(struct jobs_work *w)
+{
+	struct results_commit *c = (struct results_commit *)w;
+
+	store_batch_free(c->sb);
+	free(c);
+}
+
+static void
+results_commit_work(struct store *st, void *arg)
+{
+	struct results_commit *c = arg;
+
+	c->rc = store_batch_commit(st, c->sb, &c->err);
+}
+
+static void
+results_commit_done(void *arg)
+{
+	struct results_commit *c = arg;
+	struct jobs *j = c->j;
+	struct job *job = c->job;
+	struct tp_err err;
+
+	jobs_work_done(j, &c->hdr);
+	if (c->rc == -1) {
+		log_warnx("job %s of %s: commit failed: %s", job->id, job->uid,
+		    c->err.msg);
+		jobs_tlog(j, job->uid, TLOG_ERROR, job->id, "sync",
+		    "job %s failed: its writes could not be committed: %s",
+		    job->id, c->err.msg);
+		tp_err_set(&err, c->err.code, "commit failed: %s", c->err.msg);
+		jobs_finish(j, job, &err);
+	} else if (c->ok) {
+		jobs_tlog(j, job->uid, TLOG_INFO, job->id, "sync",
+		    "committed job %s", job->id);
+		jobs_strikes_clear(j, job->uid);
+		jobs_finish(j, job, NULL);
+	} else {
+		/* an answer, even a failure, shows the tenant did not crash
+		 * the worker: its strikes are cleared too */
+		jobs_tlog(j, job->uid, TLOG_WARN, job->id, "sync",
+		    "job %s failed: %s: %s", job->id, tp_code_name(c->wcode),
+		    c->wmsg);
+		jobs_strikes_clear(j, job->uid);
+		tp_err_set(&err, c->wcode, "%s", c->wmsg);
+		jobs_finish(j, job, &err);
+	}
+	results_commit_free(&c->hdr);
+}
+
+/* The worker's error, made safe to store and show. */
+static int
+results_error(json_object *p, struct results_commit *c, char *why,
+    size_t whysize)
+{
+	static const char *const keys[] = { "code", "message", NULL };
+	json_object *e;
+	const char *code = NULL, *msg = NULL, *bad;
+	size_t i;
+
+	if (!json_object_object_get_ex(p, "error", &e) || e == NULL ||
+	    !json_object_is_type(e, json_type_object)) {
+		snprintf(why, whysize, "a failed result without an error map");
+		return -1;
+	}
+	if (!results_keys_only(e, keys, &bad) ||
+	    results_str(e, "code", RESULTS_CODE_MAX, &code) != 1 ||
+	    results_str(e, "message", RESULTS_MSG_MAX, &msg) == -1) {
+		snprintf(why, whysize, "a malformed error map");
+		return -1;
+	}
+	c->wcode = tp_code_parse(code);
+	if (c->wcode == TP_OK)
+		c->wcode = TP_INTERNAL;
+	snprintf(c->wmsg, sizeof(c->wmsg), "%s", msg != NULL && *msg != '\0' ?
+	    msg : "the worker gave no reason");
+	for (i = 0; c->wmsg[i] != '\0'; i++)
+		if ((unsigned char)c->wmsg[i] < 0x20 || c->wmsg[i] == 0x7f)
+			c->wmsg[i] = ' ';
+	/* a worker holds its tenant's keys: never store one of them */
+	if (tenantlog_looks_secret(c->wmsg))
+		snprintf(c->wmsg, sizeof(c->wmsg), "(the worker's message is "
+		    "withheld: it looked like a secret)");
+	return 0;
+}
+
+/* The store batch of a result: its writes, then last_sync_error. */
+static enum results_verdict
+results_build(struct job *job, json_object *p, struct results_commit *c,
+    char *why, size_t whysize)
+{
+	enum results_verdict v;
+	json_object *writes, *err;
+	char path[RESULTS_PATH_MAX], at[32];
+	size_t i, n = 0;
+
+	if (json_object_object_get_ex(p, "writes", &writes) && writes != NULL) {
+		if (!json_object_is_type(writes, json_type_array)) {
+			snprintf(why, whysize, "\"writes\" is not an array");
+			return RESULTS_MALFORMED;
+		}
+		n = json_object_array_length(writes);
+		if (n > RESULTS_MAX_WRITES) {
+			snprintf(why, whysize, "%zu writes, more than %d", n,
+			    RESULTS_MAX_WRITES);
+			return RESULTS_MALFORMED;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		v = results_write(job, json_object_array_get_idx(writes, i), i,
+		    c->sb, why, whysize);
+		if (v != RESULTS_OK)
+			return v;
+	}
+	c->nwrites = n;
+	snprintf(path, sizeof(path), "users/%s/status/last_sync_error",
+	    job->uid);
+	if (c->ok) {
+		store_batch_add(c->sb, STORE_W_DELETE, path, NULL);
+		return RESULTS_OK;
+	}
+	store_timestamp(at, sizeof(at));
+	if ((err = json_object_new_object()) == NULL) {
+		snprintf(why, whysize, "out of memory");
+		return RESULTS_MALFORMED;
+	}
+	api_json_add(err, "code", json_object_new_string(
+	    tp_code_name(c->wcode)));
+	api_json_add(err, "message", json_object_new_string(c->wmsg));
+	api_json_add(err, "at", json_object_new_string(at));
+	api_json_add(err, "job_id", json_object_new_string(job->id));
+	store_batch_add(c->sb, STORE_W_SET, path, err);
+	json_object_put(err);
+	return RESULTS_OK;
+}
+
+void
+results_result(struct batch *b, json_object *p)
+{
+	static const char *const keys[] = { "job_id", "ok", "error", "result",
+	    "writes", NULL };
+	struct jobs *j = b->jobs;
+	struct results_commit *c;
+	enum results_verdict v;
+	struct job *job;
+	struct tp_err err;
+	json_object *ok, *summary = NULL;
+	const char *bad;
+	char why[256], shown[RESULTS_SHOWN + 1];
+	size_t len = 0;
+	bool bad_id;
+
+	if ((job = results_job(b, p, "RESULT", &bad_id)) == NULL) {
+		if (bad_id) {
+			log_warnx("worker pid %ld sent a RESULT without a "
+			    "valid job id; killing it", (long)b->pid);
+			dispatch_kill(b, "protocol: a RESULT without a valid "
+			    "job id", false);
+		}
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->sb = store_batch_new()) == NULL) {
+		free(c);
+		log_warnx("job %s: out of memory taking its result", job->id);
+		dispatch_kill(b, "out of memory taking a result", true);
+		dispatch_job_left(b, job);
+		tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory taking "
+		    "the result");
+		jobs_finish(j, job, &err);
+		return;
+	}
+	c->hdr.free = results_commit_free;
+	c->j = j;
+	c->job = job;
+	v = RESULTS_MALFORMED;
+	if (!results_keys_only(p, keys, &bad))
+		snprintf(why, sizeof(why), "unknown field \"%s\"",
+		    results_shown(bad, shown, sizeof(shown)));
+	else if (!json_object_object_get_ex(p, "ok", &ok) ||
+	    !json_object_is_type(ok, json_type_boolean))
+		snprintf(why, sizeof(why), "\"ok\" is not true or false");
+	else if ((c->ok = json_object_get_boolean(ok)) &&
+	    json_object_object_get_ex(p, "error", &summary) && summary != NULL)
+		snprintf(why, sizeof(why), "a successful result with an error");
+	else if (c->ok && (!json_object_object_get_ex(p, "result", &summary) ||
+	    summary == NULL || !json_object_is_type(summary,
+	    json_type_object) || json_compact(summary, &len) == NULL ||
+	    len > RESULTS_SUMMARY_MAX))
+		snprintf(why, sizeof(why), "\"result\" is not a map of at most "
+		    "%d bytes", RESULTS_SUMMARY_MAX);
+	else if (!c->ok && results_error(p, c, why, sizeof(why)) == -1)
+		;
+	else
+		v = results_build(job, p, c, why, sizeof(why));
+	if (v != RESULTS_OK) {
+		results_commit_free(&c->hdr);
+		results_reject(b, job, v == RESULTS_FORBIDDEN, why);
+		return;
+	}
+	json_object_put(job->result);
+	job->result = c->ok ? json_copy(summary) : NULL;
+	jobs_set_committing(j, job);
+	dispatch_job_left(b, job);
+	tp_err_clear(&err);
+	if (jobs_work_submit(j, &c->hdr, results_commit_work,
+	    results_commit_done, &err) == -1) {
+		log_warnx("job %s of %s: cannot commit: %s", job->id, job->uid,
+		    err.msg);
+		jobs_tlog(j, job->uid, TLOG_ERROR, job->id, "sync",
+		    "job %s failed: its writes could not be committed: %s",
+		    job->id, err.msg);
+		results_commit_free(&c->hdr);
+		jobs_finish(j, job, &err);
+	}
+}
+
+void
+results_job_begin(struct batch *b, json_object *p)
+{
+	struct job *job;
+	bool bad_id;
+
+	if ((job = results_job(b, p, "JOB_BEGIN", &bad_id)) != NULL)
+		job->begun = true;
+	else if (bad_id)
+		log_warnx("worker pid %ld sent a JOB_BEGIN without a valid "
+		    "job id; ignored", (long)b->pid);
+}
+
+static bool
+results_event_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		    s[i] == '.' || s[i] == '-'))
+			return false;
+	return i > 0;
+}
+
+static void
+results_bad_log(struct batch *b, const char *why)
+{
+	if (b->log_warned)
+		return;
+	b->log_warned = true;
+	log_warnx("worker pid %ld sent a bad LOG message (%s); this and "
+	    "later bad ones are ignored", (long)b->pid, why);
+}
+
+void
+results_log(struct batch *b, json_object *p)
+{
+	static const char *const keys[] = { "job_id", "level", "event",
+	    "message", NULL };
+	static const char *const levels[] = { "debug", "info", "warn",
+	    "error" };
+	struct jobs *j = b->jobs;
+	struct job *job = NULL;
+	struct tp_err err;
+	json_object *v;
+	const char *level = NULL, *event = NULL, *msg = NULL, *bad;
+	char shown[RESULTS_SHOWN + 1];
+	enum tlog_level lvl;
+	size_t i;
+	bool bad_id;
+
+	if (!results_keys_only(p, keys, &bad)) {
+		results_bad_log(b, "unknown field");
+		return;
+	}
+	if (results_str(p, "level", 8, &level) != 1 ||
+	    results_str(p, "event", RESULTS_EVENT_MAX, &event) != 1 ||
+	    !results_event_valid(event) ||
+	    results_str(p, "message", RESULTS_LOG_MSG_MAX, &msg) != 1) {
+		results_bad_log(b, "bad level, event or message");
+		return;
+	}
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(level, levels[i]) == 0)
+			break;
+	if (i == sizeof(levels) / sizeof(levels[0])) {
+		results_bad_log(b, "unknown level");
+		return;
+	}
+	lvl = (enum tlog_level)i;
+	if (json_object_object_get_ex(p, "job_id", &v) && v != NULL) {
+		/* a line for a tenant only through a job of this worker */
+		if ((job = results_job(b, p, "LOG", &bad_id)) == NULL) {
+			if (bad_id)
+				results_bad_log(b, "bad job id");
+			return;
+		}
+		if (++job->log_lines > JOBS_LOG_LINES) {
+			if (job->log_lines == JOBS_LOG_LINES + 1)
+				jobs_tlog(j, job->uid, TLOG_WARN, job->id,
+				    "log", "job %s wrote more than %d lines; "
+				    "the rest are dropped", job->id,
+				    JOBS_LOG_LINES);
+			return;
+		}
+		if (tenantlog_write(j->d->tlog, job->uid, lvl, job->id, event,
+		    msg, &err) == -1)
+			log_debug("worker pid %ld: a log line of job %s was "
+			    "refused: %s", (long)b->pid, job->id, err.msg);
+		return;
+	}
+	if (++b->daemon_logs > RESULTS_DAEMON_LOGS ||
+	    tenantlog_looks_secret(msg))
+		return;
+	if (lvl >= TLOG_WARN)
+		log_warnx("worker pid %ld: %s: %s", (long)b->pid, event,
+		    results_shown(msg, shown, sizeof(shown)));
+	else
+		log_debug("worker pid %ld: %s: %s", (long)b->pid, event,
+		    results_shown(msg, shown, sizeof(shown)));
+}

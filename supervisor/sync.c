@@ -1,0 +1,212 @@
+/* sync.c: the job API's sync, job and tenant.release operations. */
+#include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/path.h"
+#include "common/store.h"
+#include "common/wire.h"
+#include "supervisor/api.h"
+#include "supervisor/daemon.h"
+#include "supervisor/jobs.h"
+#include "supervisor/tenant.h"
+
+#define SYNC_PATH_MAX	(UID_MAX_LEN + 32)
+
+struct sync_ctx {
+	struct job_waiter	 waiter;	/* while waiting for the job */
+	char			 uid[UID_MAX_LEN + 1];
+	bool			 wait;
+	enum tenant_block	 why;
+	int			 blocked;	/* jobs_tenant_blocked's answer */
+	bool			 existed;	/* tenant.release */
+	struct tp_err		 err;
+};
+
+static void
+sync_ctx_free(void *arg)
+{
+	struct sync_ctx *c = arg;
+
+	jobs_unwait(&c->waiter);
+	free(c);
+}
+
+static struct sync_ctx *
+sync_ctx_new(struct api_req *req, struct tp_err *err)
+{
+	struct sync_ctx *c;
+	bool wait = false;
+
+	if (api_arg_bool(req, "wait", false, &wait, err) == -1)
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
+	c->wait = wait;
+	req->ctx = c;
+	req->ctx_free = sync_ctx_free;
+	return c;
+}
+
+/* Replies with the job now, or when it ends. */
+static void
+sync_answer(struct api_req *req, struct sync_ctx *c, struct job *job)
+{
+	if (c->wait)
+		jobs_wait(job, &c->waiter, req);
+	else
+		api_reply(req, jobs_job_json(job));
+}
+
+/* sync */
+
+static void
+sync_work(struct store *st, void *arg)
+{
+	struct sync_ctx *c = ((struct api_req *)arg)->ctx;
+
+	c->blocked = jobs_tenant_blocked(st, c->uid, &c->why, &c->err);
+}
+
+static void
+sync_done(void *arg)
+{
+	struct api_req *req = arg;
+	struct sync_ctx *c = req->ctx;
+	struct daemon *d = req->d;
+	struct tp_err err;
+	struct job *job;
+
+	if (c->blocked != 0) {
+		api_reply_error(req, &c->err);
+		return;
+	}
+	tp_err_clear(&err);
+	if ((job = jobs_submit(d->jobs, c->uid, JOB_SYNC, &err)) == NULL) {
+		api_reply_error(req, &err);
+		return;
+	}
+	log_debug("job %s: sync of %s queued", job->id, c->uid);
+	sync_answer(req, c, job);
+}
+
+int
+sync_start(struct api_req *req, struct tp_err *err)
+{
+	struct sync_ctx *c;
+	const char *uid;
+
+	if (api_arg_uid(req, "uid", true, &uid, err) == -1 ||
+	    (c = sync_ctx_new(req, err)) == NULL)
+		return -1;
+	snprintf(c->uid, sizeof(c->uid), "%s", uid);
+	/* fail fast, before reading the store, when it cannot be queued */
+	if (req->d->jobs->stopping)
+		return tp_err_set(err, TP_UNAVAILABLE, "%s is shutting down",
+		    DAEMON_NAME);
+	if (jobs_tenant_quarantined(req->d->jobs, uid, err))
+		return -1;
+	return api_submit(req, sync_work, sync_done, err);
+}
+
+/* job */
+
+int
+job_start(struct api_req *req, struct tp_err *err)
+{
+	struct sync_ctx *c;
+	struct job *job;
+	const char *id;
+
+	if (api_arg_token(req, "id", true, 1, WIRE_JOB_ID_MAX, &id,
+	    err) == -1)
+		return -1;
+	if (!wire_valid_job_id(id))
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "argument \"id\" "
+		    "is not a job id");
+	if ((job = jobs_find(req->d->jobs, id)) == NULL)
+		return tp_err_set(err, TP_NOT_FOUND, "no job %s (unknown, or "
+		    "finished more than an hour ago)", id);
+	if ((c = sync_ctx_new(req, err)) == NULL)
+		return -1;
+	sync_answer(req, c, job);
+	return 0;
+}
+
+/* tenant.release */
+
+static void
+release_work(struct store *st, void *arg)
+{
+	struct sync_ctx *c = ((struct api_req *)arg)->ctx;
+	char path[SYNC_PATH_MAX];
+	int rc;
+
+	snprintf(path, sizeof(path), "users/%s/status/quarantine", c->uid);
+	if ((rc = tenant_doc_get(st, path, NULL, &c->err)) == -1) {
+		c->blocked = -1;
+		return;
+	}
+	c->existed = rc == 1;
+	if (c->existed) {
+		if (store_delete(st, path, &c->err) == -1)
+			c->blocked = -1;
+		return;
+	}
+	if ((rc = tenant_exists(st, c->uid, &c->err)) != 1)
+		c->blocked = rc == -1 ? -1 : tp_err_set(&c->err, TP_NOT_FOUND,
+		    "no tenant %s", c->uid);
+}
+
+static void
+release_done(void *arg)
+{
+	struct api_req *req = arg;
+	struct sync_ctx *c = req->ctx;
+	struct jobs *j = req->d->jobs;
+	struct tp_err err;
+	json_object *r;
+	unsigned strikes;
+	bool released;
+
+	if (c->blocked == -1) {
+		api_reply_error(req, &c->err);
+		return;
+	}
+	strikes = jobs_strikes(j, c->uid);
+	released = c->existed || jobs_tenant_quarantined(j, c->uid, &err);
+	jobs_set_quarantined(j, c->uid, false, NULL, NULL);
+	jobs_strikes_clear(j, c->uid);
+	if (released) {
+		log_info("tenant %s released from quarantine (%u strikes "
+		    "cleared)", c->uid, strikes);
+		jobs_tlog(j, c->uid, TLOG_INFO, NULL, "quarantine",
+		    "released from quarantine by the operator; strikes "
+		    "cleared");
+	}
+	if ((r = json_object_new_object()) != NULL) {
+		api_json_add(r, "uid", json_object_new_string(c->uid));
+		api_json_add(r, "released", json_object_new_boolean(released));
+		api_json_add(r, "strikes_cleared",
+		    json_object_new_int64(strikes));
+	}
+	api_reply(req, r);
+}
+
+int
+tenant_release_start(struct api_req *req, struct tp_err *err)
+{
+	struct sync_ctx *c;
+	const char *uid;
+
+	if (api_arg_uid(req, "uid", true, &uid, err) == -1 ||
+	    (c = sync_ctx_new(req, err)) == NULL)
+		return -1;
+	snprintf(c->uid, sizeof(c->uid), "%s", uid);
+	return api_submit(req, release_work, release_done, err);
+}

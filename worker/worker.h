@@ -1,0 +1,152 @@
+/* worker.h: tradepulse-worker's shared state: options, channel, jobs in flight, faults. */
+#ifndef TP_WORKER_WORKER_H
+#define TP_WORKER_WORKER_H
+
+#include <sys/queue.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "common/api.h"
+#include "common/error.h"
+#include "common/path.h"
+#include "common/wire.h"
+
+#define WORKER_NAME		"tradepulse-worker"
+#define WORKER_USER_MAX		32	/* login name, bytes */
+#define WORKER_CHANNEL_MAX	1024
+#define WORKER_CONNECT_MS	5000	/* channel connected, before the drop */
+#define WORKER_CONFIG_MS	10000	/* CONFIG after HELLO */
+#define WORKER_LINGER_MS	2000	/* last RESULTs flushed at exit */
+#define WORKER_INFLIGHT_MAX	1024	/* jobs held at once */
+#define WORKER_RESOLVE_MAX	64	/* CONFIG resolve entries */
+#define WORKER_RESOLVE_LEN	1024	/* "host:port:addr[,addr...]": a host
+					   name (253) and up to 8 IPv6 addresses
+					   fit */
+#define WORKER_MSGS_PER_TURN	64	/* messages read before timers run */
+
+/* The command line: plain numbers and names, never a secret. */
+struct worker_opts {
+	char		 channel[WORKER_CHANNEL_MAX + 1];
+	uint64_t	 generation;
+	char		 user[WORKER_USER_MAX + 1];
+	uint64_t	 memory_limit;	/* bytes */
+	uint64_t	 cpu_limit;	/* seconds */
+	bool		 core_dumps;
+};
+
+/* CONFIG, sent once by the supervisor after HELLO. */
+struct worker_conf {
+	uint64_t	 max_jobs;
+	uint64_t	 heartbeat_ms;
+	uint64_t	 job_timeout_ms;
+	json_object	*resolve;	/* ["host:port:address", ...] for
+					   libcurl's CURLOPT_RESOLVE */
+	uint16_t	 ports[WORKER_RESOLVE_MAX];	/* their ports, once each:
+					   the only TCP ports a worker may
+					   connect to (Landlock) */
+	size_t		 nports;
+};
+
+#ifdef TP_FAULT_INJECTION
+enum fault {
+	FAULT_NONE = 0,
+	FAULT_SEGV,
+	FAULT_ABORT,
+	FAULT_HANG,
+	FAULT_SPIN,
+	FAULT_OPEN,
+	FAULT_EXECVE,
+	FAULT_FORK,
+	FAULT_PTRACE,
+	FAULT_OOM,
+	FAULT_FOREIGN,
+	FAULT_SLOW,		/* succeeds, after FAULTS_SLOW_MS */
+};
+#endif
+
+/*
+ * One job in flight. The keys are this tenant's only; they are wiped
+ * (sodium_memzero) when the job is freed. deadline is on the monotonic
+ * clock, in ms: deadline_ms of the JOB counts from its arrival.
+ */
+struct job {
+	TAILQ_ENTRY(job) entry;
+	char		 id[WIRE_JOB_ID_MAX + 1];
+	char		 uid[UID_MAX_LEN + 1];
+	char		 key_id[API_KEY_ID_MAX + 1];
+	char		 secret[API_SECRET_MAX + 1];
+	uint64_t	 deadline_ms;	/* allowed, from the JOB */
+	uint64_t	 deadline;	/* arrival + deadline_ms */
+	bool		 done;
+	json_object	*result;	/* RESULT payload once done */
+#ifdef TP_FAULT_INJECTION
+	enum fault	 fault;
+#endif
+};
+TAILQ_HEAD(jobq, job);
+
+struct worker {
+	struct worker_opts opts;
+	struct worker_conf conf;
+	void		*zctx;
+	void		*sock;		/* DEALER to the supervisor */
+	void		*mon;		/* PAIR: the DEALER's monitor events */
+	struct jobq	 jobs;		/* in flight */
+	size_t		 njobs;
+	uint64_t	 taken;		/* jobs accepted so far (max_jobs) */
+	uint64_t	 next_heartbeat;
+	bool		 lost;		/* the channel is broken: exit 1 */
+};
+
+/* main.c */
+uint64_t worker_now_ms(void);
+/* Sends one message; the encoded buffer is wiped when ZeroMQ is done. A
+ * failure to send means the channel is broken: the caller exits 1. */
+int worker_send(struct worker *w, enum wire_type type, json_object *payload,
+    struct tp_err *err);
+
+/* jobs.c */
+/* JSON building; allocation failures take sandbox_oom(). job_json_add
+ * takes v, which may be NULL (then out of memory). */
+json_object *job_json_obj(void);
+json_object *job_json_str(const char *s);
+void job_json_add(json_object *o, const char *key, json_object *v);
+void job_json_append(json_object *a, json_object *v);
+/*
+ * Checks every field of a JOB payload into j (job id, uid, kind "sync",
+ * deadline_ms, keys). On failure j->id is set when the job id itself was
+ * valid, so the error can be answered with a RESULT.
+ */
+int job_parse(json_object *payload, uint64_t max_deadline_ms, struct job *j,
+    struct tp_err *err);
+/* Runs (or, for network jobs, starts) a job; sets j->done and j->result
+ * when it has finished. Out of memory takes sandbox_oom(). */
+void job_start(struct worker *w, struct job *j);
+/* A RESULT payload {job_id, ok: false, error {code, message}, writes: []}. */
+json_object *job_result_error(const char *job_id, enum tp_code code,
+    const char *message);
+/* Wipes the keys and frees the job and its result. */
+void job_free(struct job *j);
+
+#ifdef TP_FAULT_INJECTION
+/* faults.c */
+#define FAULTS_ENV_MAX		(256 * 1024)	/* bytes of TP_FAULTS */
+#define FAULTS_MAX		4096		/* entries */
+/* Parses TP_FAULTS ("uid=fault[,uid=fault...]"); bad entries get a line
+ * on stderr and are ignored. NULL or "" means no faults. */
+void faults_init(const char *env);
+enum fault faults_lookup(const char *uid);
+const char *faults_name(enum fault f);
+/* Faults that end the process (every one but FAULT_FOREIGN); returns
+ * only for FAULT_NONE and FAULT_FOREIGN. */
+void faults_trigger(const struct job *j);
+/* FAULT_FOREIGN: adds to writes a set of users/<other>/data/snapshot,
+ * <other> being "victim" (or "victim-2" when j's uid is "victim"). */
+void faults_foreign(const struct job *j, json_object *writes);
+#endif
+
+#endif

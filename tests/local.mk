@@ -55,7 +55,8 @@ INTEGRATION_TESTS = \
 	tests/integration/foreign.sh \
 	tests/integration/crashloop.sh \
 	tests/integration/poison.sh \
-	tests/integration/killstorm.sh
+	tests/integration/killstorm.sh \
+	tests/integration/drain.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/summary tests/demo
 

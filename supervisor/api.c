@@ -82,31 +82,6 @@ api_shown(const char *s, char *buf, size_t size)
 	return buf;
 }
 
-/* Whether a daemon answers on the unix socket path: 1 yes, 0 no (a stale
- * file), -1 cannot tell (errno set). */
-static int
-api_ipc_live(const char *path)
-{
-	struct sockaddr_un sun;
-	int fd, rc, saved;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	saved = errno;
-	close(fd);
-	if (rc == 0)
-		return 1;
-	errno = saved;
-	return saved == ECONNREFUSED ? 0 : -1;
-}
 
 /* An ipc socket's folder must be private; a stale socket is removed,
  * a live one (another daemon) is refused. */
@@ -146,7 +121,7 @@ api_ipc_prepare(const char *path, struct tp_err *err)
 	if (!S_ISSOCK(st.st_mode))
 		return tp_err_set(err, TP_FAILED_PRECONDITION,
 		    "%s exists and is not a socket", path);
-	switch (api_ipc_live(path)) {
+	switch (files_socket_live(path)) {
 	case 1:
 		return tp_err_set(err, TP_FAILED_PRECONDITION,
 		    "another daemon is serving %s", path);
@@ -267,7 +242,7 @@ api_free(struct api *api)
 		zmq_ctx_term(api->zctx);
 	/* zmq leaves the socket file; remove it unless someone else
 	 * (a daemon started since) answers there now */
-	if (api->bound_path != NULL && api_ipc_live(api->bound_path) == 0 &&
+	if (api->bound_path != NULL && files_socket_live(api->bound_path) == 0 &&
 	    unlink(api->bound_path) == -1)
 		log_warn("unlink %s", api->bound_path);
 	free(api->bound_path);

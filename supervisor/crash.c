@@ -551,16 +551,14 @@ crash_exited(struct jobs *j, struct batch *b, const struct worker_exit *ex)
 		goto out;
 	}
 	if (b->drain_killed) {
-		tp_err_set(&err, TP_UNAVAILABLE, "interrupted: %s stopping",
-		    DAEMON_NAME);
 		for (i = 0; i < n; i++) {
 			jobs_tlog(j, inflight[i]->uid, TLOG_WARN,
 			    inflight[i]->id, "sync", "job %s interrupted: %s "
 			    "stopping", inflight[i]->id, DAEMON_NAME);
-			jobs_finish(j, inflight[i], &err);
+			jobs_interrupt(j, inflight[i]);
 		}
 		for (i = 0; i < nunsent; i++)
-			jobs_finish(j, unsent[i], &err);
+			jobs_interrupt(j, unsent[i]);
 		goto out;
 	}
 

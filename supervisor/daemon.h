@@ -67,5 +67,6 @@ int		 files_check_private_dir(const char *path, const char *what,
 		    struct tp_err *err);
 struct pidfile	*pidfile_acquire(const char *path, struct tp_err *err);
 void		 pidfile_release(struct pidfile *pf);
+int		 files_socket_live(const char *path);
 
 #endif

@@ -2,7 +2,9 @@
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -198,4 +200,30 @@ pidfile_release(struct pidfile *pf)
 	close(pf->fd);
 	free(pf->path);
 	free(pf);
+}
+
+/* Whether a daemon answers on the unix socket path: 1 yes, 0 no (a stale
+ * file), -1 cannot tell (errno set). */
+int
+files_socket_live(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd, rc, saved;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	saved = errno;
+	close(fd);
+	if (rc == 0)
+		return 1;
+	errno = saved;
+	return saved == ECONNREFUSED ? 0 : -1;
 }

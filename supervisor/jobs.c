@@ -392,9 +392,7 @@ jobs_requeue(struct jobs *j, struct job *job, bool alone)
 		job->deadline = NULL;
 	}
 	if (j->stopping) {
-		tp_err_set(&err, TP_UNAVAILABLE, "interrupted: %s stopping",
-		    DAEMON_NAME);
-		jobs_finish(j, job, &err);
+		jobs_interrupt(j, job);
 		return;
 	}
 	if (job->attempts >= jobs_max_attempts(j)) {
@@ -416,7 +414,7 @@ jobs_answer(struct job *job, struct job_waiter *w)
 {
 	struct tp_err err;
 
-	if (job->state == JOB_FAILED && job->err_code == TP_UNAVAILABLE) {
+	if (job->interrupted) {
 		tp_err_set(&err, TP_UNAVAILABLE, "job %s: %s", job->id,
 		    job->err_msg);
 		api_reply_error(w->req, &err);
@@ -464,6 +462,17 @@ jobs_finish(struct jobs *j, struct job *job, const struct tp_err *err)
 	if (j->nfinished > JOBS_KEEP_FINISHED)
 		jobs_prune(j);
 	jobs_check_idle(j);
+}
+
+void
+jobs_interrupt(struct jobs *j, struct job *job)
+{
+	struct tp_err err;
+
+	tp_err_set(&err, TP_UNAVAILABLE, "interrupted: %s stopping",
+	    DAEMON_NAME);
+	job->interrupted = true;
+	jobs_finish(j, job, &err);
 }
 
 struct job *
@@ -801,7 +810,6 @@ jobs_tlog(struct jobs *j, const char *uid, enum tlog_level lvl,
 void
 jobs_stop(struct jobs *j)
 {
-	struct tp_err err;
 	struct job *job;
 	struct batch *b;
 	struct timeval tv;
@@ -814,10 +822,8 @@ jobs_stop(struct jobs *j)
 	if (j->d->pool != NULL)
 		pool_stop(j->d->pool);
 	event_del(j->ev_retry);
-	tp_err_set(&err, TP_UNAVAILABLE, "interrupted: %s stopping",
-	    DAEMON_NAME);
 	while ((job = TAILQ_FIRST(&j->queue)) != NULL)
-		jobs_finish(j, job, &err);
+		jobs_interrupt(j, job);
 	/* batches whose jobs were not sent yet have nothing to finish */
 	TAILQ_FOREACH(b, &j->batches, entry) {
 		if (b->w == NULL)
@@ -855,7 +861,6 @@ jobs_idle_check(struct jobs *j)
 void
 jobs_abort(struct jobs *j)
 {
-	struct tp_err err;
 	struct batch *b, *next;
 	struct job *job;
 	size_t i;
@@ -866,10 +871,8 @@ jobs_abort(struct jobs *j)
 	event_del(j->ev_retry);
 	event_del(j->ev_drain);
 	event_del(j->ev_dispatch);
-	tp_err_set(&err, TP_UNAVAILABLE, "interrupted: %s stopping",
-	    DAEMON_NAME);
 	while ((job = TAILQ_FIRST(&j->queue)) != NULL)
-		jobs_finish(j, job, &err);
+		jobs_interrupt(j, job);
 	for (b = TAILQ_FIRST(&j->batches); b != NULL; b = next) {
 		next = TAILQ_NEXT(b, entry);
 		for (i = 0; i < b->n; i++) {
@@ -880,7 +883,7 @@ jobs_abort(struct jobs *j)
 				jobs_tlog(j, job->uid, TLOG_WARN, job->id,
 				    "sync", "job %s interrupted: %s stopping",
 				    job->id, DAEMON_NAME);
-			jobs_finish(j, job, &err);
+			jobs_interrupt(j, job);
 		}
 		b->unanswered = 0;
 		if (b->w != NULL) {

@@ -94,6 +94,7 @@ struct job {
 	char			 crash_id[AUTO_ID_LEN + 1];
 	char			 retry_of[JOBS_ID_LEN + 1];
 	char			 retried_by[JOBS_ID_LEN + 1];
+	bool			 interrupted;	/* ended by the daemon's stop */
 
 	/* while running */
 	struct batch		*batch;
@@ -224,6 +225,9 @@ void		 jobs_set_committing(struct jobs *j, struct job *job);
 /* Ends a job: done (err NULL) or failed; answers its waiters. */
 void		 jobs_finish(struct jobs *j, struct job *job,
 		    const struct tp_err *err);
+/* Fails a job as interrupted by the daemon's stop: unavailable, and its
+ * waiters get that error rather than the job. */
+void		 jobs_interrupt(struct jobs *j, struct job *job);
 /* Queues a re-run of a failed job as a new job that runs alone. */
 struct job	*jobs_retry(struct jobs *j, struct job *job);
 json_object	*jobs_job_json(const struct job *job);

@@ -91,26 +91,6 @@ pool_array_add(json_object *a, json_object *v)
 
 /* The channel's ipc socket */
 
-static int
-pool_ipc_live(const char *path)
-{
-	struct sockaddr_un sun;
-	int fd, rc, saved;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	saved = errno;
-	close(fd);
-	if (rc == 0)
-		return 1;
-	errno = saved;
-	return saved == ECONNREFUSED ? 0 : -1;
-}
-
 /*
  * <state_dir>/run, 0700 and ours: workers connect while they still run as
  * the daemon's user and lose the right to once they drop privileges, so
@@ -161,7 +141,7 @@ pool_ipc_prepare(struct pool *p, struct tp_err *err)
 	if (!S_ISSOCK(st.st_mode))
 		return tp_err_set(err, TP_FAILED_PRECONDITION,
 		    "%s exists and is not a socket", p->sock_path);
-	switch (pool_ipc_live(p->sock_path)) {
+	switch (files_socket_live(p->sock_path)) {
 	case 1:
 		return tp_err_set(err, TP_FAILED_PRECONDITION,
 		    "another daemon is using %s", p->sock_path);
@@ -306,7 +286,7 @@ pool_free(struct pool *p)
 	if (p->zctx != NULL)
 		zmq_ctx_term(p->zctx);
 	/* ours unless another daemon serves there now */
-	if (p->bound && pool_ipc_live(p->sock_path) == 0 &&
+	if (p->bound && files_socket_live(p->sock_path) == 0 &&
 	    unlink(p->sock_path) == -1)
 		log_warn("unlink %s", p->sock_path);
 	if (p->devnull != -1)

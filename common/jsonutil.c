@@ -334,13 +334,14 @@ json_wipe_string(json_object *o)
 
 	if (o == NULL)
 		return;
-	json_wipe_tree(o);
 	/*
-	 * json-c caches the last serialization of an object; serializing
-	 * again after the wipe overwrites that cache (escaped zeros are
-	 * longer than the old text), then the new text is zeroed too.
+	 * json-c caches the last serialization of an object. Serializing the
+	 * unchanged object again rewrites that cache in place (same length,
+	 * no realloc that would leave a copy behind), and the text is zeroed
+	 * before the strings themselves are.
 	 */
 	if ((s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN,
 	    &len)) != NULL && len > 0)
 		sodium_memzero((void *)(uintptr_t)s, len);
+	json_wipe_tree(o);
 }

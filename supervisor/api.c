@@ -23,6 +23,7 @@
 #include "supervisor/keys.h"
 #include "supervisor/status.h"
 #include "supervisor/tenant.h"
+#include "supervisor/zframes.h"
 
 #define API_BURST	64	/* requests read per wake-up before yielding */
 #define API_LINGER_MS	500	/* how long replies may still drain at close */
@@ -507,13 +508,6 @@ api_dispatch(struct api *api, struct api_req *req, const char *buf,
 	api_reply_error(req, &err);
 }
 
-static void
-api_msg_wipe_close(zmq_msg_t *m)
-{
-	if (zmq_msg_size(m) > 0 && zmq_msg_data(m) != NULL)
-		sodium_memzero(zmq_msg_data(m), zmq_msg_size(m));
-	zmq_msg_close(m);
-}
 
 /*
  * Reads one message: [routing id] [empty delimiter, REQ only] [request].
@@ -522,41 +516,17 @@ api_msg_wipe_close(zmq_msg_t *m)
 static bool
 api_recv(struct api *api)
 {
-	zmq_msg_t f[3], x;
+	zmq_msg_t f[3];
 	struct api_req *req;
 	zmq_msg_t *body;
 	size_t nf = 0;
-	bool more = false, extra = false, bad;
-	int e;
+	bool extra = false, bad;
+	int rc;
 
-	while (nf < 3) {
-		zmq_msg_init(&f[nf]);
-		if (zmq_msg_recv(&f[nf], api->sock,
-		    nf == 0 ? ZMQ_DONTWAIT : 0) == -1) {
-			e = errno;
-			zmq_msg_close(&f[nf]);
-			if (e != EAGAIN && e != EINTR)
-				log_warnx("api: receive: %s", zmq_strerror(e));
-			if (nf == 0)
-				return false;
-			goto out;
-		}
-		more = zmq_msg_more(&f[nf]);
-		nf++;
-		if (!more)
-			break;
-	}
-	/* The rest of a multipart message is already here; drop it. */
-	while (more) {
-		zmq_msg_init(&x);
-		if (zmq_msg_recv(&x, api->sock, 0) == -1) {
-			zmq_msg_close(&x);
-			break;
-		}
-		more = zmq_msg_more(&x);
-		api_msg_wipe_close(&x);
-		extra = true;
-	}
+	if ((rc = zframes_recv(api->sock, f, 3, &nf, &extra, "api")) == 0)
+		return false;
+	if (rc == -1)
+		goto out;
 	if (nf < 2)		/* a routing id alone: nothing to answer */
 		goto out;
 	if ((req = calloc(1, sizeof(*req))) == NULL) {
@@ -586,7 +556,7 @@ api_recv(struct api *api)
 out:
 	/* A request may hold a secret (keys.set): wipe the frames. */
 	while (nf > 0)
-		api_msg_wipe_close(&f[--nf]);
+		zframes_close(&f[--nf]);
 	return true;
 }
 

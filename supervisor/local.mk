@@ -16,5 +16,6 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/dispatch.c \
 	supervisor/results.c \
 	supervisor/crash.c \
-	supervisor/sync.c
+	supervisor/sync.c \
+	supervisor/zframes.c supervisor/zframes.h
 supervisor_tradepulsed_LDADD = $(COMMON_LIBS)

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "supervisor/daemon.h"
 #include "supervisor/pool_int.h"
+#include "supervisor/zframes.h"
 
 #define POOL_HWM		1024	/* messages queued per worker */
 #define POOL_DRAIN_MAX		4096	/* messages read by one drain */
@@ -740,52 +741,22 @@ out:
 	wire_msg_clear(&m);
 }
 
-static void
-pool_msg_close(zmq_msg_t *m)
-{
-	/* a RESULT may carry a tenant's data: no copy stays in the heap */
-	if (zmq_msg_size(m) > 0 && zmq_msg_data(m) != NULL)
-		sodium_memzero(zmq_msg_data(m), zmq_msg_size(m));
-	zmq_msg_close(m);
-}
 
 /* Reads one message [routing id][frame]; false when nothing waits. */
 static bool
 pool_recv(struct pool *p)
 {
-	zmq_msg_t f[2], x;
+	zmq_msg_t f[2];
 	size_t nf = 0;
-	bool more = false, extra = false;
-	int e;
+	bool extra = false;
+	int rc;
 
-	while (nf < 2) {
-		zmq_msg_init(&f[nf]);
-		if (zmq_msg_recv(&f[nf], p->sock,
-		    nf == 0 ? ZMQ_DONTWAIT : 0) == -1) {
-			e = errno;
-			zmq_msg_close(&f[nf]);
-			if (e != EAGAIN && e != EINTR)
-				log_warnx("worker channel: receive: %s",
-				    zmq_strerror(e));
-			if (nf == 0)
-				return false;
-			goto out;
-		}
-		more = zmq_msg_more(&f[nf]);
-		nf++;
-		if (!more)
-			break;
-	}
-	while (more) {
-		zmq_msg_init(&x);
-		if (zmq_msg_recv(&x, p->sock, 0) == -1) {
-			zmq_msg_close(&x);
-			break;
-		}
-		more = zmq_msg_more(&x);
-		pool_msg_close(&x);
-		extra = true;
-	}
+	/* a RESULT may carry a tenant's data: frames are wiped when closed */
+	if ((rc = zframes_recv(p->sock, f, 2, &nf, &extra,
+	    "worker channel")) == 0)
+		return false;
+	if (rc == -1)
+		goto out;
 	if (nf < 2 || extra) {
 		struct worker *w = NULL;
 		uint64_t gen = 0;
@@ -808,7 +779,7 @@ pool_recv(struct pool *p)
 	    zmq_msg_data(&f[1]), zmq_msg_size(&f[1]));
 out:
 	while (nf > 0)
-		pool_msg_close(&f[--nf]);
+		zframes_close(&f[--nf]);
 	return true;
 }
 

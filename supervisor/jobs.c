@@ -793,16 +793,11 @@ void
 jobs_tlog(struct jobs *j, const char *uid, enum tlog_level lvl,
     const char *job_id, const char *event, const char *fmt, ...)
 {
-	char msg[TLOG_LINE_MAX];
-	struct tp_err err;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	tenant_vlog(j->d, uid, lvl, job_id, event, fmt, ap);
 	va_end(ap);
-	if (tenantlog_write(j->d->tlog, uid, lvl, job_id != NULL ? job_id : "",
-	    event, msg, &err) == -1)
-		log_warnx("tenant log of %s: %s", uid, err.msg);
 }
 
 /* Stop */

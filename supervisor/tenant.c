@@ -130,21 +130,32 @@ tenant_exists(struct store *st, const char *uid, struct tp_err *err)
 }
 
 int
-tenant_log(struct daemon *d, const char *uid, enum tlog_level lvl,
-    const char *event, const char *fmt, ...)
+tenant_vlog(struct daemon *d, const char *uid, enum tlog_level lvl,
+    const char *job_id, const char *event, const char *fmt, va_list ap)
 {
 	char msg[TLOG_LINE_MAX];
 	struct tp_err err;
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (tenantlog_write(d->tlog, uid, lvl, "", event, msg, &err) == -1) {
+	if (tenantlog_write(d->tlog, uid, lvl, job_id != NULL ? job_id : "",
+	    event, msg, &err) == -1) {
 		log_warnx("tenant log of %s: %s", uid, err.msg);
 		return -1;
 	}
 	return 0;
+}
+
+int
+tenant_log(struct daemon *d, const char *uid, enum tlog_level lvl,
+    const char *event, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = tenant_vlog(d, uid, lvl, NULL, event, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 /* tenant.add */

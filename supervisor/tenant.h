@@ -2,6 +2,8 @@
 #ifndef TP_TENANT_H
 #define TP_TENANT_H
 
+#include <stdarg.h>
+
 #include <json-c/json.h>
 
 #include "common/error.h"
@@ -31,5 +33,9 @@ int	tenant_exists(struct store *st, const char *uid, struct tp_err *err);
 int	tenant_log(struct daemon *d, const char *uid, enum tlog_level lvl,
 	    const char *event, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
+/* The same with a job id (NULL: none) and a va_list. */
+int	tenant_vlog(struct daemon *d, const char *uid, enum tlog_level lvl,
+	    const char *job_id, const char *event, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 6, 0)));
 
 #endif

@@ -38,19 +38,36 @@ job_field(json_object *o, const char *key)
 	return cli_text(v);
 }
 
-/* A result as people read it: "key id ...WXYZ" for a sync, else JSON. */
+/*
+ * A result as people read it: for a sync "equity 100000 (ACTIVE), 5 open
+ * trades marked, unrealized P&L 12.34, key id ...WXYZ" (and "N could not
+ * be marked"); for a price fetch "prices of N symbols"; else JSON.
+ */
 static void
 job_result_text(json_object *result, char *buf, size_t size)
 {
+	json_object *prices;
 	const char *last4;
+	int64_t marked = 0, failed = 0;
 
 	if (result == NULL || !json_object_is_type(result, json_type_object)) {
 		snprintf(buf, size, "none");
 		return;
 	}
-	if ((last4 = json_get_str(result, "key_id_last4")) != NULL &&
-	    json_object_object_length(result) == 1)
-		snprintf(buf, size, "key id \xe2\x80\xa6%s", last4);
+	if ((last4 = json_get_str(result, "key_id_last4")) != NULL) {
+		(void)json_get_int(result, "trades_marked", &marked);
+		(void)json_get_int(result, "trades_failed", &failed);
+		snprintf(buf, size, "equity %s (%s), %lld open trade%s marked, "
+		    "unrealized P&L %s%s%.0lld%s, key id \xe2\x80\xa6%s",
+		    cli_str(result, "equity", "?"),
+		    cli_str(result, "status", "?"), (long long)marked,
+		    marked == 1 ? "" : "s",
+		    cli_str(result, "unrealized_pnl", "-"),
+		    failed > 0 ? "; " : "", (long long)failed,
+		    failed > 0 ? " could not be marked" : "", last4);
+	} else if ((prices = json_get_obj(result, "prices")) != NULL)
+		snprintf(buf, size, "prices of %d symbols",
+		    json_object_object_length(prices));
 	else
 		snprintf(buf, size, "%s", cli_text(result));
 }
@@ -158,8 +175,10 @@ const struct cli_command cmd_job = {
 "Shows the job ID (as printed by sync) as \"key: value\" lines: job,\n"
 "uid, kind, state (queued, running, done or failed), attempts (runs\n"
 "started, re-runs after a worker crash included), created and ended\n"
-"times (\"not yet\" while it runs), result (for a sync, the last\n"
-"four characters of the key id the worker saw), error (\"CODE:\n"
+"times (\"not yet\" while it runs), result (for a sync: the\n"
+"account's equity and status, the open trades marked, their\n"
+"unrealized P&L, and the last four characters of the key id the\n"
+"worker saw; for a pulse's price fetch, how many prices), error (\"CODE:\n"
 "MESSAGE\", or \"none\") and crash (the id of the crash report under\n"
 "ops/crashes/reports when a worker crash ended it, or \"none\").\n"
 "The exit status is 0 whenever the job was found, whatever its\n"

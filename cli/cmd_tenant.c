@@ -358,9 +358,25 @@ tenant_show_print(json_object *r, const void *arg)
 	tenant_show_quarantine(t, tenant_map(r, "quarantine"));
 	if ((snap = tenant_map(r, "snapshot")) == NULL)
 		table_kv(t, "snapshot", "none");
-	else
+	else {
 		table_kv(t, "snapshot", "synced %s",
 		    cli_str(snap, "synced_at", "?"));
+		table_kv(t, "account", "%s, equity %s %s, cash %s",
+		    cli_str(snap, "status", "?"), cli_str(snap, "equity", "?"),
+		    cli_str(snap, "currency", ""), cli_str(snap, "cash", "?"));
+	}
+	if ((v = tenant_map(r, "trades")) != NULL)
+		table_kv(t, "open trades", "%s%s, unrealized P&L %s%s%s%s",
+		    cli_text(json_object_object_get(v, "open")),
+		    json_object_get_boolean(json_object_object_get(v,
+		    "more")) ? "+" : "",
+		    cli_str(v, "unrealized_pnl", "-"),
+		    json_object_get_int(json_object_object_get(v, "errors")) >
+		    0 ? " (" : "",
+		    json_object_get_int(json_object_object_get(v, "errors")) >
+		    0 ? cli_text(json_object_object_get(v, "errors")) : "",
+		    json_object_get_int(json_object_object_get(v, "errors")) >
+		    0 ? " could not be marked)" : "");
 	table_print(t, stdout);
 	table_free(t);
 }

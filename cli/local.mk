@@ -12,6 +12,7 @@ cli_tradepulse_SOURCES = \
 	cli/cmd_keys.c \
 	cli/cmd_trading.c \
 	cli/cmd_status.c \
+	cli/cmd_pulse.c \
 	cli/cmd_sync.c \
 	cli/cmd_job.c
 cli_tradepulse_LDADD = $(COMMON_LIBS)

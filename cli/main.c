@@ -14,6 +14,7 @@ static const struct cli_command *const commands[] = {
 	&cmd_tenant,
 	&cmd_keys,
 	&cmd_trading,
+	&cmd_pulse,
 	&cmd_sync,
 	&cmd_job,
 	&cmd_status,

@@ -35,7 +35,12 @@
  *                 trading: {enabled, reason, updated_at}|null,
  *                 keys: {set: bool, key_id_last4?, key_version?, updated_at?},
  *                 last_sync_error: doc|null, quarantine: doc|null,
- *                 snapshot: doc|null}
+ *                 snapshot: doc|null, trades: {open, more, marked,
+ *                 errors, unrealized_pnl: "decimal"|null}}
+ *                 trades: the OPEN shadow trades (at most 10000 looked
+ *                 at; more: there are others), those the last sync
+ *                 marked and could not mark (pnl_error), and the sum of
+ *                 their unrealized P&L.
  *                 not_found when the tenant has no document at all.
  *   keys.set      {uid, key_id, secret} -> {uid, key_id_last4, key_version}
  *                 not_found when users/{uid} does not exist. The secret is
@@ -63,7 +68,23 @@
  *   tenant.release {uid} -> {uid, released: bool}
  *                 Ends a quarantine: deletes users/{uid}/status/quarantine
  *                 and clears the tenant's strikes.
- *   status        adds: workers: [{pid, generation, uptime_ms, state,
+ *   pulse         {wait?: bool} -> {pulse_id, started: bool, ...pulse}
+ *                 Starts a pulse now (started: true), or answers with the
+ *                 one already running (started: false): pulses never
+ *                 overlap. With wait, the reply comes when it has ended,
+ *                 with its ops/last_pulse figures. unavailable while the
+ *                 daemon stops.
+ *   pulse.status  {} -> {running: pulse|null, last: pulse|null}
+ *                 pulse: {pulse_id, trigger: "api" | "schedule", phase:
+ *                 "planning" | "prices" | "syncing" | "writing" | "done",
+ *                 started_at, finished_at?, duration_ms|elapsed_ms,
+ *                 users_total, to_sync, ended, synced, errors, crashed,
+ *                 quarantined, skipped_disabled, skipped_no_keys,
+ *                 skipped_quarantined, interrupted, prices: {source:
+ *                 "data_key" | "per_tenant", symbols, found, error?},
+ *                 requests: {account, trades_latest, prices, retries}}
+ *   status        adds: pulse: {running, last} as pulse.status;
+ *                 workers: [{pid, generation, uptime_ms, state,
  *                 jobs_sent, jobs_done, batch, rss_kb}], jobs: {queued,
  *                 running, committing, done, failed, submitted, kept,
  *                 tenants_with_strikes, quarantines, security_events},
@@ -102,5 +123,7 @@
 #define API_OP_SYNC        "sync"
 #define API_OP_JOB         "job"
 #define API_OP_TENANT_RELEASE "tenant.release"
+#define API_OP_PULSE       "pulse"
+#define API_OP_PULSE_STATUS "pulse.status"
 
 #endif

@@ -11,4 +11,6 @@ common_libtpcommon_a_SOURCES = \
 	common/log.c common/log.h \
 	common/tenantlog.c common/tenantlog.h \
 	common/api.h \
-	common/wire.c common/wire.h
+	common/wire.c common/wire.h \
+	common/decimal.c common/decimal.h \
+	common/pnl.c common/pnl.h

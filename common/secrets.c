@@ -667,20 +667,24 @@ secrets_b64_get(json_object *o, const char *key, uint8_t *bin, size_t want,
 	return 0;
 }
 
-int
-secrets_open(const struct secrets *s, const char *path, json_object *sealed,
-    uint8_t **pt, size_t *ptlen, struct tp_err *err)
+/*
+ * Opens a sealed map into out (size bytes, enough for the plaintext; the
+ * caller wipes it): the work of secrets_open without an allocation, so
+ * a pulse's thousands of openings cost no guarded-page syscalls.
+ */
+static int
+secrets_open_into(const struct secrets *s, const char *path,
+    json_object *sealed, uint8_t *out, size_t size, size_t *ptlen,
+    struct tp_err *err)
 {
 	uint8_t nonce[SECRETS_NONCE_BYTES];
+	uint8_t ct[SECRETS_CT_MAX];
 	unsigned long long mlen = 0;
 	const uint8_t *key;
 	json_object *v;
 	unsigned version;
-	uint8_t *ct = NULL, *m = NULL;
 	size_t ctlen = 0, noncelen = 0;
-	int rc = -1;
 
-	*pt = NULL;
 	*ptlen = 0;
 	if (path == NULL || *path == '\0')
 		return tp_err_set(err, TP_INVALID_ARGUMENT,
@@ -701,34 +705,44 @@ secrets_open(const struct secrets *s, const char *path, json_object *sealed,
 	if (secrets_b64_get(sealed, "nonce", nonce, sizeof(nonce), 0,
 	    &noncelen, err) == -1)
 		return -1;
-	if ((ct = malloc(SECRETS_CT_MAX)) == NULL)
-		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	/* the ciphertext is not secret: no wiping needed */
 	if (secrets_b64_get(sealed, "ciphertext", ct, 0, SECRETS_CT_MAX,
 	    &ctlen, err) == -1)
-		goto done;
-	if (ctlen < SECRETS_TAG_BYTES) {
-		tp_err_set(err, TP_INVALID_ARGUMENT,
+		return -1;
+	if (ctlen < SECRETS_TAG_BYTES)
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
 		    "sealed secret has a bad ciphertext");
-		goto done;
-	}
+	if (ctlen - SECRETS_TAG_BYTES > size)
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "the sealed secret "
+		    "at %s is longer than expected", path);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &mlen, NULL, ct,
+	    ctlen, (const uint8_t *)path, strlen(path), nonce, key) != 0)
+		return tp_err_set(err, TP_PERMISSION_DENIED, "cannot decrypt "
+		    "the secret at %s: wrong key or document path, or tampered "
+		    "data", path);
+	*ptlen = (size_t)mlen;
+	return 0;
+}
+
+int
+secrets_open(const struct secrets *s, const char *path, json_object *sealed,
+    uint8_t **pt, size_t *ptlen, struct tp_err *err)
+{
+	uint8_t *m;
+
+	*pt = NULL;
+	*ptlen = 0;
 	/* One byte more so that an empty secret still gets a buffer. */
-	if ((m = sodium_malloc(ctlen - SECRETS_TAG_BYTES + 1)) == NULL) {
-		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of guarded memory");
-		goto done;
-	}
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(m, &mlen, NULL, ct,
-	    ctlen, (const uint8_t *)path, strlen(path), nonce, key) != 0) {
+	if ((m = sodium_malloc(SECRETS_PLAINTEXT_MAX + 1)) == NULL)
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
+		    "out of guarded memory");
+	if (secrets_open_into(s, path, sealed, m, SECRETS_PLAINTEXT_MAX,
+	    ptlen, err) == -1) {
 		sodium_free(m);
-		tp_err_set(err, TP_PERMISSION_DENIED, "cannot decrypt the secret "
-		    "at %s: wrong key or document path, or tampered data", path);
-		goto done;
+		return -1;
 	}
 	*pt = m;
-	*ptlen = (size_t)mlen;
-	rc = 0;
-done:
-	free(ct);
-	return rc;
+	return 0;
 }
 
 void
@@ -905,7 +919,7 @@ secrets_alpaca_open(const struct secrets *s, const char *uid,
 {
 	char path[ALPACA_PATH_MAX];
 	json_object *sealed;
-	uint8_t *pt = NULL;
+	uint8_t pt[ALPACA_PT_MAX];	/* wiped before returning */
 	size_t ptlen = 0;
 	int rc;
 
@@ -915,10 +929,12 @@ secrets_alpaca_open(const struct secrets *s, const char *uid,
 	    !json_object_object_get_ex(doc, "sealed", &sealed))
 		return tp_err_set(err, TP_INVALID_ARGUMENT,
 		    "%s has no sealed secret", path);
-	if (secrets_open(s, path, sealed, &pt, &ptlen, err) == -1)
-		return -1;
-	rc = secrets_alpaca_decode(pt, ptlen, c);
-	secrets_wipe_free(pt, ptlen);
+	rc = secrets_open_into(s, path, sealed, pt, sizeof(pt), &ptlen, err);
+	if (rc == 0)
+		rc = secrets_alpaca_decode(pt, ptlen, c);
+	sodium_memzero(pt, sizeof(pt));
+	if (rc == -1 && ptlen == 0)
+		return -1;		/* err says why */
 	if (rc == -1) {
 		secrets_alpaca_wipe(c);
 		return tp_err_set(err, TP_INVALID_ARGUMENT,

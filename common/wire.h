@@ -39,16 +39,34 @@
  *                 bytes, hex) that the supervisor wrote into the worker's
  *                 fd 3 pipe at spawn; compared in constant time.
  *   CONFIG     S  {"max_jobs": int, "heartbeat_ms": int, "job_timeout_ms":
- *                 int, "resolve": ["host:port:address", ...]}
+ *                 int, "resolve": ["host:port:address", ...],
+ *                 "trading_url": str, "data_url": str,
+ *                 "requests_per_minute": int}
  *                 sent once in reply to a good HELLO, before any JOB.
  *   JOB        S  {"job_id": str, "uid": str, "kind": "sync",
- *                 "deadline_ms": int, "keys": {"key_id": str, "secret": str}}
+ *                 "deadline_ms": int, "keys": {"key_id": str, "secret": str},
+ *                 "trades": [{"id": str, "symbol", "side", "qty",
+ *                             "entry_price"}, ...],
+ *                 "prices": {"SYMBOL": "decimal", ...} (optional)}
  *                 (keys: that tenant's only; the buffer is wiped after use)
+ *                 trades: the tenant's OPEN shadow trades (at most
+ *                 WIRE_TRADES_MAX), their fields as stored, unchecked: the
+ *                 worker checks them and fails a bad trade alone. prices:
+ *                 present when the pulse fetched the latest prices once for
+ *                 every tenant; a symbol missing from it has no price
+ *                 (unknown). Absent, the worker fetches its symbols' prices
+ *                 with the tenant's keys.
+ *              S  {"job_id": str, "kind": "prices", "deadline_ms": int,
+ *                 "keys": {...}, "symbols": ["SYMBOL", ...]}
+ *                 the pulse's one price fetch, with the operator's data key
+ *                 ([alpaca] data_key_id); no uid: it belongs to no tenant.
  *   JOB_BEGIN  W  {"job_id": str}
  *   RESULT     W  {"job_id": str, "ok": bool,
  *                 "error": {"code": str, "message": str} (when !ok),
- *                 "result": {...} (when ok: a small summary, e.g.
- *                           {"key_id_last4": "WXYZ"}),
+ *                 "result": {...} (when ok: a summary; sync: key_id_last4,
+ *                           equity, status, trades_marked, trades_failed,
+ *                           unrealized_pnl, requests {kind: n}; prices:
+ *                           prices {"SYMBOL": "decimal"}, requests),
  *                 "writes": [{"op": "set"|"merge"|"create"|"delete",
  *                             "path": str, "data": {...}}, ...]}
  *                 For "create", path is the collection path.
@@ -84,7 +102,9 @@ enum wire_type {
 #define WIRE_MAX_SMALL		4096		/* HELLO, JOB_BEGIN, HEARTBEAT, SHUTDOWN */
 #define WIRE_MAX_LOG		8192
 #define WIRE_MAX_CONFIG		65536
-#define WIRE_MAX_JOB		65536
+#define WIRE_MAX_JOB		(1024 * 1024)	/* a prices job's symbols */
+#define WIRE_TRADES_MAX		500	/* open trades sent in one sync JOB */
+#define WIRE_SYMBOLS_MAX	10000	/* symbols of one prices JOB */
 #define WIRE_MAX_RESULT		(4 * 1024 * 1024)
 
 struct wire_msg {

@@ -21,6 +21,7 @@
 #include "supervisor/daemon.h"
 #include "supervisor/jobs.h"
 #include "supervisor/keys.h"
+#include "supervisor/pulse.h"
 #include "supervisor/status.h"
 #include "supervisor/tenant.h"
 #include "supervisor/zframes.h"
@@ -52,6 +53,8 @@ static const struct api_op api_ops[] = {
 	{ API_OP_SYNC,		sync_start,		ARGS("uid") },
 	{ API_OP_JOB,		job_start,		ARGS("id") },
 	{ API_OP_TENANT_RELEASE, tenant_release_start,	ARGS("uid") },
+	{ API_OP_PULSE,		pulse_op_start,		NO_ARGS },
+	{ API_OP_PULSE_STATUS,	pulse_op_status,	NO_ARGS },
 };
 
 struct api {

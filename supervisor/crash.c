@@ -494,6 +494,14 @@ crash_strikes(struct jobs *j, struct crash_writes *cw, struct job **inflight,
 	for (i = 0; i < n; i++) {
 		job = inflight[i];
 		snprintf(job->crash_id, sizeof(job->crash_id), "%s", id);
+		if (job->kind == JOB_PRICES) {
+			/* no tenant to strike; not re-run: the pulse's
+			 * tenants fetch their own prices instead */
+			tp_err_set(&err, TP_INTERNAL, "the price fetch's "
+			    "worker %s; crash report %s", how, id);
+			jobs_finish(j, job, &err);
+			continue;
+		}
 		if (!crash_uid_seen(inflight, i)) {
 			snprintf(what, sizeof(what), "worker %s while running "
 			    "job %s; crash report %s", how, job->id, id);

@@ -21,6 +21,7 @@ struct keyring;
 struct keys_gate;
 struct pidfile;
 struct pool;
+struct pulser;
 struct store;
 struct tenantlog;
 
@@ -40,6 +41,7 @@ struct daemon {
 	struct api		*api;
 	struct pool		*pool;		/* the worker processes */
 	struct jobs		*jobs;		/* what they run */
+	struct pulser		*pulser;	/* the pulse and its schedule */
 	struct pidfile		*pidfile;	/* NULL in the foreground */
 
 	struct event		*ev_sigterm;

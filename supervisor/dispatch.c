@@ -1,9 +1,14 @@
 /* dispatch.c: queued jobs into batches, batches into workers: keys, JOB messages, deadlines, shutdown. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -17,6 +22,7 @@
 #include "supervisor/jobs.h"
 #include "supervisor/keyring.h"
 #include "supervisor/pool.h"
+#include "supervisor/pulse.h"
 #include "supervisor/tenant.h"
 
 #define DISPATCH_SCAN_MAX	4096	/* queued jobs looked at past a full batch */
@@ -28,6 +34,9 @@
 /* The keys of one batch, read and opened on a store thread. */
 struct dispatch_key {
 	char		 uid[UID_MAX_LEN + 1];
+	enum job_kind	 kind;
+	bool		 read_trades;	/* the job came without its trades */
+	char		*trades;	/* read here: JSON text */
 	int		 rc;
 	struct tp_err	 err;
 };
@@ -37,6 +46,8 @@ struct dispatch_keys {
 	struct jobs		*j;
 	struct batch		*b;
 	struct keyring		*ring;		/* a reference */
+	char			*data_key_id;	/* [alpaca] data key, for a */
+	char			*data_secret_file; /* prices job */
 	size_t			 n;
 	struct dispatch_key	*key;
 	struct alpaca_creds	*creds;		/* guarded memory, n of them */
@@ -321,10 +332,10 @@ dispatch_send_job(struct jobs *j, struct batch *b, struct job *job,
     struct alpaca_creds *creds)
 {
 	const struct config *cfg = &j->d->cfg;
-	json_object *p, *keys;
+	json_object *p, *keys, *trades = NULL, *prices;
 	struct timeval tv;
 	struct tp_err err;
-	int rc = -1;
+	int want, rc = -1;
 
 	tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory");
 	if ((p = json_object_new_object()) != NULL &&
@@ -334,14 +345,30 @@ dispatch_send_job(struct jobs *j, struct batch *b, struct job *job,
 		api_json_add(keys, "secret",
 		    json_object_new_string(creds->secret));
 		api_json_add(p, "job_id", json_object_new_string(job->id));
-		api_json_add(p, "uid", json_object_new_string(job->uid));
+		if (job->kind == JOB_SYNC)
+			api_json_add(p, "uid", json_object_new_string(
+			    job->uid));
 		api_json_add(p, "kind", json_object_new_string(
 		    jobs_kind_name(job->kind)));
 		api_json_add(p, "deadline_ms", json_object_new_int64(
 		    (int64_t)cfg->job_timeout));
 		api_json_add(p, "keys", keys);
+		want = 5;
+		if (job->kind == JOB_SYNC) {
+			/* the pulse's prices of this tenant's symbols */
+			trades = trades_json(job->trades);
+			prices = pulse_job_prices(job, trades);
+			api_json_add(p, "trades", trades);
+			if (prices != NULL) {
+				api_json_add(p, "prices", prices);
+				want++;
+			}
+			want++;
+		} else {
+			api_json_add(p, "symbols", json_copy(job->symbols));
+		}
 		if (json_object_object_length(keys) == 2 &&
-		    json_object_object_length(p) == 5)
+		    json_object_object_length(p) == want)
 			rc = worker_send(b->w, WIRE_JOB, p, &err);
 	}
 	secrets_alpaca_wipe(creds);
@@ -375,9 +402,70 @@ dispatch_keys_free(struct jobs_work *w)
 			secrets_alpaca_wipe(&c->creds[i]);
 		sodium_free(c->creds);
 	}
+
 	keyring_unref(c->ring);
+	for (i = 0; c->key != NULL && i < c->n; i++)
+		free(c->key[i].trades);
+	free(c->data_key_id);
+	free(c->data_secret_file);
 	free(c->key);
 	free(c);
+}
+
+/*
+ * The operator's market-data key for a prices job: the id from the
+ * configuration, the secret from its file (one line, at most
+ * API_SECRET_MAX bytes; a file others may read is refused).
+ */
+static int
+dispatch_data_key(const char *key_id, const char *file,
+    struct alpaca_creds *c, struct tp_err *err)
+{
+	struct stat sb;
+	ssize_t r;
+	size_t len = 0;
+	int fd;
+
+	if (key_id == NULL || file == NULL || strlen(key_id) >=
+	    sizeof(c->key_id))
+		return tp_err_set(err, TP_FAILED_PRECONDITION, "no usable "
+		    "[alpaca] data_key_id and data_secret_file");
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return tp_err_set(err, TP_FAILED_PRECONDITION, "[alpaca] "
+		    "data_secret_file %s: %s", file, strerror(errno));
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_mode & 077) != 0) {
+		close(fd);
+		return tp_err_set(err, TP_FAILED_PRECONDITION, "[alpaca] "
+		    "data_secret_file %s must be a regular file that only its "
+		    "owner may read (chmod 600)", file);
+	}
+	while (len < sizeof(c->secret) - 1 && (r = read(fd, c->secret + len,
+	    sizeof(c->secret) - 1 - len)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			sodium_memzero(c->secret, sizeof(c->secret));
+			return tp_err_set(err, TP_FAILED_PRECONDITION,
+			    "[alpaca] data_secret_file %s: %s", file,
+			    strerror(errno));
+		}
+		len += (size_t)r;
+	}
+	close(fd);
+	while (len > 0 && (c->secret[len - 1] == '\n' ||
+	    c->secret[len - 1] == '\r'))
+		len--;
+	c->secret[len] = '\0';
+	if (len == 0 || len > API_SECRET_MAX || memchr(c->secret, '\n', len)) {
+		sodium_memzero(c->secret, sizeof(c->secret));
+		return tp_err_set(err, TP_FAILED_PRECONDITION, "[alpaca] "
+		    "data_secret_file %s must hold one line of 1..%d "
+		    "characters", file, API_SECRET_MAX);
+	}
+	snprintf(c->key_id, sizeof(c->key_id), "%s", key_id);
+	return 0;
 }
 
 static void
@@ -386,12 +474,24 @@ dispatch_keys_work(struct store *st, void *arg)
 	struct dispatch_keys *c = arg;
 	json_object *doc;
 	char path[DISPATCH_PATH_MAX];
-	size_t i;
+	size_t i, ntr;
+	bool more;
 	int rc;
 
 	for (i = 0; i < c->n; i++) {
+		if (c->key[i].kind == JOB_PRICES) {
+			c->key[i].rc = dispatch_data_key(c->data_key_id,
+			    c->data_secret_file, &c->creds[i], &c->key[i].err);
+			continue;
+		}
 		if (c->key[i].uid[0] == '\0')
 			continue;
+		if (c->key[i].read_trades &&
+		    trades_read(st, c->key[i].uid, &c->key[i].trades, &ntr,
+		    &more, NULL, &c->key[i].err) == -1) {
+			c->key[i].rc = -1;
+			continue;
+		}
 		doc = NULL;
 		snprintf(path, sizeof(path), "users/%s/secrets/alpaca",
 		    c->key[i].uid);
@@ -441,6 +541,10 @@ dispatch_keys_done(void *arg)
 			jobs_finish(j, job, &c->key[i].err);
 			continue;
 		}
+		if (c->key[i].read_trades && job->trades == NULL) {
+			job->trades = c->key[i].trades;
+			c->key[i].trades = NULL;
+		}
 		/* a failed send leaves the job unsent: the worker's exit
 		 * re-queues it */
 		(void)dispatch_send_job(j, b, job, &c->creds[i]);
@@ -471,10 +575,19 @@ dispatch_keys_start(struct jobs *j, struct batch *b)
 	    (c->creds = sodium_allocarray(b->n, sizeof(*c->creds))) == NULL)
 		goto fail;
 	sodium_memzero(c->creds, b->n * sizeof(*c->creds));
-	for (i = 0; i < b->n; i++)
-		if ((job = b->job[i]) != NULL)
-			snprintf(c->key[i].uid, sizeof(c->key[i].uid), "%s",
-			    job->uid);
+	for (i = 0; i < b->n; i++) {
+		if ((job = b->job[i]) == NULL)
+			continue;
+		snprintf(c->key[i].uid, sizeof(c->key[i].uid), "%s", job->uid);
+		c->key[i].kind = job->kind;
+		c->key[i].read_trades = job->kind == JOB_SYNC &&
+		    job->trades == NULL;
+		if (job->kind == JOB_PRICES && c->data_key_id == NULL &&
+		    ((c->data_key_id = strdup(j->d->cfg.data_key_id)) == NULL ||
+		    (c->data_secret_file = strdup(
+		    j->d->cfg.data_secret_file)) == NULL))
+			goto fail;
+	}
 	if (jobs_work_submit(j, &c->hdr, dispatch_keys_work,
 	    dispatch_keys_done, &err) == -1)
 		goto fail;

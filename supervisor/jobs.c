@@ -16,6 +16,7 @@
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
 #include "supervisor/jobs.h"
+#include "supervisor/pulse.h"
 #include "supervisor/pool.h"
 #include "supervisor/tenant.h"
 
@@ -181,6 +182,8 @@ jobs_job_free(struct job *job)
 	if (job->deadline != NULL)
 		event_free(job->deadline);
 	json_object_put(job->result);
+	json_object_put(job->symbols);
+	free(job->trades);
 	free(job);
 }
 
@@ -251,6 +254,8 @@ jobs_kind_name(enum job_kind k)
 	switch (k) {
 	case JOB_SYNC:
 		return "sync";
+	case JOB_PRICES:
+		return "prices";
 	}
 	return "unknown";
 }
@@ -459,6 +464,11 @@ jobs_finish(struct jobs *j, struct job *job, const struct tp_err *err)
 		w->job = NULL;
 		jobs_answer(job, w);
 	}
+	/* the JOB's trades are no longer needed */
+	free(job->trades);
+	job->trades = NULL;
+	if (job->pulse != NULL)
+		pulse_job_ended(job);
 	if (j->nfinished > JOBS_KEEP_FINISHED)
 		jobs_prune(j);
 	jobs_check_idle(j);
@@ -494,6 +504,7 @@ jobs_retry(struct jobs *j, struct job *job)
 		return NULL;
 	}
 	rj->alone = true;
+	pulse_job_retried(job, rj);
 	snprintf(rj->retry_of, sizeof(rj->retry_of), "%s", job->id);
 	snprintf(job->retried_by, sizeof(job->retried_by), "%s", rj->id);
 	jobs_enqueue(j, rj);
@@ -533,7 +544,8 @@ jobs_job_json(const struct job *job)
 	if (st == JOB_COMMITTING)
 		st = JOB_RUNNING;
 	api_json_add(o, "job_id", json_object_new_string(job->id));
-	api_json_add(o, "uid", json_object_new_string(job->uid));
+	api_json_add(o, "uid", job->uid[0] != '\0' ?
+	    json_object_new_string(job->uid) : NULL);
 	api_json_add(o, "kind", json_object_new_string(
 	    jobs_kind_name(job->kind)));
 	api_json_add(o, "state", json_object_new_string(jobs_state_name(st)));
@@ -795,6 +807,8 @@ jobs_tlog(struct jobs *j, const char *uid, enum tlog_level lvl,
 {
 	va_list ap;
 
+	if (uid[0] == '\0')		/* a job of no tenant (prices) */
+		return;
 	va_start(ap, fmt);
 	tenant_vlog(j->d, uid, lvl, job_id, event, fmt, ap);
 	va_end(ap);

@@ -54,6 +54,7 @@ enum job_state {
 
 enum job_kind {
 	JOB_SYNC,
+	JOB_PRICES,	/* a pulse's price fetch: no tenant (uid "") */
 };
 
 /* Why a tenant's job may not run (jobs_tenant_blocked). */
@@ -95,6 +96,10 @@ struct job {
 	char			 retry_of[JOBS_ID_LEN + 1];
 	char			 retried_by[JOBS_ID_LEN + 1];
 	bool			 interrupted;	/* ended by the daemon's stop */
+	struct pulse		*pulse;		/* the pulse it is part of */
+	char			*trades;	/* sync: the JOB's trades (JSON
+						   text), NULL: read at dispatch */
+	json_object		*symbols;	/* prices: the symbols (array) */
 
 	/* while running */
 	struct batch		*batch;
@@ -205,6 +210,7 @@ struct jobs {
 
 struct api_req;
 struct daemon;
+struct pulse;
 
 /* jobs.c */
 struct jobs	*jobs_new(struct daemon *d, struct tp_err *err);

@@ -17,5 +17,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/results.c \
 	supervisor/crash.c \
 	supervisor/sync.c \
+	supervisor/pulse.c supervisor/pulse.h \
+	supervisor/trades.c \
 	supervisor/zframes.c supervisor/zframes.h
 supervisor_tradepulsed_LDADD = $(COMMON_LIBS)

@@ -29,6 +29,7 @@
 #include "supervisor/keyring.h"
 #include "supervisor/keys.h"
 #include "supervisor/pool.h"
+#include "supervisor/pulse.h"
 
 /* The longest a stop waits: the jobs' drain, the workers' kill grace,
  * and a moment for their reports. */
@@ -270,6 +271,7 @@ daemon_stop(struct daemon *d, const char *why)
 	d->stopping = true;
 	api_stop(d->api);
 	keys_gate_stop(d);
+	pulse_stop(d->pulser);
 	jobs_stop(d->jobs);
 	if (daemon_can_exit(d)) {
 		event_base_loopbreak(d->base);
@@ -376,6 +378,7 @@ daemon_reload(struct daemon *d)
 	config_free(oc);
 	*oc = nc;
 	log_info("configuration reloaded from %s", oc->file);
+	pulse_reload(d->pulser);
 }
 
 static void
@@ -460,6 +463,8 @@ daemon_start(struct daemon *d, struct tp_err *err)
 	if ((d->jobs = jobs_new(d, err)) == NULL ||
 	    (d->pool = pool_new(d, &dispatch_events, d->jobs, err)) == NULL)
 		return -1;
+	if ((d->pulser = pulse_new(d, err)) == NULL)
+		return -1;
 	if ((d->api = api_open(d, err)) == NULL)
 		return -1;
 	return daemon_signals(d, err);
@@ -488,6 +493,7 @@ daemon_teardown(struct daemon *d)
 		store_free(d->store);
 	api_free(d->api);
 	jobs_free(d->jobs);
+	pulse_free(d->pulser);
 	keys_gate_free(d->gate);
 	keyring_unref(d->keys);
 	if (d->tlog != NULL)

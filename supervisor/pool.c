@@ -571,6 +571,11 @@ pool_send_config(struct pool *p, struct worker *w, struct tp_err *err)
 	pool_json_add(o, "job_timeout_ms", json_object_new_int64(
 	    (int64_t)cfg->job_timeout));
 	pool_json_add(o, "resolve", res);
+	pool_json_add(o, "trading_url", json_object_new_string(
+	    cfg->trading_url));
+	pool_json_add(o, "data_url", json_object_new_string(cfg->data_url));
+	pool_json_add(o, "requests_per_minute", json_object_new_int64(
+	    (int64_t)cfg->requests_per_minute));
 	rc = pool_send(p, w, WIRE_CONFIG, o, err);
 	json_object_put(o);
 	return rc;

@@ -27,6 +27,7 @@
 
 #define RESULTS_MAX_WRITES	256		/* one store batch, with room */
 #define RESULTS_SUMMARY_MAX	(16 * 1024)	/* the "result" map */
+#define RESULTS_PRICES_MAX	(1024 * 1024)	/* ... of a prices job */
 #define RESULTS_CODE_MAX	32
 #define RESULTS_MSG_MAX		512
 #define RESULTS_EVENT_MAX	32
@@ -288,6 +289,12 @@ results_reject(struct batch *b, struct job *job, bool security,
 	snprintf(b->culprit_uid, sizeof(b->culprit_uid), "%s", job->uid);
 	dispatch_kill(b, reason, true);
 	dispatch_job_left(b, job);
+	if (job->kind == JOB_PRICES) {
+		/* no tenant to strike: the pulse goes on without the prices */
+		tp_err_set(&err, TP_INTERNAL, "%s", what);
+		jobs_finish(j, job, &err);
+		return;
+	}
 	quarantined = crash_strike(j, job, b->crash_id, what,
 	    security ? TP_PERMISSION_DENIED : TP_INTERNAL, &strikes);
 	tp_err_set(&err, security ? TP_PERMISSION_DENIED : TP_INTERNAL,
@@ -386,6 +393,21 @@ results_error(json_object *p, struct results_commit *c, char *why,
 		snprintf(c->wmsg, sizeof(c->wmsg), "(the worker's message is "
 		    "withheld: it looked like a secret)");
 	return 0;
+}
+
+/* A prices job writes nothing: its result is all it gives. */
+static enum results_verdict
+results_prices(json_object *p, char *why, size_t whysize)
+{
+	json_object *writes;
+
+	if (json_object_object_get_ex(p, "writes", &writes) &&
+	    writes != NULL && (!json_object_is_type(writes, json_type_array) ||
+	    json_object_array_length(writes) > 0)) {
+		snprintf(why, whysize, "a prices job may not write documents");
+		return RESULTS_FORBIDDEN;
+	}
+	return RESULTS_OK;
 }
 
 /* The store batch of a result: its writes, then last_sync_error. */
@@ -490,11 +512,15 @@ results_result(struct batch *b, json_object *p)
 	else if (c->ok && (!json_object_object_get_ex(p, "result", &summary) ||
 	    summary == NULL || !json_object_is_type(summary,
 	    json_type_object) || json_compact(summary, &len) == NULL ||
-	    len > RESULTS_SUMMARY_MAX))
+	    len > (job->kind == JOB_PRICES ? RESULTS_PRICES_MAX :
+	    RESULTS_SUMMARY_MAX)))
 		snprintf(why, sizeof(why), "\"result\" is not a map of at most "
-		    "%d bytes", RESULTS_SUMMARY_MAX);
+		    "%d bytes", job->kind == JOB_PRICES ? RESULTS_PRICES_MAX :
+		    RESULTS_SUMMARY_MAX);
 	else if (!c->ok && results_error(p, c, why, sizeof(why)) == -1)
 		;
+	else if (job->kind == JOB_PRICES)
+		v = results_prices(p, why, sizeof(why));
 	else
 		v = results_build(job, p, c, why, sizeof(why));
 	if (v != RESULTS_OK) {
@@ -504,6 +530,18 @@ results_result(struct batch *b, json_object *p)
 	}
 	json_object_put(job->result);
 	job->result = c->ok ? json_copy(summary) : NULL;
+	if (job->kind == JOB_PRICES) {
+		/* nothing to commit: the pulse takes the prices */
+		dispatch_job_left(b, job);
+		if (c->ok)
+			jobs_finish(j, job, NULL);
+		else {
+			tp_err_set(&err, c->wcode, "%s", c->wmsg);
+			jobs_finish(j, job, &err);
+		}
+		results_commit_free(&c->hdr);
+		return;
+	}
 	jobs_set_committing(j, job);
 	dispatch_job_left(b, job);
 	tp_err_clear(&err);
@@ -604,6 +642,17 @@ results_log(struct batch *b, json_object *p)
 				    "log", "job %s wrote more than %d lines; "
 				    "the rest are dropped", job->id,
 				    JOBS_LOG_LINES);
+			return;
+		}
+		if (job->uid[0] == '\0') {	/* a prices job: no tenant */
+			if (tenantlog_looks_secret(msg))
+				return;
+			if (lvl >= TLOG_WARN)
+				log_warnx("job %s: %s: %s", job->id, event,
+				    results_shown(msg, shown, sizeof(shown)));
+			else
+				log_debug("job %s: %s: %s", job->id, event,
+				    results_shown(msg, shown, sizeof(shown)));
 			return;
 		}
 		if (tenantlog_write(j->d->tlog, job->uid, lvl, job->id, event,

@@ -9,6 +9,7 @@
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
 #include "supervisor/jobs.h"
+#include "supervisor/pulse.h"
 #include "supervisor/keyring.h"
 #include "supervisor/pool.h"
 #include "supervisor/status.h"
@@ -144,6 +145,7 @@ status_done(void *arg)
 		status_workers(d, r);
 		api_json_add(r, "last_pulse", c->last_pulse);
 		c->last_pulse = NULL;
+		api_json_add(r, "pulse", pulse_status_json(d->pulser));
 	}
 	api_reply(req, r);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/decimal.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/path.h"
@@ -18,6 +19,7 @@
 #include "supervisor/tenant.h"
 
 #define TENANT_PATH_MAX	(UID_MAX_LEN + 64)
+#define TENANT_TRADES_MAX	10000	/* open trades summed by tenant.show */
 
 /* The collections a tenant's documents live in (brief section 3). */
 static const char *const tenant_collections[] = {
@@ -407,6 +409,70 @@ tenant_show_keys(json_object *doc)
 	return o;
 }
 
+/*
+ * The tenant's OPEN shadow trades in short: how many, how many the last
+ * sync could not mark (pnl_error), and the sum of their unrealized P&L
+ * (exact decimal; null when none is marked).
+ */
+static json_object *
+tenant_show_trades(struct store *st, const char *uid, struct tp_err *err)
+{
+	struct store_doclist list = { NULL, 0 };
+	struct store_query q;
+	struct dec sum, v;
+	json_object *o = NULL, *open, *pnl, *e;
+	char coll[TENANT_PATH_MAX], buf[64];
+	size_t i, marked = 0, failed = 0;
+	bool more;
+
+	snprintf(coll, sizeof(coll), "users/%s/shadowTradeHistory", uid);
+	if ((open = json_object_new_string("OPEN")) == NULL) {
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
+	memset(&q, 0, sizeof(q));
+	q.collection = coll;
+	q.where_field = "status";
+	q.where_value = open;
+	q.limit = TENANT_TRADES_MAX + 1;
+	if (store_query(st, &q, &list, err) == -1) {
+		json_object_put(open);
+		return NULL;
+	}
+	json_object_put(open);
+	more = list.n > TENANT_TRADES_MAX;
+	dec_from_int(0, &sum);
+	for (i = 0; i < list.n && i < TENANT_TRADES_MAX; i++) {
+		if (json_object_object_get_ex(list.docs[i].data, "pnl_error",
+		    &e) && e != NULL) {
+			failed++;
+			continue;
+		}
+		if (!json_object_object_get_ex(list.docs[i].data,
+		    "unrealized_pnl", &pnl) || pnl == NULL ||
+		    dec_from_json(pnl, &v, err) == -1 ||
+		    dec_add(&sum, &v, &sum, err) == -1)
+			continue;
+		marked++;
+	}
+	tp_err_clear(err);
+	if ((o = json_object_new_object()) == NULL) {
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	dec_round(&sum, 2, &sum);
+	api_json_add(o, "open", json_object_new_int64((int64_t)(i)));
+	api_json_add(o, "more", json_object_new_boolean(more));
+	api_json_add(o, "marked", json_object_new_int64((int64_t)marked));
+	api_json_add(o, "errors", json_object_new_int64((int64_t)failed));
+	api_json_add(o, "unrealized_pnl", marked > 0 &&
+	    dec_format(&sum, buf, sizeof(buf)) == 0 ?
+	    json_object_new_string(buf) : NULL);
+out:
+	store_doclist_free(&list);
+	return o;
+}
+
 static void
 tenant_show_work(struct store *st, void *arg)
 {
@@ -415,7 +481,7 @@ tenant_show_work(struct store *st, void *arg)
 	    "/secrets/alpaca", "/status/last_sync_error",
 	    "/status/quarantine", "/data/snapshot" };
 	enum { ROOT, TRADING, KEYS, LSE, QUARANTINE, SNAPSHOT, NDOCS };
-	json_object *docs[NDOCS] = { NULL }, *profile = NULL, *r;
+	json_object *docs[NDOCS] = { NULL }, *profile = NULL, *r, *trades;
 	char path[TENANT_PATH_MAX];
 	const char *created;
 	size_t i, found = 0;
@@ -451,6 +517,11 @@ tenant_show_work(struct store *st, void *arg)
 	api_json_add(r, "quarantine", docs[QUARANTINE]);
 	api_json_add(r, "snapshot", docs[SNAPSHOT]);
 	docs[LSE] = docs[QUARANTINE] = docs[SNAPSHOT] = NULL;
+	if ((trades = tenant_show_trades(st, c->uid, &c->err)) == NULL) {
+		c->rc = -1;
+		goto out;
+	}
+	api_json_add(r, "trades", trades);
 out:
 	for (i = 0; i < NDOCS; i++)
 		json_object_put(docs[i]);

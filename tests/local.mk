@@ -7,9 +7,12 @@ UNIT_TESTS = \
 	tests/unit/test_log \
 	tests/unit/test_tenantlog \
 	tests/unit/test_wire \
-	tests/unit/test_throttle
+	tests/unit/test_throttle \
+	tests/unit/test_decimal \
+	tests/unit/test_pnl \
+	tests/unit/test_alpaca
 
-check_PROGRAMS += $(UNIT_TESTS) tests/apiclient
+check_PROGRAMS += $(UNIT_TESTS) tests/apiclient tests/speccheck
 TESTS += $(UNIT_TESTS)
 
 UNIT_LDADD = $(COMMON_LIBS) $(CRITERION_LIBS)
@@ -41,10 +44,37 @@ tests_unit_test_wire_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_throttle_SOURCES = tests/unit/test_throttle.c supervisor/throttle.c
 tests_unit_test_throttle_LDADD = $(UNIT_LDADD)
 tests_unit_test_throttle_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_decimal_SOURCES = tests/unit/test_decimal.c
+tests_unit_test_decimal_LDADD = $(UNIT_LDADD)
+tests_unit_test_decimal_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_pnl_SOURCES = tests/unit/test_pnl.c
+tests_unit_test_pnl_LDADD = $(UNIT_LDADD)
+tests_unit_test_pnl_CFLAGS = $(UNIT_CFLAGS)
+
+# The worker's Alpaca client, against a scripted server in the test.
+tests_unit_test_alpaca_SOURCES = tests/unit/test_alpaca.c worker/alpaca.c
+tests_unit_test_alpaca_LDADD = $(UNIT_LDADD) $(CURL_LIBS) $(OPENSSL_LIBS) \
+	-lpthread
+tests_unit_test_alpaca_CFLAGS = $(UNIT_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS)
+
+# Plays the supervisor for one worker: HELLO, CONFIG, JOBs; prints RESULTs and LOGs.
+check_PROGRAMS += tests/workerharness
+tests_workerharness_SOURCES = tests/workerharness.c
+tests_workerharness_LDADD = $(COMMON_LIBS)
 
 # A raw job API client: sends one frame from a file or stdin, prints the reply.
 tests_apiclient_SOURCES = tests/apiclient.c
 tests_apiclient_LDADD = $(COMMON_LIBS)
+
+# Checks a JSON reply against an OpenAPI response schema (alpaca-sim's tests).
+tests_speccheck_SOURCES = tests/speccheck.c
+tests_speccheck_LDADD = $(COMMON_LIBS)
+
+# Writes documents (shadow trades) into a SQLite store, for tests, the
+# demo and the benchmark; built with the programs, not installed.
+noinst_PROGRAMS += tests/storetool
+tests_storetool_SOURCES = tests/storetool.c
+tests_storetool_LDADD = $(COMMON_LIBS)
 
 # Integration tests start the real programs; each prints "N passed, N failed".
 INTEGRATION_TESTS = \
@@ -56,9 +86,16 @@ INTEGRATION_TESTS = \
 	tests/integration/crashloop.sh \
 	tests/integration/poison.sh \
 	tests/integration/killstorm.sh \
-	tests/integration/drain.sh
+	tests/integration/drain.sh \
+	tests/integration/pulse.sh \
+	tests/integration/sim.sh \
+	tests/integration/misbehave.sh \
+	tests/integration/worker.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/summary tests/demo
+EXTRA_DIST += tests/contracts/alpaca/README.md \
+	tests/contracts/alpaca/trading-api.json \
+	tests/contracts/alpaca/market-data-api.json
 
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(BASH)

@@ -7,8 +7,9 @@
 
 #include <sodium.h>
 
+#include "common/decimal.h"
 #include "common/jsonutil.h"
-#include "common/store.h"
+#include "common/pnl.h"
 #include "worker/sandbox.h"
 #include "worker/worker.h"
 
@@ -82,6 +83,120 @@ job_field(json_object *p, const char *key, size_t min, size_t max, bool token,
 	return 0;
 }
 
+/* Takes key's value out of p (so the payload's wipe leaves it alone);
+ * NULL when absent. */
+static json_object *
+job_detach(json_object *p, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(p, key, &v) || v == NULL)
+		return NULL;
+	json_object_get(v);
+	json_object_object_del(p, key);
+	return v;
+}
+
+/* The open trades of a sync: a list of maps, each with a document id
+ * under the tenant's shadowTradeHistory. Their other fields are checked
+ * trade by trade when the job runs: a bad one fails that trade only. */
+static int
+job_trades(struct job *j, struct tp_err *err)
+{
+	char path[PATH_MAX_LEN + 1];
+	json_object *t;
+	const char *id;
+	size_t i, n;
+	int len;
+
+	if (!json_object_is_type(j->trades, json_type_array) ||
+	    (n = json_object_array_length(j->trades)) > JOB_TRADES_MAX)
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "\"trades\" must be "
+		    "a list of at most %d trades", JOB_TRADES_MAX);
+	for (i = 0; i < n; i++) {
+		t = json_object_array_get_idx(j->trades, i);
+		if (!json_object_is_type(t, json_type_object) ||
+		    (id = json_get_str(t, "id")) == NULL ||
+		    strchr(id, '/') != NULL ||
+		    (len = snprintf(path, sizeof(path),
+		    "users/%s/shadowTradeHistory/%s", j->uid, id)) < 0 ||
+		    (size_t)len >= sizeof(path) ||
+		    path_check_doc(path, NULL) == -1)
+			return tp_err_set(err, TP_INVALID_ARGUMENT, "trade %zu "
+			    "is not a map with a document \"id\"", i);
+	}
+	return 0;
+}
+
+/* Prices handed over by the pulse: symbol -> decimal string above 0. */
+static int
+job_prices(struct job *j, struct tp_err *err)
+{
+	static const struct dec zero = { 0, 0 };
+	struct json_object_iterator it, end;
+	json_object *v;
+	struct dec d;
+	size_t n = 0;
+
+	if (!json_object_is_type(j->prices, json_type_object) ||
+	    json_object_object_length(j->prices) > JOB_PRICES_MAX)
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "\"prices\" must be "
+		    "a map of at most %d symbols", JOB_PRICES_MAX);
+	it = json_object_iter_begin(j->prices);
+	end = json_object_iter_end(j->prices);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it),
+	    n++) {
+		v = json_object_iter_peek_value(&it);
+		if (!pnl_valid_symbol(json_object_iter_peek_name(&it)))
+			return tp_err_set(err, TP_INVALID_ARGUMENT, "\"prices\" "
+			    "entry %zu is not a symbol", n);
+		if (!json_object_is_type(v, json_type_string) ||
+		    dec_parse(json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v), &d, NULL) == -1 ||
+		    dec_cmp(&d, &zero) <= 0)
+			return tp_err_set(err, TP_INVALID_ARGUMENT, "\"prices\" "
+			    "of %s is not a decimal string above 0",
+			    json_object_iter_peek_name(&it));
+	}
+	return 0;
+}
+
+/* The symbols of a prices job, each once, in their first order. */
+static int
+job_symbols(struct job *j, struct tp_err *err)
+{
+	json_object *seen, *uniq, *v;
+	const char *s;
+	size_t i, n;
+
+	if (!json_object_is_type(j->symbols, json_type_array) ||
+	    (n = json_object_array_length(j->symbols)) > JOB_SYMBOLS_MAX)
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "\"symbols\" must "
+		    "be a list of at most %d symbols", JOB_SYMBOLS_MAX);
+	seen = job_json_obj();
+	if ((uniq = json_object_new_array_ext((int)n)) == NULL)
+		sandbox_oom();
+	for (i = 0; i < n; i++) {
+		v = json_object_array_get_idx(j->symbols, i);
+		if (!json_object_is_type(v, json_type_string) ||
+		    !pnl_valid_symbol(s = json_object_get_string(v))) {
+			json_object_put(seen);
+			json_object_put(uniq);
+			return tp_err_set(err, TP_INVALID_ARGUMENT, "\"symbols\" "
+			    "entry %zu is not a symbol (1..%d of A-Z 0-9 . / -)",
+			    i, PNL_SYMBOL_MAX);
+		}
+		if (json_object_object_get_ex(seen, s, NULL))
+			continue;
+		job_json_add(seen, s, json_object_new_boolean(1));
+		job_json_append(uniq, json_object_get(v));
+	}
+	json_object_put(seen);
+	json_object_put(j->symbols);
+	j->symbols = uniq;
+	return 0;
+}
+
 int
 job_parse(json_object *p, uint64_t max_deadline_ms, struct job *j,
     struct tp_err *err)
@@ -96,13 +211,19 @@ job_parse(json_object *p, uint64_t max_deadline_ms, struct job *j,
 		return tp_err_set(err, TP_INVALID_ARGUMENT, "\"job_id\" must be "
 		    "1..%d characters of [A-Za-z0-9_-]", WIRE_JOB_ID_MAX);
 	memcpy(j->id, s, strlen(s) + 1);
-	if ((s = json_get_str(p, "uid")) == NULL || !path_valid_uid(s))
+	if ((s = json_get_str(p, "kind")) != NULL && strcmp(s, "sync") == 0)
+		j->kind = JOB_SYNC;
+	else if (s != NULL && strcmp(s, "prices") == 0)
+		j->kind = JOB_PRICES;
+	else
 		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "\"uid\" is missing or not a valid uid");
-	memcpy(j->uid, s, strlen(s) + 1);
-	if ((s = json_get_str(p, "kind")) == NULL || strcmp(s, "sync") != 0)
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "\"kind\" must be \"sync\"");
+		    "\"kind\" must be \"sync\" or \"prices\"");
+	if (j->kind == JOB_SYNC) {
+		if ((s = json_get_str(p, "uid")) == NULL || !path_valid_uid(s))
+			return tp_err_set(err, TP_INVALID_ARGUMENT,
+			    "\"uid\" is missing or not a valid uid");
+		memcpy(j->uid, s, strlen(s) + 1);
+	}
 	if (!json_get_int(p, "deadline_ms", &dl) || dl < 1 ||
 	    (uint64_t)dl > JOB_DEADLINE_MAX_MS)
 		return tp_err_set(err, TP_INVALID_ARGUMENT,
@@ -122,6 +243,19 @@ job_parse(json_object *p, uint64_t max_deadline_ms, struct job *j,
 		sodium_memzero(j->secret, sizeof(j->secret));
 		return -1;
 	}
+	if (j->kind == JOB_PRICES) {
+		if ((j->symbols = job_detach(p, "symbols")) == NULL)
+			return tp_err_set(err, TP_INVALID_ARGUMENT,
+			    "\"symbols\" is missing");
+		return job_symbols(j, err);
+	}
+	/* no "trades": an account-only sync */
+	if ((j->trades = job_detach(p, "trades")) != NULL &&
+	    job_trades(j, err) == -1)
+		return -1;
+	if ((j->prices = job_detach(p, "prices")) != NULL &&
+	    job_prices(j, err) == -1)
+		return -1;
 	return 0;
 }
 
@@ -141,64 +275,59 @@ job_result_error(const char *job_id, enum tp_code code, const char *message)
 	return r;
 }
 
-/*
- * The sync job until Alpaca exists: proves the tenant's keys reached this
- * worker by reporting the key id's last 4 characters, and records the
- * sync in users/{uid}/status/last_sync.
- */
-static void
-job_sync(struct worker *w, struct job *j)
+void
+job_last4(const struct job *j, char *out)
 {
-	json_object *r, *res, *writes, *wr, *data;
-	char last4[JOB_KEY_ID_MIN + 1], at[32], path[PATH_MAX_LEN + 1];
-	size_t len;
+	size_t len = strlen(j->key_id);
 
-	(void)w;
-	len = strlen(j->key_id);
-	memcpy(last4, j->key_id + len - JOB_KEY_ID_MIN, JOB_KEY_ID_MIN + 1);
-	/* the keys are no longer needed */
-	sodium_memzero(j->key_id, sizeof(j->key_id));
-	sodium_memzero(j->secret, sizeof(j->secret));
-
-	store_timestamp(at, sizeof(at));
-	snprintf(path, sizeof(path), "users/%s/status/last_sync", j->uid);
-	r = job_json_obj();
-	job_json_add(r, "job_id", job_json_str(j->id));
-	job_json_add(r, "ok", json_object_new_boolean(1));
-	res = job_json_obj();
-	job_json_add(res, "key_id_last4", job_json_str(last4));
-	job_json_add(r, "result", res);
-	if ((writes = json_object_new_array()) == NULL)
-		sandbox_oom();
-	wr = job_json_obj();
-	job_json_add(wr, "op", job_json_str("merge"));
-	job_json_add(wr, "path", job_json_str(path));
-	data = job_json_obj();
-	job_json_add(data, "at", job_json_str(at));
-	job_json_add(data, "job_id", job_json_str(j->id));
-	job_json_add(data, "key_id_last4", job_json_str(last4));
-	job_json_add(wr, "data", data);
-	job_json_append(writes, wr);
-#ifdef TP_FAULT_INJECTION
-	if (j->fault == FAULT_FOREIGN)
-		faults_foreign(j, writes);
-#endif
-	job_json_add(r, "writes", writes);
-	j->result = r;
-	j->done = true;
+	if (len < JOB_KEY_ID_MIN) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, j->key_id + len - JOB_KEY_ID_MIN, JOB_KEY_ID_MIN + 1);
 }
 
 void
 job_start(struct worker *w, struct job *j)
 {
+	uint64_t margin;
+
+	/* the RESULT must reach the supervisor before the deadline */
+	margin = j->deadline_ms / 20;
+	if (margin < WORKER_MARGIN_MS)
+		margin = WORKER_MARGIN_MS;
+	if (margin > j->deadline_ms / 2)
+		margin = j->deadline_ms / 2;
+	j->finish_by = j->deadline - margin;
 #ifdef TP_FAULT_INJECTION
-	if ((j->fault = faults_lookup(j->uid)) != FAULT_NONE) {
+	if (j->uid[0] != '\0' &&
+	    (j->fault = faults_lookup(j->uid)) != FAULT_NONE) {
 		fprintf(stderr, "worker: injecting fault %s (job %s)\n",
 		    faults_name(j->fault), j->id);
 		faults_trigger(j);
 	}
 #endif
-	job_sync(w, j);
+	if (w->conf.url_error[0] != '\0') {
+		j->result = job_result_error(j->id, TP_FAILED_PRECONDITION,
+		    w->conf.url_error);
+		j->done = true;
+		return;
+	}
+	if (j->kind == JOB_PRICES)
+		sync_prices_start(w, j);
+	else
+		sync_start(w, j);
+}
+
+void
+job_expire(struct job *j)
+{
+	sync_free(j->run);
+	j->run = NULL;
+	json_object_put(j->result);
+	j->result = job_result_error(j->id, TP_UNAVAILABLE,
+	    "Alpaca did not answer within the job's deadline");
+	j->done = true;
 }
 
 void
@@ -206,7 +335,11 @@ job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
+	sync_free(j->run);
 	json_object_put(j->result);
+	json_object_put(j->trades);
+	json_object_put(j->prices);
+	json_object_put(j->symbols);
 	sodium_memzero(j, sizeof(*j));
 	free(j);
 }

@@ -3,7 +3,8 @@ libexec_PROGRAMS += worker/tradepulse-worker
 worker_tradepulse_worker_SOURCES = \
 	worker/main.c worker/worker.h \
 	worker/sandbox.c worker/sandbox.h \
-	worker/jobs.c
+	worker/jobs.c worker/sync.c \
+	worker/alpaca.c worker/alpaca.h
 # Fault injection exists only in builds configured for it.
 if FAULT_INJECTION
 worker_tradepulse_worker_SOURCES += worker/faults.c

@@ -1,6 +1,9 @@
 /* main.c: tradepulse-worker: arguments, token, channel, HELLO, CONFIG and the job loop. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,8 +100,11 @@ worker_help(void)
 "     resource limits, forbids new privileges and core dumps, and installs\n"
 "     a seccomp filter under which opening files, executing programs,\n"
 "     forking and tracing are fatal. It then runs the jobs the daemon\n"
-"     sends, each under its deadline, heartbeats while alive, and exits\n"
-"     when told to or after the configured number of jobs.\n"
+"     sends, all at once, each under its deadline: a sync reads a\n"
+"     tenant's Alpaca account and marks its open shadow trades to market;\n"
+"     a prices job fetches the latest prices of a list of symbols. It\n"
+"     heartbeats while alive, and exits when told to or after the\n"
+"     configured number of jobs.\n"
 "\n"
 "OPTIONS\n"
 "     --channel ENDPOINT\n"
@@ -538,7 +545,7 @@ worker_hello(struct worker *w, struct tp_err *err)
 	return rc;
 }
 
-static void
+void
 worker_log(struct worker *w, const char *job_id, const char *level,
     const char *event, const char *message)
 {
@@ -601,27 +608,99 @@ worker_add_port(struct worker_conf *c, uint16_t port)
 	for (i = 0; i < c->nports; i++)
 		if (c->ports[i] == port)
 			return;
-	if (c->nports < WORKER_RESOLVE_MAX)
+	if (c->nports < sizeof(c->ports) / sizeof(c->ports[0]))
 		c->ports[c->nports++] = port;
 }
 
-static int
-worker_conf(struct worker *w, json_object *p, struct tp_err *err)
+/* Does a resolve entry give host:port an address? */
+static bool
+worker_resolved(json_object *r, const char *host, uint16_t port)
 {
-	json_object *r, *e;
+	char prefix[ALPACA_URL_MAX + 16];
+	const char *s;
+	size_t i, n, plen;
+	int len;
+
+	if (r == NULL)
+		return false;
+	len = snprintf(prefix, sizeof(prefix), "%s:%u:", host,
+	    (unsigned)port);
+	if (len < 0 || (size_t)len >= sizeof(prefix))
+		return false;
+	plen = (size_t)len;
+	n = json_object_array_length(r);
+	for (i = 0; i < n; i++) {
+		s = json_object_get_string(json_object_array_get_idx(r, i));
+		if (*s == '+')
+			s++;
+		if (strncasecmp(s, prefix, plen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* An address, not a name: libcurl then resolves nothing. */
+static bool
+worker_literal(const char *host)
+{
+	char v6[ALPACA_URL_MAX + 1];
+	unsigned char addr[16];
+	size_t len = strlen(host);
+
+	if (inet_pton(AF_INET, host, addr) == 1)
+		return true;
+	if (len < 3 || host[0] != '[' || host[len - 1] != ']')
+		return false;
+	memcpy(v6, host + 1, len - 2);
+	v6[len - 2] = '\0';
+	return inet_pton(AF_INET6, v6, addr) == 1;
+}
+
+/*
+ * trading_url or data_url: checked, copied, its port allowed. A host
+ * name without an address in "resolve" cannot be reached (resolving it
+ * would open /etc/hosts, which the sandbox forbids): every job then fails
+ * with that reason rather than the worker dying on its first transfer.
+ */
+static int
+worker_conf_url(struct worker *w, json_object *p, const char *key, char *out,
+    struct tp_err *err)
+{
+	char host[ALPACA_URL_MAX + 1];
+	struct tp_err e;
+	json_object *v;
+	uint16_t port;
+
+	if (!json_object_object_get_ex(p, key, &v))
+		return 0;
+	tp_err_clear(&e);
+	if (!json_object_is_type(v, json_type_string) ||
+	    (size_t)json_object_get_string_len(v) !=
+	    strlen(json_object_get_string(v)) ||
+	    alpaca_url_check(json_object_get_string(v), host, &port, &e) == -1)
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "CONFIG \"%s\" "
+		    "must be an http:// or https:// URL%s%s", key,
+		    e.msg[0] != '\0' ? ": " : "", e.msg);
+	memcpy(out, json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v) + 1);
+	worker_add_port(&w->conf, port);
+	if (!worker_literal(host) && !worker_resolved(w->conf.resolve, host,
+	    port) && w->conf.url_error[0] == '\0')
+		snprintf(w->conf.url_error, sizeof(w->conf.url_error),
+		    "the %s host %s:%u has no address in the worker's CONFIG "
+		    "\"resolve\" (workers resolve no names)", key, host,
+		    (unsigned)port);
+	return 0;
+}
+
+static int
+worker_conf_resolve(struct worker *w, json_object *r, struct tp_err *err)
+{
+	json_object *e;
 	const char *s;
 	size_t i, n, len, k;
 	uint16_t port;
 
-	if (worker_conf_int(p, "max_jobs", 1, WORKER_MAX_JOBS_MAX,
-	    &w->conf.max_jobs, err) == -1 ||
-	    worker_conf_int(p, "heartbeat_ms", WORKER_HEARTBEAT_MIN,
-	    WORKER_TIMEOUT_MAX, &w->conf.heartbeat_ms, err) == -1 ||
-	    worker_conf_int(p, "job_timeout_ms", 1, WORKER_TIMEOUT_MAX,
-	    &w->conf.job_timeout_ms, err) == -1)
-		return -1;
-	if (!json_object_object_get_ex(p, "resolve", &r))
-		return 0;
 	if (!json_object_is_type(r, json_type_array) ||
 	    (n = json_object_array_length(r)) > WORKER_RESOLVE_MAX)
 		return tp_err_set(err, TP_INVALID_ARGUMENT, "CONFIG \"resolve\" "
@@ -646,6 +725,40 @@ worker_conf(struct worker *w, json_object *p, struct tp_err *err)
 		worker_add_port(&w->conf, port);
 	}
 	w->conf.resolve = json_object_get(r);
+	return 0;
+}
+
+static int
+worker_conf(struct worker *w, json_object *p, struct tp_err *err)
+{
+	json_object *r;
+	uint64_t rpm = ALPACA_RPM_DEFAULT;
+
+	if (worker_conf_int(p, "max_jobs", 1, WORKER_MAX_JOBS_MAX,
+	    &w->conf.max_jobs, err) == -1 ||
+	    worker_conf_int(p, "heartbeat_ms", WORKER_HEARTBEAT_MIN,
+	    WORKER_TIMEOUT_MAX, &w->conf.heartbeat_ms, err) == -1 ||
+	    worker_conf_int(p, "job_timeout_ms", 1, WORKER_TIMEOUT_MAX,
+	    &w->conf.job_timeout_ms, err) == -1)
+		return -1;
+	if (json_object_object_get_ex(p, "requests_per_minute", NULL) &&
+	    worker_conf_int(p, "requests_per_minute", 1, ALPACA_RPM_MAX, &rpm,
+	    err) == -1)
+		return -1;
+	w->conf.requests_per_minute = (uint32_t)rpm;
+	if (json_object_object_get_ex(p, "resolve", &r) &&
+	    worker_conf_resolve(w, r, err) == -1)
+		return -1;
+	if (worker_conf_url(w, p, "trading_url", w->conf.trading_url,
+	    err) == -1 ||
+	    worker_conf_url(w, p, "data_url", w->conf.data_url, err) == -1)
+		return -1;
+	/* until the supervisor sends them, jobs say what is missing */
+	if (w->conf.url_error[0] == '\0' && (w->conf.trading_url[0] == '\0' ||
+	    w->conf.data_url[0] == '\0'))
+		snprintf(w->conf.url_error, sizeof(w->conf.url_error),
+		    "the worker's CONFIG has no %s", w->conf.trading_url[0] ==
+		    '\0' ? "trading_url" : "data_url");
 	return 0;
 }
 
@@ -710,6 +823,23 @@ worker_wait_config(struct worker *w)
 	return 1;
 }
 
+/* The Alpaca client of every job, from CONFIG. */
+static int
+worker_alpaca(struct worker *w, struct tp_err *err)
+{
+	struct alpaca_conf ac;
+
+	memset(&ac, 0, sizeof(ac));
+	ac.trading_url = w->conf.trading_url[0] != '\0' ?
+	    w->conf.trading_url : NULL;
+	ac.data_url = w->conf.data_url[0] != '\0' ? w->conf.data_url : NULL;
+	ac.resolve = w->conf.resolve;
+	ac.ca = sandbox_ca(&ac.ca_len);
+	if ((w->alpaca = alpaca_new(&ac, err)) == NULL)
+		return -1;
+	return 0;
+}
+
 /* --- jobs --- */
 
 /* Sends j's RESULT (or a deadline error) and forgets the job. */
@@ -746,14 +876,19 @@ worker_deadline(struct worker *w, struct job *j)
 	json_object_put(r);
 }
 
-/* Answers j if it is finished or past its deadline (then it is gone). */
+/* Answers j if it is finished or out of time (then it is gone). */
 static void
 worker_settle(struct worker *w, struct job *j, uint64_t now)
 {
-	if (now >= j->deadline)
+	if (!j->done && now >= j->deadline)
 		worker_deadline(w, j);
-	else if (j->done)
-		worker_finish(w, j, j->result);
+	else {
+		/* still waiting for Alpaca when the RESULT is due */
+		if (!j->done && now >= j->finish_by)
+			job_expire(j);
+		if (j->done)
+			worker_finish(w, j, j->result);
+	}
 }
 
 static void
@@ -858,17 +993,82 @@ worker_heartbeat(struct worker *w)
 	json_object_put(p);
 }
 
-/* Milliseconds until the next heartbeat or job deadline. */
+/* Milliseconds until the next heartbeat, job deadline or libcurl's or
+ * a request's timer. */
 static long
 worker_timeout(struct worker *w, uint64_t now)
 {
 	uint64_t next = w->next_heartbeat;
 	struct job *j;
+	int64_t t;
 
-	TAILQ_FOREACH(j, &w->jobs, entry)
+	TAILQ_FOREACH(j, &w->jobs, entry) {
 		if (j->deadline < next)
 			next = j->deadline;
+		if (!j->done && j->finish_by < next)
+			next = j->finish_by;
+	}
+	if ((t = alpaca_timeout(w->alpaca, now)) >= 0 &&
+	    now + (uint64_t)t < next)
+		next = now + (uint64_t)t;
 	return next > now ? (long)(next - now) : 0;
+}
+
+/*
+ * The poll set: the channel, its monitor, then every socket libcurl
+ * waits on (raw descriptors, which zmq_poll takes next to ZeroMQ's).
+ * Returns how many items there are.
+ */
+static size_t
+worker_poll_set(struct worker *w)
+{
+	size_t n, i, cap;
+
+	for (;;) {
+		cap = w->nitems > 2 ? w->nitems - 2 : 0;
+		n = alpaca_pollfds(w->alpaca, w->pfds, cap);
+		if (n <= cap && w->items != NULL)
+			break;
+		cap = n + 16;
+		if ((w->pfds = reallocarray(w->pfds, cap, sizeof(*w->pfds))) ==
+		    NULL || (w->items = reallocarray(w->items, cap + 2,
+		    sizeof(*w->items))) == NULL)
+			sandbox_oom();
+		w->nitems = cap + 2;
+	}
+	w->items[0] = (zmq_pollitem_t){ w->sock, 0, ZMQ_POLLIN, 0 };
+	w->items[1] = (zmq_pollitem_t){ w->mon, 0, ZMQ_POLLIN, 0 };
+	for (i = 0; i < n; i++) {
+		w->items[i + 2] = (zmq_pollitem_t){ NULL, w->pfds[i].fd, 0, 0 };
+		if (w->pfds[i].events & POLLIN)
+			w->items[i + 2].events |= ZMQ_POLLIN;
+		if (w->pfds[i].events & POLLOUT)
+			w->items[i + 2].events |= ZMQ_POLLOUT;
+	}
+	return n + 2;
+}
+
+/* Hands what zmq_poll saw on libcurl's sockets to libcurl, then lets the
+ * client run its timers and call back finished requests. */
+static void
+worker_transfers(struct worker *w, size_t nitems)
+{
+	short rev;
+	size_t i;
+
+	for (i = 2; i < nitems; i++) {
+		if (w->items[i].revents == 0)
+			continue;
+		rev = 0;
+		if (w->items[i].revents & ZMQ_POLLIN)
+			rev |= POLLIN;
+		if (w->items[i].revents & ZMQ_POLLOUT)
+			rev |= POLLOUT;
+		if (w->items[i].revents & ZMQ_POLLERR)
+			rev |= POLLERR;
+		alpaca_ready(w->alpaca, w->items[i].fd, rev);
+	}
+	alpaca_run(w->alpaca);
 }
 
 /* Handles one message; returns an exit status, or -1 to go on. */
@@ -894,20 +1094,18 @@ worker_dispatch(struct worker *w, struct wire_msg *m)
 }
 
 /*
- * The job loop: one zmq_poll with a timeout of the next heartbeat or
- * deadline, so heartbeats go out while jobs are in flight. Issue 4's
- * transfers add their sockets to the same poll.
+ * The job loop: one zmq_poll over the channel and every socket of the
+ * jobs' transfers, with a timeout of the next heartbeat, deadline or
+ * transfer timer, so heartbeats go out while transfers are in flight and
+ * all jobs of the batch run at once.
  */
 static int
 worker_run(struct worker *w)
 {
-	zmq_pollitem_t it[2] = {
-		{ w->sock, 0, ZMQ_POLLIN, 0 },
-		{ w->mon, 0, ZMQ_POLLIN, 0 },
-	};
 	uint64_t interval, now;
 	struct wire_msg m;
 	enum worker_rx rx;
+	size_t nitems;
 	int i, rc;
 
 	interval = w->conf.heartbeat_ms / 3;
@@ -926,13 +1124,16 @@ worker_run(struct worker *w)
 			    w->taken);
 			return 0;
 		}
-		if (zmq_poll(it, 2, worker_timeout(w, now)) == -1) {
+		nitems = worker_poll_set(w);
+		if (zmq_poll(w->items, (int)nitems, worker_timeout(w, now)) ==
+		    -1) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "worker: zmq_poll: %s\n",
 			    zmq_strerror(errno));
 			return 1;
 		}
+		worker_transfers(w, nitems);
 		if (worker_monitor(w, NULL) == -1)
 			break;
 		for (i = 0; i < WORKER_MSGS_PER_TURN; i++) {
@@ -963,6 +1164,13 @@ worker_close(struct worker *w)
 		job_free(j);
 	}
 	w->njobs = 0;
+	/* after the jobs, whose requests it holds */
+	alpaca_free(w->alpaca);
+	w->alpaca = NULL;
+	free(w->items);
+	free(w->pfds);
+	w->items = NULL;
+	w->pfds = NULL;
 	json_object_put(w->conf.resolve);
 	w->conf.resolve = NULL;
 	if (w->sock != NULL)
@@ -1010,6 +1218,10 @@ main(int argc, char **argv)
 	sp.memory_limit = w.opts.memory_limit;
 	sp.cpu_limit = w.opts.cpu_limit;
 	sp.core_dumps = w.opts.core_dumps;
+#ifdef TP_FAULT_INJECTION
+	/* tests reach a local TLS server signed by their own CA */
+	sp.ca_file = getenv("TP_TEST_CA_FILE");
+#endif
 	if (sandbox_enter(&sp, &err) == -1) {
 		fprintf(stderr, "worker: sandbox: %s\n", err.msg);
 		sodium_memzero(worker_token, sizeof(worker_token));
@@ -1018,8 +1230,13 @@ main(int argc, char **argv)
 	}
 	if (worker_hello(&w, &err) == -1)
 		goto fail;
-	if ((rc = worker_wait_config(&w)) == -1)
-		rc = worker_run(&w);
+	if ((rc = worker_wait_config(&w)) == -1) {
+		if (worker_alpaca(&w, &err) == -1) {
+			fprintf(stderr, "worker: %s\n", err.msg);
+			rc = 1;
+		} else
+			rc = worker_run(&w);
+	}
 	worker_close(&w);
 	return rc;
 fail:

@@ -4,16 +4,19 @@
 
 #include <sys/queue.h>
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
+#include <zmq.h>
 
 #include "common/api.h"
 #include "common/error.h"
 #include "common/path.h"
 #include "common/wire.h"
+#include "worker/alpaca.h"
 
 #define WORKER_NAME		"tradepulse-worker"
 #define WORKER_USER_MAX		32	/* login name, bytes */
@@ -27,6 +30,12 @@
 					   name (253) and up to 8 IPv6 addresses
 					   fit */
 #define WORKER_MSGS_PER_TURN	64	/* messages read before timers run */
+#define WORKER_MARGIN_MS	250	/* a job's RESULT leaves this long (or
+					   5% of its deadline, if more) before
+					   the deadline */
+#define JOB_TRADES_MAX		500	/* open trades in one sync JOB */
+#define JOB_SYMBOLS_MAX		10000	/* symbols of a prices JOB */
+#define JOB_PRICES_MAX		10000	/* prices handed to a sync JOB */
 
 /* The command line: plain numbers and names, never a secret. */
 struct worker_opts {
@@ -45,10 +54,17 @@ struct worker_conf {
 	uint64_t	 job_timeout_ms;
 	json_object	*resolve;	/* ["host:port:address", ...] for
 					   libcurl's CURLOPT_RESOLVE */
-	uint16_t	 ports[WORKER_RESOLVE_MAX];	/* their ports, once each:
+	uint16_t	 ports[WORKER_RESOLVE_MAX + 2];	/* their ports and
+					   those of the two URLs, once each:
 					   the only TCP ports a worker may
 					   connect to (Landlock) */
 	size_t		 nports;
+	char		 trading_url[ALPACA_URL_MAX + 1];	/* "" when */
+	char		 data_url[ALPACA_URL_MAX + 1];	/* not sent */
+	uint32_t	 requests_per_minute;
+	char		 url_error[TP_ERR_MSG_MAX];	/* why the URLs cannot
+					   be used ("" when they can): every
+					   job fails with it */
 };
 
 #ifdef TP_FAULT_INJECTION
@@ -68,19 +84,35 @@ enum fault {
 };
 #endif
 
+enum job_kind {
+	JOB_SYNC,		/* one tenant: account, trades marked */
+	JOB_PRICES,		/* no tenant: latest prices of symbols */
+};
+
+struct sync;
+
 /*
  * One job in flight. The keys are this tenant's only; they are wiped
  * (sodium_memzero) when the job is freed. deadline is on the monotonic
- * clock, in ms: deadline_ms of the JOB counts from its arrival.
+ * clock, in ms: deadline_ms of the JOB counts from its arrival; the
+ * RESULT is due by finish_by, a margin earlier.
  */
 struct job {
 	TAILQ_ENTRY(job) entry;
+	enum job_kind	 kind;
 	char		 id[WIRE_JOB_ID_MAX + 1];
-	char		 uid[UID_MAX_LEN + 1];
+	char		 uid[UID_MAX_LEN + 1];	/* "" for JOB_PRICES */
 	char		 key_id[API_KEY_ID_MAX + 1];
 	char		 secret[API_SECRET_MAX + 1];
 	uint64_t	 deadline_ms;	/* allowed, from the JOB */
 	uint64_t	 deadline;	/* arrival + deadline_ms */
+	uint64_t	 finish_by;	/* deadline - margin */
+	json_object	*trades;	/* JOB_SYNC: [{id, symbol, side, qty,
+					   entry_price}], ids checked */
+	json_object	*prices;	/* JOB_SYNC: {symbol: "decimal"} or
+					   NULL: fetch them */
+	json_object	*symbols;	/* JOB_PRICES: distinct symbols */
+	struct sync	*run;		/* the requests in flight */
 	bool		 done;
 	json_object	*result;	/* RESULT payload once done */
 #ifdef TP_FAULT_INJECTION
@@ -95,6 +127,10 @@ struct worker {
 	void		*zctx;
 	void		*sock;		/* DEALER to the supervisor */
 	void		*mon;		/* PAIR: the DEALER's monitor events */
+	struct alpaca	*alpaca;	/* every job's transfers */
+	zmq_pollitem_t	*items;		/* the poll set: channel, monitor, */
+	struct pollfd	*pfds;		/* and libcurl's sockets */
+	size_t		 nitems;	/* allocated, of each */
 	struct jobq	 jobs;		/* in flight */
 	size_t		 njobs;
 	uint64_t	 taken;		/* jobs accepted so far (max_jobs) */
@@ -108,6 +144,9 @@ uint64_t worker_now_ms(void);
  * failure to send means the channel is broken: the caller exits 1. */
 int worker_send(struct worker *w, enum wire_type type, json_object *payload,
     struct tp_err *err);
+/* One LOG line of a job (job_id NULL: of the worker); never a secret. */
+void worker_log(struct worker *w, const char *job_id, const char *level,
+    const char *event, const char *message);
 
 /* jobs.c */
 /* JSON building; allocation failures take sandbox_oom(). job_json_add
@@ -117,20 +156,35 @@ json_object *job_json_str(const char *s);
 void job_json_add(json_object *o, const char *key, json_object *v);
 void job_json_append(json_object *a, json_object *v);
 /*
- * Checks every field of a JOB payload into j (job id, uid, kind "sync",
- * deadline_ms, keys). On failure j->id is set when the job id itself was
- * valid, so the error can be answered with a RESULT.
+ * Checks every field of a JOB payload into j (job id, kind "sync" or
+ * "prices", uid, deadline_ms, keys, trades, prices, symbols). trades,
+ * prices and symbols are detached from the payload (whose strings are
+ * wiped afterwards) and kept by j. On failure j->id is set when the job
+ * id itself was valid, so the error can be answered with a RESULT.
  */
 int job_parse(json_object *payload, uint64_t max_deadline_ms, struct job *j,
     struct tp_err *err);
-/* Runs (or, for network jobs, starts) a job; sets j->done and j->result
- * when it has finished. Out of memory takes sandbox_oom(). */
+/* Starts a job: its requests go to w->alpaca; j->done and j->result are
+ * set when it has finished (at once when it fails to start). Out of
+ * memory takes sandbox_oom(). */
 void job_start(struct worker *w, struct job *j);
+/* finish_by came first: ends the job's requests and sets its RESULT to
+ * the error "Alpaca did not answer within the job's deadline". */
+void job_expire(struct job *j);
 /* A RESULT payload {job_id, ok: false, error {code, message}, writes: []}. */
 json_object *job_result_error(const char *job_id, enum tp_code code,
     const char *message);
-/* Wipes the keys and frees the job and its result. */
+/* Ends its requests, wipes the keys and frees the job and its result. */
 void job_free(struct job *j);
+/* The RESULT's "key_id_last4" (out: 5 bytes). */
+void job_last4(const struct job *j, char *out);
+
+/* sync.c */
+/* Start the requests of a JOB_SYNC or JOB_PRICES job (see job_start). */
+void sync_start(struct worker *w, struct job *j);
+void sync_prices_start(struct worker *w, struct job *j);
+/* Ends a job's requests without a RESULT (job_free, job_expire). */
+void sync_free(struct sync *s);
 
 #ifdef TP_FAULT_INJECTION
 /* faults.c */

@@ -31,10 +31,12 @@ tp_jobs_wait "$T/jobs" "$T/ended" 60 ||
 tp_jobs_final "$T/ended" >"$T/final"
 
 tp_log "nothing of the foreign write reached the store"
-tp_eq "users/victim/data/snapshot does not exist" "" \
-    "$(tp_sql "SELECT data FROM docs WHERE path = 'users/victim/data/snapshot'")"
-tp_eq "no data/snapshot document exists at all" "" \
-    "$(tp_sql "SELECT path FROM docs WHERE path LIKE '%/data/snapshot'")"
+tp_eq "no document holds the foreign write (its \"fault\" field)" "" \
+    "$(tp_sql "SELECT path FROM docs WHERE json_extract(data, '\$.fault') IS NOT NULL")"
+tp_eq "users/victim/data/snapshot is victim's own (its account's equity)" 1 \
+    "$(tp_sql "SELECT count(*) FROM docs WHERE path = 'users/victim/data/snapshot' AND json_extract(data, '\$.equity') IS NOT NULL")"
+tp_eq "evil has no snapshot" "" \
+    "$(tp_sql "SELECT path FROM docs WHERE path = 'users/evil/data/snapshot'")"
 tp_eq "no document of a tenant that was not added" "$tenants_before" \
     "$(tp_sql "SELECT DISTINCT tenant FROM docs WHERE tenant IS NOT NULL ORDER BY tenant")"
 tp_eq "no document outside users/ and ops/" "" \

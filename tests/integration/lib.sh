@@ -172,6 +172,16 @@ tp_true() {
 	return 1
 }
 
+# tp_file_has NAME ERE FILE: FILE exists and has a line matching ERE.
+tp_file_has() {
+	if [ -f "$3" ] && grep -aqE -- "$2" "$3"; then
+		tp_pass "$1"
+		return 0
+	fi
+	tp_fail "$1" "no line matching /$2/ in $3" "$(tail -n 5 "$3" 2>/dev/null)"
+	return 1
+}
+
 # tp_file_lacks NAME NEEDLE FILE...: no byte of NEEDLE in any FILE (binary
 # safe); every FILE must exist, so the check cannot pass vacuously.
 tp_file_lacks() {
@@ -576,9 +586,80 @@ tp_finish() {
 TPW=$TP_BUILDDIR/worker/tradepulse-worker
 
 # tp_worker_config [section.key=value...]: writes $TP_CONF with this build's
-# worker program, run as nobody, then the overrides.
+# worker program, run as nobody, Alpaca at the test's alpaca-sim (started
+# here when it is not running yet), then the overrides.
 tp_worker_config() {
-	tp_write_config "$TP_CONF" "workers.program=$TPW" workers.user=nobody "$@"
+	[ -n "$TP_SIM_URL" ] || tp_sim_start || return 1
+	tp_write_config "$TP_CONF" "workers.program=$TPW" workers.user=nobody \
+	    "alpaca.trading_url=$TP_SIM_URL" "alpaca.data_url=$TP_SIM_URL" "$@"
+}
+
+# --- alpaca-sim (the broker of the tests) -------------------------------------
+
+TPSIM=$TP_BUILDDIR/sim/alpaca-sim
+TP_SIM_PID=
+TP_SIM_URL=
+
+# tp_sim_start [SIM ARGS...]: alpaca-sim on a free loopback port (its log
+# in $T/sim.log); sets TP_SIM_URL. 1 (after a failed check) when it does
+# not come up.
+tp_sim_start() {
+	local i=0
+	if [ ! -x "$TPSIM" ]; then
+		tp_fail "program $TPSIM is built"
+		return 1
+	fi
+	rm -f "$T/sim.port"
+	"$TPSIM" --port 0 --port-file "$T/sim.port" "$@" >>"$T/sim.log" 2>&1 </dev/null &
+	TP_SIM_PID=$!
+	TP_PIDS+=("$TP_SIM_PID")
+	while [ ! -s "$T/sim.port" ] && [ "$i" -lt 100 ]; do
+		if ! tp_alive "$TP_SIM_PID"; then
+			tp_fail "alpaca-sim starts" "$(tail -n 5 "$T/sim.log")"
+			return 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ ! -s "$T/sim.port" ]; then
+		tp_fail "alpaca-sim wrote its port within 10 s"
+		return 1
+	fi
+	TP_SIM_URL=http://127.0.0.1:$(head -n 1 "$T/sim.port")
+}
+
+# tp_sim_stop: stops the test's alpaca-sim (SIGTERM, bounded).
+tp_sim_stop() {
+	[ -n "$TP_SIM_PID" ] || return 0
+	kill -TERM "$TP_SIM_PID" 2>/dev/null
+	tp_wait_exit "$TP_SIM_PID" 5 || kill -KILL "$TP_SIM_PID" 2>/dev/null
+	wait "$TP_SIM_PID" 2>/dev/null
+	TP_SIM_PID=
+	TP_SIM_URL=
+}
+
+# tp_sim METHOD PATH [JSON]: one call of alpaca-sim's control API; the
+# body to stdout; 1 unless it answered 2xx.
+tp_sim() {
+	local code body=()
+	[ $# -lt 3 ] || body=(--data-binary "$3")
+	code=$(curl -s -o "$T/.sim.out" -w '%{http_code}' -X "$1" \
+	    -H 'Content-Type: application/json' "${body[@]}" \
+	    "$TP_SIM_URL$2") || code=000
+	cat "$T/.sim.out" 2>/dev/null
+	case $code in 2??) return 0 ;; esac
+	return 1
+}
+
+# tp_sim_file METHOD PATH FILE: the same with the body from FILE.
+tp_sim_file() {
+	local code
+	code=$(curl -s -o "$T/.sim.out" -w '%{http_code}' -X "$1" \
+	    -H 'Content-Type: application/json' --data-binary "@$3" \
+	    "$TP_SIM_URL$2") || code=000
+	case $code in 2??) return 0 ;; esac
+	cat "$T/.sim.out" 2>/dev/null
+	return 1
 }
 
 # tp_need_workers: 0 when the worker program is built; with "faults", also
@@ -638,6 +719,17 @@ tp_add_tenants() {
 		return 1
 	fi
 	rm -f "$T/.add.req" "$T/.keys.req" "$T/.add.rep" "$T/.keys.rep"
+	# the same keys open an account at the test's broker
+	if [ -n "$TP_SIM_URL" ]; then
+		awk 'BEGIN { printf "{\"accounts\":[" }
+		{ printf "%s{\"key_id\":\"PKITEST%012d\",\"secret\":\"itestsecret%029d\"}", (NR > 1 ? "," : ""), NR, NR }
+		END { print "]}" }' "$1" >"$T/.accounts.json"
+		if ! tp_sim_file POST /_sim/accounts "$T/.accounts.json" >/dev/null; then
+			tp_fail "alpaca-sim accounts for $(wc -l <"$1") tenants"
+			return 1
+		fi
+		rm -f "$T/.accounts.json"
+	fi
 	return 0
 }
 

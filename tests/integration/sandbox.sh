@@ -62,7 +62,7 @@ tp_log "a healthy sync runs in a worker"
 TP_CLI_TIMEOUT=60 tp_cli sync s_ok --wait
 tp_rc "sync s_ok --wait exits 0" 0
 tp_match "sync --wait prints the job's end with the key id's last 4" \
-    "^job [A-Za-z0-9_-]+ done: key id "$'\xe2\x80\xa6'"$(tp_key_last4 1)\$" "$OUT"
+    "^job [A-Za-z0-9_-]+ done: equity [0-9.]+ \\(ACTIVE\\), 0 open trades marked, unrealized P&L 0\\.00, key id "$'\xe2\x80\xa6'"$(tp_key_last4 1)\$" "$OUT"
 ok_job=$(printf '%s' "$OUT" | awk '{ print $2 }')
 tp_jcli job "$ok_job"
 tp_eq "job $ok_job is done" "done" "$(tp_jval state "$OUT")"

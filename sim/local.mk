@@ -1,0 +1,12 @@
+# sim/local.mk: alpaca-sim, the local Alpaca broker and market-data server.
+bin_PROGRAMS += sim/alpaca-sim
+sim_alpaca_sim_SOURCES = \
+	sim/main.c sim/sim.h \
+	sim/htab.c sim/htab.h \
+	sim/market.c sim/market.h \
+	sim/accounts.c \
+	sim/api.c \
+	sim/reply.c \
+	sim/faults.c \
+	sim/control.c
+sim_alpaca_sim_LDADD = $(COMMON_LIBS)

@@ -1,0 +1,871 @@
+/* pulse.c: the pulse: its schedule, its plan, the price fetch, counting the syncs, ops/last_pulse. */
+#include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/decimal.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/pnl.h"
+#include "common/wire.h"
+#include "supervisor/api.h"
+#include "supervisor/daemon.h"
+#include "supervisor/jobs.h"
+#include "supervisor/pulse.h"
+#include "supervisor/tenant.h"
+
+#define PULSE_PAGE		10000	/* tenants listed at once */
+#define PULSE_LAST_PATH		"ops/last_pulse"
+
+enum pulse_phase {
+	PULSE_PLANNING,
+	PULSE_PRICES,
+	PULSE_SYNCING,
+	PULSE_WRITING,
+};
+
+struct pulse_tenant {
+	char		*uid;
+	char		*trades;	/* JSON text, or NULL: read at dispatch */
+};
+
+/* What the plan (a store thread) found; the loop copies it. */
+struct pulse_plan {
+	struct jobs_work	 hdr;		/* first: the work's argument */
+	struct jobs		*j;
+	struct pulse		*p;		/* NULL once the pulse is gone */
+	struct pulse_tenant	*t;
+	size_t			 nt, cap;
+	json_object		*symbols;	/* a set: symbol -> null */
+	size_t			 users_total;
+	size_t			 skipped_disabled;
+	size_t			 skipped_no_keys;
+	size_t			 skipped_quarantined;
+	size_t			 trades;
+	size_t			 capped;	/* tenants with too many trades */
+	int			 rc;
+	struct tp_err		 err;
+};
+
+struct pulse {
+	struct pulser		*ps;
+	char			 id[PULSE_ID_LEN + 1];
+	char			 trigger[16];
+	char			 started_at[32];
+	struct timespec		 start;
+	enum pulse_phase	 phase;
+	struct pulse_plan	*plan;		/* while planning or fetching */
+	bool			 plan_owned;	/* plan done: ours to free */
+
+	size_t			 users_total;
+	size_t			 skipped_disabled;
+	size_t			 skipped_no_keys;
+	size_t			 skipped_quarantined;
+	size_t			 to_sync;
+	size_t			 outstanding;	/* sync jobs not ended */
+	size_t			 ended;
+	size_t			 synced;
+	size_t			 errors;
+	size_t			 crashed;
+	size_t			 quarantined;
+	bool			 interrupted;
+	char			 error[TP_ERR_MSG_MAX + 64];	/* the pulse's own */
+
+	json_object		*prices;	/* symbol -> "decimal", or NULL */
+	size_t			 symbols;
+	bool			 data_key;	/* prices came from the data key */
+	char			 prices_error[TP_ERR_MSG_MAX + 64];
+	uint64_t		 req_account;
+	uint64_t		 req_trades;
+	uint64_t		 req_prices;
+	uint64_t		 req_retries;
+
+	json_object		*doc;		/* ops/last_pulse, once written */
+	TAILQ_HEAD(, pulse_waiter) waiters;
+};
+
+struct pulser {
+	struct daemon		*d;
+	struct event		*timer;
+	uint64_t		 armed_ms;	/* 0: not armed */
+	struct pulse		*cur;
+	json_object		*last;		/* the last pulse's figures */
+	uint64_t		 runs;
+	uint64_t		 overlaps;	/* scheduled turns skipped */
+	bool			 stopping;
+};
+
+/* The write of ops/last_pulse. */
+struct pulse_write {
+	struct jobs_work	 hdr;
+	struct pulser		*ps;
+	json_object		*doc;
+	int			 rc;
+	struct tp_err		 err;
+};
+
+static void	pulse_submit_syncs(struct pulse *p);
+static void	pulse_maybe_end(struct pulse *p);
+
+static const char *
+pulse_phase_name(enum pulse_phase ph)
+{
+	switch (ph) {
+	case PULSE_PLANNING:
+		return "planning";
+	case PULSE_PRICES:
+		return "prices";
+	case PULSE_SYNCING:
+		return "syncing";
+	case PULSE_WRITING:
+		return "writing";
+	}
+	return "unknown";
+}
+
+static uint64_t
+pulse_elapsed_ms(const struct pulse *p)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)((now.tv_sec - p->start.tv_sec) * 1000 +
+	    (now.tv_nsec - p->start.tv_nsec) / 1000000);
+}
+
+static void
+pulse_plan_free(struct jobs_work *w)
+{
+	struct pulse_plan *pl = (struct pulse_plan *)w;
+	size_t i;
+
+	for (i = 0; i < pl->nt; i++) {
+		free(pl->t[i].uid);
+		free(pl->t[i].trades);
+	}
+	free(pl->t);
+	json_object_put(pl->symbols);
+	free(pl);
+}
+
+static void
+pulse_free_one(struct pulse *p)
+{
+	struct pulse_waiter *w;
+
+	if (p == NULL)
+		return;
+	while ((w = TAILQ_FIRST(&p->waiters)) != NULL) {
+		TAILQ_REMOVE(&p->waiters, w, entry);
+		w->pulse = NULL;
+	}
+	if (p->plan != NULL && p->plan_owned)
+		pulse_plan_free(&p->plan->hdr);
+	else if (p->plan != NULL)
+		p->plan->p = NULL;	/* still on a store thread: its free
+					   comes with the job layer's work */
+	json_object_put(p->prices);
+	json_object_put(p->doc);
+	free(p);
+}
+
+/* The figures of a pulse: running (elapsed) or ended (the document). */
+static json_object *
+pulse_json(const struct pulse *p)
+{
+	json_object *o, *pr, *rq;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	api_json_add(o, "pulse_id", json_object_new_string(p->id));
+	api_json_add(o, "trigger", json_object_new_string(p->trigger));
+	api_json_add(o, "phase", json_object_new_string(
+	    pulse_phase_name(p->phase)));
+	api_json_add(o, "started_at", json_object_new_string(p->started_at));
+	api_json_add(o, "elapsed_ms", json_object_new_int64(
+	    (int64_t)pulse_elapsed_ms(p)));
+	api_json_add(o, "users_total", json_object_new_int64(
+	    (int64_t)p->users_total));
+	api_json_add(o, "to_sync", json_object_new_int64((int64_t)p->to_sync));
+	api_json_add(o, "ended", json_object_new_int64((int64_t)p->ended));
+	api_json_add(o, "synced", json_object_new_int64((int64_t)p->synced));
+	api_json_add(o, "errors", json_object_new_int64((int64_t)p->errors));
+	api_json_add(o, "crashed", json_object_new_int64((int64_t)p->crashed));
+	api_json_add(o, "quarantined", json_object_new_int64(
+	    (int64_t)p->quarantined));
+	api_json_add(o, "skipped_disabled", json_object_new_int64(
+	    (int64_t)p->skipped_disabled));
+	api_json_add(o, "skipped_no_keys", json_object_new_int64(
+	    (int64_t)p->skipped_no_keys));
+	api_json_add(o, "skipped_quarantined", json_object_new_int64(
+	    (int64_t)p->skipped_quarantined));
+	api_json_add(o, "interrupted", json_object_new_boolean(
+	    p->interrupted));
+	if (p->error[0] != '\0')
+		api_json_add(o, "error", json_object_new_string(p->error));
+	if ((pr = json_object_new_object()) != NULL) {
+		api_json_add(pr, "source", json_object_new_string(
+		    p->data_key ? "data_key" : "per_tenant"));
+		api_json_add(pr, "symbols", json_object_new_int64(
+		    (int64_t)p->symbols));
+		api_json_add(pr, "found", json_object_new_int64(
+		    p->prices != NULL ? json_object_object_length(p->prices) :
+		    0));
+		if (p->prices_error[0] != '\0')
+			api_json_add(pr, "error", json_object_new_string(
+			    p->prices_error));
+		api_json_add(o, "prices", pr);
+	}
+	if ((rq = json_object_new_object()) != NULL) {
+		api_json_add(rq, "account", json_object_new_int64(
+		    (int64_t)p->req_account));
+		api_json_add(rq, "trades_latest", json_object_new_int64(
+		    (int64_t)p->req_trades));
+		api_json_add(rq, "prices", json_object_new_int64(
+		    (int64_t)p->req_prices));
+		api_json_add(rq, "retries", json_object_new_int64(
+		    (int64_t)p->req_retries));
+		api_json_add(o, "requests", rq);
+	}
+	return o;
+}
+
+/* Plan (store thread) */
+
+static int
+pulse_plan_add(struct pulse_plan *pl, const char *uid, char *trades)
+{
+	struct pulse_tenant *t;
+	size_t cap;
+
+	if (pl->nt == pl->cap) {
+		cap = pl->cap == 0 ? 256 : pl->cap * 2;
+		if ((t = reallocarray(pl->t, cap, sizeof(*t))) == NULL)
+			return -1;
+		pl->t = t;
+		pl->cap = cap;
+	}
+	if ((pl->t[pl->nt].uid = strdup(uid)) == NULL)
+		return -1;
+	pl->t[pl->nt++].trades = trades;
+	return 0;
+}
+
+static void
+pulse_plan_work(struct store *st, void *arg)
+{
+	struct pulse_plan *pl = arg;
+	enum tenant_block why;
+	struct tp_err terr;
+	char **uids = NULL, *after = NULL, *trades;
+	size_t n = 0, i, ntr;
+	bool more;
+	int rc;
+
+	pl->rc = -1;
+	for (;;) {
+		if (store_list_tenants(st, PULSE_PAGE, after, &uids, &n,
+		    &pl->err) == -1)
+			goto out;
+		for (i = 0; i < n; i++) {
+			tp_err_clear(&terr);
+			rc = jobs_tenant_blocked(st, uids[i], &why, &terr);
+			if (rc == 1) {
+				switch (why) {
+				case TENANT_MISSING:	/* gone meanwhile */
+					continue;
+				case TENANT_DISABLED:
+					pl->skipped_disabled++;
+					break;
+				case TENANT_NO_KEYS:
+					pl->skipped_no_keys++;
+					break;
+				case TENANT_QUARANTINED:
+					pl->skipped_quarantined++;
+					break;
+				case TENANT_RUNNABLE:
+					break;
+				}
+				pl->users_total++;
+				continue;
+			}
+			pl->users_total++;
+			trades = NULL;
+			/* a store error for one tenant: its job reads again
+			 * at dispatch, and fails there if it must */
+			if (rc == 0 && trades_read(st, uids[i], &trades, &ntr,
+			    &more, pl->symbols, &terr) == 0) {
+				pl->trades += ntr;
+				if (more)
+					pl->capped++;
+			}
+			if (pulse_plan_add(pl, uids[i], trades) == -1) {
+				free(trades);
+				tp_err_set(&pl->err, TP_RESOURCE_EXHAUSTED,
+				    "out of memory planning the pulse");
+				goto out;
+			}
+		}
+		free(after);
+		after = n == PULSE_PAGE ? strdup(uids[n - 1]) : NULL;
+		store_strings_free(uids, n);
+		uids = NULL;
+		if (after == NULL)
+			break;
+	}
+	pl->rc = 0;
+out:
+	store_strings_free(uids, n);
+	free(after);
+}
+
+/* The price fetch */
+
+static void
+pulse_submit_prices(struct pulse *p)
+{
+	struct daemon *d = p->ps->d;
+	struct json_object_iterator it, end;
+	json_object *arr;
+	struct tp_err err;
+	struct job *job;
+
+	if ((arr = json_object_new_array()) == NULL)
+		goto fallback;
+	it = json_object_iter_begin(p->plan->symbols);
+	end = json_object_iter_end(p->plan->symbols);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+		if (json_object_array_length(arr) < WIRE_SYMBOLS_MAX)
+			json_object_array_add(arr, json_object_new_string(
+			    json_object_iter_peek_name(&it)));
+	tp_err_clear(&err);
+	if ((job = jobs_submit(d->jobs, "", JOB_PRICES, &err)) == NULL) {
+		json_object_put(arr);
+		snprintf(p->prices_error, sizeof(p->prices_error), "%s",
+		    err.msg);
+		goto fallback;
+	}
+	job->alone = true;
+	job->symbols = arr;
+	job->pulse = p;
+	p->phase = PULSE_PRICES;
+	log_debug("pulse %s: job %s fetches the prices of %zu symbols", p->id,
+	    job->id, json_object_array_length(arr));
+	return;
+fallback:
+	log_warnx("pulse %s: cannot fetch the prices once (%s); each "
+	    "tenant's job fetches its own", p->id, p->prices_error[0] != '\0' ?
+	    p->prices_error : "out of memory");
+	pulse_submit_syncs(p);
+}
+
+/* Takes the prices job's result: symbols and decimal strings, checked. */
+static void
+pulse_prices_ended(struct pulse *p, struct job *job)
+{
+	struct json_object_iterator it, end;
+	json_object *res, *prices, *rq, *v;
+	struct dec dv;
+	struct tp_err err;
+	const char *sym;
+	int64_t k;
+
+	if (job->state != JOB_DONE) {
+		snprintf(p->prices_error, sizeof(p->prices_error), "%s: %s",
+		    tp_code_name(job->err_code), job->err_msg);
+		log_warnx("pulse %s: the price fetch (job %s) failed: %s; each "
+		    "tenant's job fetches its own prices", p->id, job->id,
+		    p->prices_error);
+		pulse_submit_syncs(p);
+		return;
+	}
+	res = job->result;
+	if ((rq = json_get_obj(res, "requests")) != NULL &&
+	    json_get_int(rq, "trades_latest", &k) && k >= 0)
+		p->req_prices += (uint64_t)k;
+	if ((prices = json_get_obj(res, "prices")) == NULL ||
+	    (p->prices = json_object_new_object()) == NULL) {
+		snprintf(p->prices_error, sizeof(p->prices_error),
+		    "the price fetch's result has no prices map");
+		log_warnx("pulse %s: %s; each tenant's job fetches its own "
+		    "prices", p->id, p->prices_error);
+		pulse_submit_syncs(p);
+		return;
+	}
+	it = json_object_iter_begin(prices);
+	end = json_object_iter_end(prices);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		sym = json_object_iter_peek_name(&it);
+		v = json_object_iter_peek_value(&it);
+		/* a worker's word: only known symbols, only decimals */
+		if (!pnl_valid_symbol(sym) ||
+		    !json_object_object_get_ex(p->plan->symbols, sym, NULL) ||
+		    !json_object_is_type(v, json_type_string) ||
+		    dec_parse(json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v), &dv, &err) == -1 ||
+		    dec_sign(&dv) <= 0)
+			continue;
+		json_object_object_add(p->prices, sym, json_object_get(v));
+	}
+	p->data_key = true;
+	log_info("pulse %s: prices of %zu of %zu symbols in %llu request(s)",
+	    p->id, (size_t)json_object_object_length(p->prices), p->symbols,
+	    (unsigned long long)p->req_prices);
+	pulse_submit_syncs(p);
+}
+
+/* The syncs */
+
+static void
+pulse_submit_syncs(struct pulse *p)
+{
+	struct daemon *d = p->ps->d;
+	struct pulse_plan *pl = p->plan;
+	struct tp_err err;
+	struct job *job;
+	size_t i;
+
+	p->phase = PULSE_SYNCING;
+	for (i = 0; pl != NULL && i < pl->nt; i++) {
+		if (p->ps->stopping || d->jobs->stopping) {
+			p->interrupted = true;
+			p->errors += pl->nt - i;
+			p->ended += pl->nt - i;
+			break;
+		}
+		tp_err_clear(&err);
+		if ((job = jobs_submit(d->jobs, pl->t[i].uid, JOB_SYNC,
+		    &err)) == NULL) {
+			if (err.code == TP_FAILED_PRECONDITION) {
+				/* quarantined since the plan read the store */
+				p->skipped_quarantined++;
+				p->to_sync--;
+			} else {
+				p->errors++;
+				p->ended++;
+				log_warnx("pulse %s: tenant %s not synced: %s",
+				    p->id, pl->t[i].uid, err.msg);
+			}
+			continue;
+		}
+		job->trades = pl->t[i].trades;
+		pl->t[i].trades = NULL;
+		job->pulse = p;
+		p->outstanding++;
+	}
+	if (pl != NULL) {
+		p->plan = NULL;
+		p->plan_owned = false;
+		pulse_plan_free(&pl->hdr);
+	}
+	pulse_maybe_end(p);
+}
+
+json_object *
+pulse_job_prices(const struct job *job, json_object *trades)
+{
+	if (job->pulse == NULL || job->pulse->prices == NULL || trades == NULL)
+		return NULL;
+	return trades_prices(trades, job->pulse->prices);
+}
+
+void
+pulse_job_retried(struct job *job, struct job *rj)
+{
+	rj->pulse = job->pulse;
+	job->pulse = NULL;
+}
+
+void
+pulse_job_ended(struct job *job)
+{
+	struct pulse *p = job->pulse;
+	json_object *rq;
+	struct tp_err err;
+	int64_t k;
+
+	job->pulse = NULL;
+	if (p == NULL)
+		return;
+	if (job->kind == JOB_PRICES) {
+		if (p->phase == PULSE_PRICES)
+			pulse_prices_ended(p, job);
+		return;
+	}
+	p->outstanding--;
+	p->ended++;
+	if (job->state == JOB_DONE) {
+		p->synced++;
+		if ((rq = json_get_obj(job->result, "requests")) != NULL) {
+			if (json_get_int(rq, "account", &k) && k >= 0)
+				p->req_account += (uint64_t)k;
+			if (json_get_int(rq, "trades_latest", &k) && k >= 0)
+				p->req_trades += (uint64_t)k;
+			if (json_get_int(rq, "retries", &k) && k >= 0)
+				p->req_retries += (uint64_t)k;
+		}
+	} else {
+		p->errors++;
+		if (job->interrupted)
+			p->interrupted = true;
+		if (job->crash_id[0] != '\0')
+			p->crashed++;
+		if (jobs_tenant_quarantined(p->ps->d->jobs, job->uid, &err))
+			p->quarantined++;
+	}
+	pulse_maybe_end(p);
+}
+
+/* The end: ops/last_pulse, then the waiters. */
+
+static void
+pulse_write_free(struct jobs_work *w)
+{
+	struct pulse_write *pw = (struct pulse_write *)w;
+
+	json_object_put(pw->doc);
+	free(pw);
+}
+
+static void
+pulse_write_work(struct store *st, void *arg)
+{
+	struct pulse_write *pw = arg;
+
+	pw->rc = store_set(st, PULSE_LAST_PATH, pw->doc, false, &pw->err);
+}
+
+/* The pulse is over: its waiters get the figures. */
+static void
+pulse_answer(struct pulser *ps, struct pulse *p)
+{
+	struct pulse_waiter *w;
+
+	ps->cur = NULL;
+	while ((w = TAILQ_FIRST(&p->waiters)) != NULL) {
+		TAILQ_REMOVE(&p->waiters, w, entry);
+		w->pulse = NULL;
+		api_reply(w->req, p->doc != NULL ? json_copy(p->doc) : NULL);
+	}
+	pulse_free_one(p);
+}
+
+static void
+pulse_write_done(void *arg)
+{
+	struct pulse_write *pw = arg;
+	struct pulser *ps = pw->ps;
+	struct pulse *p = ps->cur;
+
+	jobs_work_done(ps->d->jobs, &pw->hdr);
+	if (pw->rc == -1)
+		log_warnx("pulse: cannot write %s: %s", PULSE_LAST_PATH,
+		    pw->err.msg);
+	if (p != NULL)
+		pulse_answer(ps, p);
+	pulse_write_free(&pw->hdr);
+}
+
+static void
+pulse_maybe_end(struct pulse *p)
+{
+	struct pulser *ps = p->ps;
+	struct pulse_write *pw;
+	struct tp_err err;
+	json_object *doc;
+	char at[32];
+	uint64_t ms;
+
+	if (p->phase != PULSE_SYNCING || p->outstanding > 0)
+		return;
+	p->phase = PULSE_WRITING;
+	ms = pulse_elapsed_ms(p);
+	store_timestamp(at, sizeof(at));
+	if ((doc = pulse_json(p)) != NULL) {
+		json_object_object_del(doc, "elapsed_ms");
+		json_object_object_del(doc, "phase");
+		api_json_add(doc, "finished_at", json_object_new_string(at));
+		api_json_add(doc, "duration_ms", json_object_new_int64(
+		    (int64_t)ms));
+	}
+	p->doc = doc;
+	json_object_put(ps->last);
+	ps->last = doc != NULL ? json_copy(doc) : NULL;
+	ps->runs++;
+	log_info("pulse %s ended in %llu ms: %zu tenants, %zu synced, %zu "
+	    "errors (%zu crashed, %zu quarantined), skipped %zu disabled, %zu "
+	    "without keys, %zu quarantined%s", p->id, (unsigned long long)ms,
+	    p->users_total, p->synced, p->errors, p->crashed, p->quarantined,
+	    p->skipped_disabled, p->skipped_no_keys, p->skipped_quarantined,
+	    p->interrupted ? "; interrupted" : "");
+	tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	if (doc != NULL && (pw = calloc(1, sizeof(*pw))) != NULL) {
+		pw->hdr.free = pulse_write_free;
+		pw->ps = ps;
+		pw->doc = json_object_get(doc);
+		tp_err_clear(&err);
+		if (jobs_work_submit(ps->d->jobs, &pw->hdr, pulse_write_work,
+		    pulse_write_done, &err) == 0)
+			return;
+		pulse_write_free(&pw->hdr);
+	}
+	log_warnx("pulse %s: cannot write %s: %s", p->id, PULSE_LAST_PATH,
+	    err.msg);
+	/* answered all the same: the figures are in the reply and status */
+	pulse_answer(ps, p);
+}
+
+static void
+pulse_plan_done(void *arg)
+{
+	struct pulse_plan *pl = arg;
+	struct pulse *p = pl->p;
+	struct daemon *d;
+
+	jobs_work_done(pl->j, &pl->hdr);
+	if (p == NULL) {		/* the pulse is gone */
+		pulse_plan_free(&pl->hdr);
+		return;
+	}
+	d = p->ps->d;
+	p->plan = pl;
+	p->plan_owned = true;
+	p->users_total = pl->users_total;
+	p->skipped_disabled = pl->skipped_disabled;
+	p->skipped_no_keys = pl->skipped_no_keys;
+	p->skipped_quarantined = pl->skipped_quarantined;
+	p->to_sync = pl->nt;
+	p->symbols = (size_t)json_object_object_length(pl->symbols);
+	if (pl->rc == -1) {
+		snprintf(p->error, sizeof(p->error), "cannot list the tenants: "
+		    "%s", pl->err.msg);
+		log_warnx("pulse %s: %s", p->id, p->error);
+		p->to_sync = 0;
+		pl->nt = 0;	/* the ones listed are not all: run none */
+		pulse_plan_free(&pl->hdr);
+		p->plan = NULL;
+		p->plan_owned = false;
+		p->phase = PULSE_SYNCING;
+		pulse_maybe_end(p);
+		return;
+	}
+	if (pl->capped > 0)
+		log_warnx("pulse %s: %zu tenants have more than %d open "
+		    "trades; the first %d of each are marked", p->id,
+		    pl->capped, WIRE_TRADES_MAX, WIRE_TRADES_MAX);
+	log_debug("pulse %s: %zu tenants, %zu to sync, %zu open trades over "
+	    "%zu symbols", p->id, p->users_total, p->to_sync, pl->trades,
+	    p->symbols);
+	if (d->cfg.data_key_id[0] != '\0' && d->cfg.data_secret_file[0] !=
+	    '\0' && p->symbols > 0 && pl->nt > 0 && !p->ps->stopping)
+		pulse_submit_prices(p);
+	else
+		pulse_submit_syncs(p);
+}
+
+/* Starting */
+
+static struct pulse *
+pulse_begin(struct pulser *ps, const char *trigger, struct tp_err *err)
+{
+	struct daemon *d = ps->d;
+	struct pulse_plan *pl = NULL;
+	struct pulse *p;
+	uint8_t r[8];
+	size_t i;
+
+	if (ps->stopping || d->jobs->stopping) {
+		tp_err_set(err, TP_UNAVAILABLE, "%s is shutting down",
+		    DAEMON_NAME);
+		return NULL;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (pl = calloc(1, sizeof(*pl))) == NULL ||
+	    (pl->symbols = json_object_new_object()) == NULL) {
+		free(pl);
+		free(p);
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
+	TAILQ_INIT(&p->waiters);
+	p->ps = ps;
+	randombytes_buf(r, sizeof(r));
+	p->id[0] = 'p';
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(p->id + 1 + 2 * i, 3, "%02x", r[i]);
+	snprintf(p->trigger, sizeof(p->trigger), "%s", trigger);
+	store_timestamp(p->started_at, sizeof(p->started_at));
+	clock_gettime(CLOCK_MONOTONIC, &p->start);
+	p->phase = PULSE_PLANNING;
+	pl->hdr.free = pulse_plan_free;
+	pl->j = d->jobs;
+	pl->p = p;
+	if (jobs_work_submit(d->jobs, &pl->hdr, pulse_plan_work,
+	    pulse_plan_done, err) == -1) {
+		pulse_plan_free(&pl->hdr);
+		free(p);
+		return NULL;
+	}
+	p->plan = pl;
+	ps->cur = p;
+	log_info("pulse %s started (%s)", p->id, trigger);
+	return p;
+}
+
+static void
+pulse_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct pulser *ps = arg;
+	struct tp_err err;
+
+	(void)fd;
+	(void)what;
+	if (ps->cur != NULL) {
+		ps->overlaps++;
+		log_warnx("pulse: %s is still running after %llu ms; this "
+		    "turn is skipped", ps->cur->id,
+		    (unsigned long long)pulse_elapsed_ms(ps->cur));
+		return;
+	}
+	tp_err_clear(&err);
+	if (pulse_begin(ps, "schedule", &err) == NULL &&
+	    err.code != TP_UNAVAILABLE)
+		log_warnx("pulse: cannot start: %s", err.msg);
+}
+
+void
+pulse_reload(struct pulser *ps)
+{
+	const struct config *cfg = &ps->d->cfg;
+	struct timeval tv;
+	uint64_t ms = cfg->pulse_enabled && !ps->stopping ?
+	    cfg->pulse_interval : 0;
+
+	if (ms == ps->armed_ms)
+		return;
+	evtimer_del(ps->timer);
+	ps->armed_ms = ms;
+	if (ms == 0) {
+		log_info("pulse: the schedule is off ([pulse] enabled = no)");
+		return;
+	}
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	event_del(ps->timer);
+	event_assign(ps->timer, ps->d->base, -1, EV_PERSIST, pulse_timer, ps);
+	evtimer_add(ps->timer, &tv);
+	log_info("pulse: every %llu ms", (unsigned long long)ms);
+}
+
+struct pulser *
+pulse_new(struct daemon *d, struct tp_err *err)
+{
+	struct pulser *ps;
+
+	if ((ps = calloc(1, sizeof(*ps))) == NULL ||
+	    (ps->timer = event_new(d->base, -1, EV_PERSIST, pulse_timer,
+	    ps)) == NULL) {
+		free(ps);
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
+	ps->d = d;
+	pulse_reload(ps);
+	return ps;
+}
+
+void
+pulse_stop(struct pulser *ps)
+{
+	if (ps == NULL)
+		return;
+	ps->stopping = true;
+	evtimer_del(ps->timer);
+	ps->armed_ms = 0;
+}
+
+void
+pulse_free(struct pulser *ps)
+{
+	if (ps == NULL)
+		return;
+	pulse_free_one(ps->cur);
+	json_object_put(ps->last);
+	event_free(ps->timer);
+	free(ps);
+}
+
+json_object *
+pulse_status_json(struct pulser *ps)
+{
+	json_object *o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	api_json_add(o, "running", ps->cur != NULL ? pulse_json(ps->cur) :
+	    NULL);
+	api_json_add(o, "last", ps->last != NULL ? json_copy(ps->last) : NULL);
+	api_json_add(o, "schedule_ms", json_object_new_int64(
+	    (int64_t)ps->armed_ms));
+	api_json_add(o, "runs", json_object_new_int64((int64_t)ps->runs));
+	api_json_add(o, "overlaps", json_object_new_int64(
+	    (int64_t)ps->overlaps));
+	return o;
+}
+
+/* API */
+
+static void
+pulse_waiter_free(void *arg)
+{
+	struct pulse_waiter *w = arg;
+
+	if (w->pulse != NULL)
+		TAILQ_REMOVE(&w->pulse->waiters, w, entry);
+	free(w);
+}
+
+int
+pulse_op_start(struct api_req *req, struct tp_err *err)
+{
+	struct pulser *ps = req->d->pulser;
+	struct pulse_waiter *w;
+	struct pulse *p;
+	json_object *r;
+	bool wait = false, started = false;
+
+	if (api_arg_bool(req, "wait", false, &wait, err) == -1)
+		return -1;
+	if ((p = ps->cur) == NULL) {
+		if ((p = pulse_begin(ps, "api", err)) == NULL)
+			return -1;
+		started = true;
+	}
+	if (wait) {
+		if ((w = calloc(1, sizeof(*w))) == NULL)
+			return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
+			    "out of memory");
+		w->pulse = p;
+		w->req = req;
+		TAILQ_INSERT_TAIL(&p->waiters, w, entry);
+		req->ctx = w;
+		req->ctx_free = pulse_waiter_free;
+		return 0;
+	}
+	if ((r = pulse_json(p)) != NULL)
+		api_json_add(r, "started", json_object_new_boolean(started));
+	api_reply(req, r);
+	return 0;
+}
+
+int
+pulse_op_status(struct api_req *req, struct tp_err *err)
+{
+	(void)err;
+	api_reply(req, pulse_status_json(req->d->pulser));
+	return 0;
+}

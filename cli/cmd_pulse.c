@@ -63,6 +63,7 @@ pulse_summary(json_object *p)
 	struct table *t;
 	json_object *pr, *rq;
 	char dur[64];
+	bool interrupted = false;
 
 	if ((t = table_new(2, NULL)) == NULL)
 		return;
@@ -83,14 +84,17 @@ pulse_summary(json_object *p)
 	    "quarantined", pulse_int(p, "skipped_disabled"),
 	    pulse_int(p, "skipped_no_keys"),
 	    pulse_int(p, "skipped_quarantined"));
-	if (pr != NULL)
-		table_kv(t, "prices", "%lld of %lld symbols (%s)%s%s",
-		    pulse_int(pr, "found"), pulse_int(pr, "symbols"),
-		    strcmp(cli_str(pr, "source", ""), "data_key") == 0 ?
-		    "fetched once with the data key" :
-		    "fetched by each tenant's job",
-		    json_get_str(pr, "error") != NULL ? "; fetch failed: " : "",
-		    cli_str(pr, "error", ""));
+	if (pr != NULL && strcmp(cli_str(pr, "source", ""), "data_key") == 0)
+		table_kv(t, "prices", "%lld of %lld symbols, fetched once with "
+		    "the data key", pulse_int(pr, "found"),
+		    pulse_int(pr, "symbols"));
+	else if (pr != NULL)
+		table_kv(t, "prices", "%lld symbols, fetched by each tenant's "
+		    "job%s%s%s", pulse_int(pr, "symbols"),
+		    json_get_str(pr, "error") != NULL ?
+		    " (the one fetch with the data key failed: " : "",
+		    cli_str(pr, "error", ""),
+		    json_get_str(pr, "error") != NULL ? ")" : "");
 	if (rq != NULL)
 		table_kv(t, "requests", "%lld account, %lld latest trades, "
 		    "%lld price fetch, %lld retries", pulse_int(rq, "account"),
@@ -98,8 +102,7 @@ pulse_summary(json_object *p)
 		    pulse_int(rq, "retries"));
 	if (json_get_str(p, "error") != NULL)
 		table_kv(t, "error", "%s", cli_str(p, "error", ""));
-	if (pulse_int(p, "interrupted") != 0 || (json_object_object_get_ex(p,
-	    "interrupted", &rq) && json_object_get_boolean(rq)))
+	if (json_get_bool(p, "interrupted", &interrupted) && interrupted)
 		table_kv(t, "interrupted", "yes: tradepulsed was stopping");
 	table_print(t, stdout);
 	table_free(t);

@@ -466,7 +466,7 @@ tenant_show_trades(struct store *st, const char *uid, struct tp_err *err)
 	api_json_add(o, "marked", json_object_new_int64((int64_t)marked));
 	api_json_add(o, "errors", json_object_new_int64((int64_t)failed));
 	api_json_add(o, "unrealized_pnl", marked > 0 &&
-	    dec_format(&sum, buf, sizeof(buf)) == 0 ?
+	    dec_format(&sum, buf, sizeof(buf)) >= 0 ?
 	    json_object_new_string(buf) : NULL);
 out:
 	store_doclist_free(&list);

@@ -90,6 +90,15 @@ tp_eq "t1 has no pnl_error" "" "$(j pnl_error users/alice/shadowTradeHistory/t1)
 tp_has "t1 is stored with cents exactly" '"unrealized_pnl":370.01' \
     "$(tp_sql "SELECT data FROM docs WHERE path = 'users/alice/shadowTradeHistory/t1'")"
 
+tp_jcli tenant show alice
+tr=$(tp_jobj trades "$OUT")
+tp_eq "tenant show: alice's open trades" 8 "$(tp_jval open "$tr")"
+tp_eq "tenant show: 5 of them marked" 5 "$(tp_jval marked "$tr")"
+tp_eq "tenant show: 3 could not be" 3 "$(tp_jval errors "$tr")"
+tp_eq "tenant show: their unrealized P&L" "305.47" "$(tp_jval unrealized_pnl "$tr")"
+tp_cli tenant show alice
+tp_match "tenant show (human): open trades and P&L" "open trades:[[:space:]]+8, unrealized P&L 305.47 \\(3 could not be marked\\)" "$OUT"
+
 tp_log "a bad trade gets an error on that trade, not on the tenant"
 tp_match "t4 (unknown symbol) has a pnl_error naming it" 'ZZNOPE' "$(j pnl_error.message users/alice/shadowTradeHistory/t4)"
 tp_eq "t4 has no unrealized_pnl" "" "$(j unrealized_pnl users/alice/shadowTradeHistory/t4)"
@@ -151,7 +160,7 @@ echo "wrong-data-secret" >"$T/data.secret"
 tp_sim POST /_sim/reset '{}' >/dev/null
 TP_CLI_TIMEOUT=60 tp_cli pulse --wait
 tp_rc "pulse --wait exits 1 (carol)" 1
-tp_match "the summary says the price fetch failed" 'fetch failed' "$OUT"
+tp_match "the summary says the price fetch failed" 'the one fetch with the data key failed: unauthenticated' "$OUT"
 tp_eq "alice and bob synced all the same" 2 "$(j synced ops/last_pulse)"
 tp_eq "per-tenant prices" "per_tenant" "$(j prices.source ops/last_pulse)"
 

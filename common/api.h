@@ -92,7 +92,9 @@
  *                 last 1024 spawns), queue (jobs waiting),
  *                 running (jobs in workers), throttled: bool,
  *                 throttle_reason, retry_ms, crashes (total),
- *                 startup_failures, restarts, recent_crashes: [{id, at,
+ *                 startup_failures, restarts, spawns,
+ *                 worker_peak_rss_kb (the largest VmHWM of a worker,
+ *                 taken as its batch ended), recent_crashes: [{id, at,
  *                 pid, signal|exit_code, syscall, uids}] (newest first,
  *                 at most 10).
  */

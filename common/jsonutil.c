@@ -1,4 +1,4 @@
-/* jsonutil.c: bounded JSON parsing, typed getters, Firestore-style merge, wiping. */
+/* jsonutil.c: bounded JSON parsing, typed getters, RFC 7396 merge, wiping. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include "common/jsonutil.h"
@@ -266,9 +266,19 @@ json_merge(json_object *dst, json_object *src)
 	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
 		key = json_object_iter_peek_name(&it);
 		sv = json_object_iter_peek_value(&it);
-		if (json_object_is_type(sv, json_type_object) &&
-		    json_object_object_get_ex(dst, key, &dv) &&
-		    json_object_is_type(dv, json_type_object)) {
+		if (sv == NULL) {		/* json-c's null */
+			json_object_object_del(dst, key);
+			continue;
+		}
+		if (json_object_is_type(sv, json_type_object)) {
+			if (!json_object_object_get_ex(dst, key, &dv) ||
+			    !json_object_is_type(dv, json_type_object)) {
+				/* a map replaces a non-map as if merged into
+				 * {}: its nulls dropped, as SQLite's json_patch
+				 * does */
+				dv = json_object_new_object();
+				json_object_object_add(dst, key, dv);
+			}
 			json_merge(dv, sv);
 			continue;
 		}

@@ -22,9 +22,11 @@ const char *json_get_str(json_object *o, const char *key);
 bool json_get_bool(json_object *o, const char *key, bool *out);
 bool json_get_int(json_object *o, const char *key, int64_t *out);
 json_object *json_get_obj(json_object *o, const char *key);
-/* Firestore's merge: every key of src is copied into dst; where both
- * values are maps they are merged recursively, otherwise src's value
- * replaces dst's. dst is modified; src is borrowed. */
+/* The store's merge, an RFC 7396 merge patch: every key of src is copied
+ * into dst; where both values are maps they are merged recursively, a
+ * null in src deletes the key from dst, otherwise src's value (without
+ * the nulls of its maps) replaces dst's. dst is modified; src is
+ * borrowed. */
 void json_merge(json_object *dst, json_object *src);
 /* A deep copy (NULL on allocation failure). */
 json_object *json_copy(json_object *o);

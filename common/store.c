@@ -137,7 +137,8 @@ store_check_size(const char *path, size_t len, struct tp_err *err)
 	return 0;
 }
 
-/* Checks that data is a storable map and serializes it. */
+/* Checks that data is a storable map and serializes it (a merge's data
+ * too: it is the patch the backend applies, bounded like a document). */
 static int
 store_check_data(const char *path, json_object *data, const char **json,
     size_t *len, struct tp_err *err)
@@ -493,6 +494,19 @@ store_batch_add(struct store_batch *b, enum store_write_kind kind,
 	b->kept++;
 }
 
+void
+store_batch_add_ref(struct store_batch *b, enum store_write_kind kind,
+    const char *path, json_object *data)
+{
+	struct store_batch_write *w;
+
+	store_batch_add(b, kind, path, NULL);
+	if (b == NULL || data == NULL || b->nomem || b->n > STORE_BATCH_MAX)
+		return;
+	w = &b->w[b->kept - 1];
+	w->data = json_object_get(data);
+}
+
 size_t
 store_batch_len(const struct store_batch *b)
 {
@@ -579,6 +593,88 @@ store_batch_commit(struct store *st, struct store_batch *b,
 	rc = st->ops->commit(st->be, w, b->kept, now, err);
 	free(w);
 	return rc;
+}
+
+int
+store_batch_commit_many(struct store *st, struct store_batch **b, size_t nb,
+    int *rcs, struct tp_err *errs)
+{
+	const struct store_write **w = NULL;
+	struct store_write *all = NULL;
+	struct tp_err err;
+	size_t *n = NULL, i, k, total = 0, off = 0;
+	char now[32];
+
+	for (i = 0; i < nb; i++) {
+		rcs[i] = -1;
+		tp_err_clear(&errs[i]);
+		if (b[i] != NULL && b[i]->n <= STORE_BATCH_MAX)
+			total += b[i]->kept;
+	}
+	if (store_check_open(st, &err) == -1)
+		goto fail;
+	if (st->ops->commit_many == NULL) {
+		for (i = 0; i < nb; i++)
+			rcs[i] = store_batch_commit(st, b[i], &errs[i]);
+		return 0;
+	}
+	if ((w = calloc(nb, sizeof(*w))) == NULL ||
+	    (n = calloc(nb, sizeof(*n))) == NULL ||
+	    (all = calloc(total + 1, sizeof(*all))) == NULL) {
+		tp_err_set(&err, TP_RESOURCE_EXHAUSTED,
+		    "out of memory committing the batches");
+		goto fail;
+	}
+	for (i = 0; i < nb; i++) {
+		if (b[i] == NULL) {
+			tp_err_set(&errs[i], TP_INVALID_ARGUMENT, "no batch");
+			continue;
+		}
+		if (b[i]->n > STORE_BATCH_MAX) {
+			tp_err_set(&errs[i], TP_INVALID_ARGUMENT, "batch of %zu "
+			    "writes, more than the limit of %d", b[i]->n,
+			    STORE_BATCH_MAX);
+			continue;
+		}
+		if (b[i]->nomem) {
+			tp_err_set(&errs[i], TP_RESOURCE_EXHAUSTED,
+			    "out of memory building the batch");
+			continue;
+		}
+		for (k = 0; k < b[i]->kept; k++)
+			if (store_batch_check(&b[i]->w[k], k, &all[off + k],
+			    &errs[i]) == -1)
+				break;
+		if (k < b[i]->kept)
+			continue;
+		if (b[i]->kept == 0) {
+			rcs[i] = 0;
+			continue;
+		}
+		w[i] = &all[off];
+		n[i] = b[i]->kept;
+		off += b[i]->kept;
+	}
+	store_timestamp(now, sizeof(now));
+	if (st->ops->commit_many(st->be, w, n, nb, now, rcs, errs,
+	    &err) == -1) {
+		for (i = 0; i < nb; i++)
+			if (w[i] != NULL) {
+				rcs[i] = -1;
+				errs[i] = err;
+			}
+	}
+	free(all);
+	free(n);
+	free(w);
+	return 0;
+fail:
+	for (i = 0; i < nb; i++)
+		errs[i] = err;
+	free(all);
+	free(n);
+	free(w);
+	return -1;
 }
 
 /* --- async pool --- */

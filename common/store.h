@@ -94,8 +94,18 @@ struct store_query {
 /* Gets one document. Missing document: -1 with TP_NOT_FOUND. */
 int store_get(struct store *st, const char *path, struct store_doc *out,
     struct tp_err *err);
-/* Replaces (merge=false) or merges (merge=true: nested maps merged
- * recursively, every other value replaced) a document. */
+/*
+ * Replaces (merge=false) or merges (merge=true) a document. A merge is a
+ * JSON merge patch (RFC 7396): nested maps are merged recursively, a null
+ * DELETES the field it names (at any depth: {"a":{"b":null}} removes a.b
+ * and keeps the rest of a), and every other value (arrays included)
+ * replaces the old one whole. Merging into a missing document creates it
+ * as the merge of data into an empty map, so it never holds those nulls.
+ * Numbers keep the text they were written with. data itself is bounded
+ * like a document (STORE_DOC_MAX serialized), and so is the result: a
+ * merge that would make the document bigger fails (TP_INVALID_ARGUMENT)
+ * and leaves it unchanged. To store a null, set the whole document.
+ */
 int store_set(struct store *st, const char *path, json_object *data,
     bool merge, struct tp_err *err);
 /* Creates a document with a new automatic 20-character id in collection;
@@ -135,9 +145,23 @@ struct store_batch *store_batch_new(void);
  * reported when the batch is committed. */
 void store_batch_add(struct store_batch *b, enum store_write_kind kind,
     const char *path, json_object *data);
+/* The same without the copy: takes a reference to data, which the
+ * caller must not change afterwards (nor share with another thread that
+ * does). */
+void store_batch_add_ref(struct store_batch *b, enum store_write_kind kind,
+    const char *path, json_object *data);
 size_t store_batch_len(const struct store_batch *b);
 int store_batch_commit(struct store *st, struct store_batch *b,
     struct tp_err *err);
+/*
+ * Commits nb batches, each atomically and on its own: rcs[i] (0 or -1)
+ * and errs[i] say how batch i went; one failing leaves the others
+ * committed. The backend shares transactions between them where it can
+ * (one SQLite commit for all), which is what makes many small batches
+ * cheap. Returns -1 when none was tried (every errs[i] says why).
+ */
+int store_batch_commit_many(struct store *st, struct store_batch **b,
+    size_t nb, int *rcs, struct tp_err *errs);
 void store_batch_free(struct store_batch *b);
 
 /*

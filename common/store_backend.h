@@ -30,7 +30,9 @@ struct store_write {
 	enum store_write_kind kind;
 	const char *path;		/* valid document path */
 	json_object *data;		/* valid map; NULL for STORE_W_DELETE */
-	const char *json;		/* compact serialization of data */
+	const char *json;		/* compact serialization of data (for
+					   a MERGE: the patch); NULL for a
+					   DELETE */
 	size_t json_len;		/* <= STORE_DOC_MAX */
 };
 
@@ -47,13 +49,28 @@ struct store_ops {
 	    struct tp_err *err);
 	/*
 	 * Applies n >= 1 writes in order, atomically: all or none. A MERGE
-	 * merges into the stored document (or creates it) and must keep the
-	 * result within STORE_DOC_MAX (store_check_size); a CREATE of an
-	 * existing document fails with TP_ALREADY_EXISTS. now is the commit's
-	 * canonical timestamp, for backends that keep their own update times.
+	 * applies data to the stored document as an RFC 7396 merge patch
+	 * (maps merged recursively, a null deletes its field, anything else
+	 * replaces), or creates the document as the patch applied to {} (so
+	 * without nulls), and must keep the result within STORE_DOC_MAX
+	 * (store_check_size), failing the write otherwise. Number text is kept
+	 * as written. (Firestore's own merge stores nulls: a Firestore backend
+	 * turns them into field deletes.) A CREATE of an existing document
+	 * fails with TP_ALREADY_EXISTS. now is the commit's canonical
+	 * timestamp, for backends that keep their own update times.
 	 */
 	int (*commit)(void *be, const struct store_write *w, size_t n,
 	    const char *now, struct tp_err *err);
+	/*
+	 * Optional (NULL: store.c commits the batches one by one): nb
+	 * batches, each applied atomically and on its own (w[b] of n[b]
+	 * writes; w[b] NULL: skip it), sharing transactions. rcs[b] and
+	 * errs[b] get each batch's outcome. -1 (err) when the batches could
+	 * not be committed at all: then none of them was.
+	 */
+	int (*commit_many)(void *be, const struct store_write *const *w,
+	    const size_t *n, size_t nb, const char *now, int *rcs,
+	    struct tp_err *errs, struct tp_err *err);
 	/* A validated query: collection valid, fields valid, where_value of a
 	 * scalar type, order never NONE, limit in 1..STORE_QUERY_MAX,
 	 * start_after only with ordering by id. out is zeroed. */

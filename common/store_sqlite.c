@@ -30,7 +30,27 @@
  * timestamp) and the dashboard's trades by created_at; queries spell
  * json_extract exactly as here so that SQLite matches them. id ends each
  * index so ties are ordered without a temporary b-tree.
+ *
+ * Version 2 takes those indexes off the write path of every other
+ * document: they were kept for all rows, and a merge rewrote each one's
+ * entries (two json_extract parses of the old and the new text) even when
+ * the indexed fields did not change. Now the indexed values live in key
+ * columns, k_status, k_created_at and k_timestamp, kept only for the
+ * documents of the keyed collections (last segment shadowTradeHistory or
+ * signals, SQLITE_TRADES / SQLITE_SIGNALS) and rewritten only by a write
+ * that can change them (STMT_REKEY, after a set or create, or a merge
+ * whose data names one of those fields); the indexes are partial, over
+ * their collections only. store_sqlite_query_sql reads those fields from
+ * the key columns on a keyed collection and adds the identical GLOB term,
+ * which is what lets the planner use a partial index. A key column holds
+ * exactly json_extract(data, '$.field'), so results do not change.
  */
+#define SQLITE_TRADES	"parent GLOB '*/shadowTradeHistory'"
+#define SQLITE_SIGNALS	"parent GLOB '*/signals'"
+#define SQLITE_KEYS_SET	"k_status = json_extract(data, '$.status'), " \
+	"k_created_at = json_extract(data, '$.created_at'), " \
+	"k_timestamp = json_extract(data, '$.timestamp')"
+
 static const char *const sqlite_migrations[] = {
 	"CREATE TABLE docs ("
 	"  path TEXT PRIMARY KEY NOT NULL,"
@@ -49,21 +69,45 @@ static const char *const sqlite_migrations[] = {
 	"  json_extract(data, '$.created_at'), id);"
 	"CREATE INDEX docs_timestamp ON docs(parent,"
 	"  json_extract(data, '$.timestamp'), id);",
+
+	"DROP INDEX docs_status_created;"
+	"DROP INDEX docs_created;"
+	"DROP INDEX docs_timestamp;"
+	"ALTER TABLE docs ADD COLUMN k_status ANY;"
+	"ALTER TABLE docs ADD COLUMN k_created_at ANY;"
+	"ALTER TABLE docs ADD COLUMN k_timestamp ANY;"
+	"UPDATE docs SET " SQLITE_KEYS_SET
+	"  WHERE " SQLITE_TRADES " OR " SQLITE_SIGNALS ";"
+	"CREATE INDEX docs_status_created ON docs(parent, k_status,"
+	"  k_created_at, id) WHERE " SQLITE_TRADES ";"
+	"CREATE INDEX docs_created ON docs(parent, k_created_at, id)"
+	"  WHERE " SQLITE_TRADES ";"
+	"CREATE INDEX docs_timestamp ON docs(parent, k_timestamp, id)"
+	"  WHERE " SQLITE_SIGNALS ";",
 };
 #define SQLITE_SCHEMA_VERSION \
 	((int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0])))
+
+#define SQLITE_CACHE_KB		"-8192"		/* per connection: 8 MiB */
+#define SQLITE_CHECKPOINT_PAGES	"8192"		/* 32 MiB of WAL */
 
 /* Statements prepared once per connection. */
 enum sqlite_stmt_id {
 	STMT_GET,
 	STMT_UPSERT,
 	STMT_INSERT,
+	STMT_MERGE,
+	STMT_MERGE_NEW,
+	STMT_REKEY,
 	STMT_DELETE,
 	STMT_TENANT_NEXT,
 	STMT_BEGIN_WRITE,
 	STMT_BEGIN_READ,
 	STMT_COMMIT,
 	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
 	STMT_COUNT
 };
 
@@ -75,6 +119,24 @@ static const char *const sqlite_stmt_sql[STMT_COUNT] = {
 	    "update_time = excluded.update_time",
 	[STMT_INSERT] = "INSERT INTO docs (path, parent, id, tenant, data, "
 	    "update_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/*
+	 * A merge is RFC 7396's JSON merge patch, done by SQLite on the
+	 * stored text: no parse into json-c, no serialization, no read
+	 * before the write. A document that is not a map (only corruption
+	 * makes one) gives NULL, which the NOT NULL constraint turns into an
+	 * error instead of a silent replacement. tp_doc_bound enforces
+	 * STORE_DOC_MAX on the result (sqlite_doc_bound); it is a function
+	 * rather than RETURNING because RETURNING makes every merge open a
+	 * statement journal, which costs more than the merge itself.
+	 */
+	[STMT_MERGE] = "UPDATE docs SET data = tp_doc_bound(json_patch(iif("
+	    "substr(data, 1, 1) = '{', data, NULL), ?1)), update_time = ?2 "
+	    "WHERE path = ?3",
+	/* the stored form is the same as merging into an empty map */
+	[STMT_MERGE_NEW] = "INSERT INTO docs (path, parent, id, tenant, data, "
+	    "update_time) VALUES (?3, ?4, ?5, ?6, "
+	    "tp_doc_bound(json_patch('{}', ?1)), ?2)",
+	[STMT_REKEY] = "UPDATE docs SET " SQLITE_KEYS_SET " WHERE path = ?1",
 	[STMT_DELETE] = "DELETE FROM docs WHERE path = ?1",
 	/* one index probe per tenant, however many documents each has */
 	[STMT_TENANT_NEXT] = "SELECT tenant FROM docs WHERE tenant > ?1 "
@@ -83,11 +145,27 @@ static const char *const sqlite_stmt_sql[STMT_COUNT] = {
 	[STMT_BEGIN_READ] = "BEGIN",
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_SAVEPOINT] = "SAVEPOINT batch",
+	[STMT_RELEASE] = "RELEASE batch",
+	[STMT_ROLLBACK_TO] = "ROLLBACK TO batch",
 };
+
+/* A query statement kept prepared, by its SQL (store_sqlite_query_sql
+ * gives a handful of distinct texts: the app's queries repeat). */
+struct sqlite_cached {
+	char *sql;
+	sqlite3_stmt *s;
+	unsigned long used;		/* for evicting the least recent */
+};
+
+#define SQLITE_QUERY_CACHE 16	/* query statements per connection */
 
 struct sqlite_conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
+	struct sqlite_cached queries[SQLITE_QUERY_CACHE];
+	unsigned long uses;
+	sqlite3_int64 toobig;		/* size tp_doc_bound refused last */
 	struct sqlite_conn *next;	/* idle list */
 };
 
@@ -104,6 +182,62 @@ struct sqlite_be {
 	 * instead of sleeping in SQLite's busy handler */
 	pthread_mutex_t wlock;
 };
+
+/* Which key columns a collection's documents keep (see the migrations). */
+enum sqlite_keyed {
+	SQLITE_KEYED_NONE,
+	SQLITE_KEYED_TRADES,	/* SQLITE_TRADES */
+	SQLITE_KEYED_SIGNALS,	/* SQLITE_SIGNALS */
+};
+
+/* Whether the collection path c (n bytes) is a subcollection whose last
+ * segment is seg: exactly the parents the GLOB of SQLITE_TRADES (resp.
+ * SQLITE_SIGNALS) matches. */
+static bool
+sqlite_coll_is(const char *c, size_t n, const char *seg)
+{
+	size_t k = strlen(seg);
+
+	return n > k && c[n - k - 1] == '/' &&
+	    memcmp(c + n - k, seg, k) == 0;
+}
+
+static enum sqlite_keyed
+sqlite_keyed(const char *collection, size_t n)
+{
+	if (sqlite_coll_is(collection, n, "shadowTradeHistory"))
+		return SQLITE_KEYED_TRADES;
+	if (sqlite_coll_is(collection, n, "signals"))
+		return SQLITE_KEYED_SIGNALS;
+	return SQLITE_KEYED_NONE;
+}
+
+/* The top-level fields that have a key column (SQLITE_KEYS_SET). */
+static const char *const sqlite_key_fields[] = {
+	"status", "created_at", "timestamp",
+};
+
+/*
+ * The SQL for the value of field in a document of a collection that is
+ * keyed or not: its key column where it has one, else json_extract.
+ * (Both give the same value; only the column is indexed.)
+ */
+static int
+sqlite_field_value(enum sqlite_keyed keyed, const char *field, char *buf,
+    size_t size)
+{
+	size_t i;
+	int n;
+
+	for (i = 0; keyed != SQLITE_KEYED_NONE &&
+	    i < sizeof(sqlite_key_fields) / sizeof(sqlite_key_fields[0]); i++)
+		if (strcmp(field, sqlite_key_fields[i]) == 0) {
+			n = snprintf(buf, size, "k_%s", field);
+			return n < 0 || (size_t)n >= size ? -1 : 0;
+		}
+	n = snprintf(buf, size, "json_extract(data, '$.%s')", field);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
 
 /* Maps a SQLite failure to an error code; the message keeps errmsg. */
 static int
@@ -214,8 +348,77 @@ sqlite_conn_close(struct sqlite_conn *c)
 		return;
 	for (i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(c->stmt[i]);
+	for (i = 0; i < SQLITE_QUERY_CACHE; i++) {
+		sqlite3_finalize(c->queries[i].s);
+		free(c->queries[i].sql);
+	}
 	sqlite3_close_v2(c->db);
 	free(c);
+}
+
+/* The prepared statement of a query's sql, from c's cache or prepared
+ * into it in place of the least recently used. Reset it after use. */
+static sqlite3_stmt *
+sqlite_query_stmt(struct sqlite_conn *c, const char *sql,
+    struct tp_err *err)
+{
+	struct sqlite_cached *q, *lru = &c->queries[0];
+	sqlite3_stmt *s;
+	char *copy;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < SQLITE_QUERY_CACHE; i++) {
+		q = &c->queries[i];
+		if (q->sql != NULL && strcmp(q->sql, sql) == 0) {
+			q->used = ++c->uses;
+			return q->s;
+		}
+		if (q->used < lru->used)
+			lru = q;
+	}
+	if ((copy = strdup(sql)) == NULL)
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
+		    "out of memory"), NULL;
+	rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &s, NULL);
+	if (rc != SQLITE_OK) {
+		free(copy);
+		sqlite_fail(c->db, rc, "query", err);
+		return NULL;
+	}
+	sqlite3_finalize(lru->s);
+	free(lru->sql);
+	lru->sql = copy;
+	lru->s = s;
+	lru->used = ++c->uses;
+	return s;
+}
+
+/*
+ * tp_doc_bound(doc): doc, or the error SQLITE_TOOBIG when it is more than
+ * STORE_DOC_MAX bytes (the size goes to the connection's toobig for the
+ * message). The error comes before the row is written, so the write needs
+ * no statement journal to be undone.
+ */
+static void
+sqlite_doc_bound(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct sqlite_conn *c = sqlite3_user_data(ctx);
+	sqlite3_int64 n;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	n = sqlite3_value_bytes(argv[0]);
+	if (n > STORE_DOC_MAX) {
+		c->toobig = n;
+		sqlite3_result_error_toobig(ctx);
+		return;
+	}
+	sqlite3_result_value(ctx, argv[0]);
 }
 
 static struct sqlite_conn *
@@ -241,6 +444,14 @@ sqlite_conn_open(struct sqlite_be *be, struct tp_err *err)
 		return NULL;
 	}
 	sqlite3_extended_result_codes(c->db, 1);
+	rc = sqlite3_create_function_v2(c->db, "tp_doc_bound", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, c,
+	    sqlite_doc_bound, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite_fail(c->db, rc, "tp_doc_bound", err);
+		sqlite_conn_close(c);
+		return NULL;
+	}
 	sqlite3_busy_timeout(c->db, SQLITE_BUSY_MS);
 	snprintf(sql, sizeof(sql), "PRAGMA synchronous = %s",
 	    be->sync_full ? "FULL" : "NORMAL");
@@ -257,6 +468,24 @@ sqlite_conn_open(struct sqlite_be *be, struct tp_err *err)
 		tp_err_set(err, TP_UNAVAILABLE,
 		    "%s: cannot switch to WAL mode (journal mode %s)",
 		    be->path, mode);
+		sqlite_conn_close(c);
+		return NULL;
+	}
+	/*
+	 * A pulse's group commits touch thousands of pages: a page cache
+	 * that holds them spares spilling to the WAL mid-transaction, and
+	 * fewer checkpoints write each page back fewer times. Each batch of
+	 * a group commit is a savepoint, and a savepoint journals the
+	 * original of every page it changes: temp_store=MEMORY keeps that
+	 * sub-journal in memory instead of a temporary file (a pwrite per
+	 * page, per batch).
+	 */
+	if (sqlite_pragma(c->db, "PRAGMA cache_size = " SQLITE_CACHE_KB,
+	    NULL, 0, err) == -1 ||
+	    sqlite_pragma(c->db, "PRAGMA wal_autocheckpoint = "
+	    SQLITE_CHECKPOINT_PAGES, NULL, 0, err) == -1 ||
+	    sqlite_pragma(c->db, "PRAGMA temp_store = MEMORY", NULL, 0,
+	    err) == -1) {
 		sqlite_conn_close(c);
 		return NULL;
 	}
@@ -525,13 +754,29 @@ sqlite_get(void *arg, const char *path, struct store_doc *out,
 	return 0;
 }
 
+/* Binds a document's parent, id and tenant (NULL outside users/) from
+ * index first on; uid must outlive the statement's step. */
+static void
+sqlite_bind_place(sqlite3_stmt *s, int first, const char *path,
+    char *uid, size_t uidsize)
+{
+	const char *slash = strrchr(path, '/');
+
+	/* store.c validated path: it has a slash */
+	sqlite3_bind_text(s, first, path, (int)(slash - path), SQLITE_STATIC);
+	sqlite3_bind_text(s, first + 1, slash + 1, -1, SQLITE_STATIC);
+	if (path_tenant(path, uid, uidsize))
+		sqlite3_bind_text(s, first + 2, uid, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, first + 2);
+}
+
 /* Stores json as the content of path (insert, or replace when upsert). */
 static int
 sqlite_put(struct sqlite_conn *c, const char *path, const char *json,
     size_t len, bool upsert, const char *now, struct tp_err *err)
 {
 	sqlite3_stmt *s;
-	const char *slash = strrchr(path, '/');
 	char uid[UID_MAX_LEN + 1];
 	int rc;
 
@@ -539,12 +784,7 @@ sqlite_put(struct sqlite_conn *c, const char *path, const char *json,
 	    err)) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, path, (int)(slash - path), SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, slash + 1, -1, SQLITE_STATIC);
-	if (path_tenant(path, uid, sizeof(uid)))
-		sqlite3_bind_text(s, 4, uid, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, 4);
+	sqlite_bind_place(s, 2, path, uid, sizeof(uid));
 	sqlite3_bind_text(s, 5, json, (int)len, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, now, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -557,27 +797,65 @@ sqlite_put(struct sqlite_conn *c, const char *path, const char *json,
 	return 0;
 }
 
+/*
+ * Runs STMT_MERGE or STMT_MERGE_NEW for w. Returns 1 when a row was
+ * written, 0 when none was (the update of a missing document), -1 on
+ * error.
+ */
+static int
+sqlite_merge_step(struct sqlite_conn *c, enum sqlite_stmt_id id,
+    const struct store_write *w, const char *now, struct tp_err *err)
+{
+	sqlite3_stmt *s;
+	char uid[UID_MAX_LEN + 1];
+	int rc;
+
+	if ((s = sqlite_stmt(c, id, err)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, w->json, (int)w->json_len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, w->path, -1, SQLITE_STATIC);
+	if (id == STMT_MERGE_NEW)
+		sqlite_bind_place(s, 4, w->path, uid, sizeof(uid));
+	c->toobig = 0;
+	rc = sqlite3_step(s);
+	sqlite_done(s);
+	switch (rc) {
+	case SQLITE_DONE:
+		/* the statement changes at most one row: the one at path */
+		return sqlite3_changes(c->db) > 0 ? 1 : 0;
+	case SQLITE_TOOBIG:
+		if (c->toobig > STORE_DOC_MAX)
+			return store_check_size(w->path, (size_t)c->toobig,
+			    err);
+		break;
+	case SQLITE_CONSTRAINT_NOTNULL:
+		return tp_err_set(err, TP_INTERNAL,
+		    "document %s is corrupt in the database: not a map",
+		    w->path);
+	}
+	return sqlite_fail(c->db, rc, w->path, err);
+}
+
+/*
+ * A merge in SQL (STMT_MERGE), or the document's creation when it is
+ * missing. A result past STORE_DOC_MAX fails the write before anything
+ * is written (tp_doc_bound); the caller rolls back the rest.
+ */
 static int
 sqlite_merge(struct sqlite_conn *c, const struct store_write *w,
     const char *now, struct tp_err *err)
 {
-	json_object *cur = NULL;
-	const char *json;
-	size_t len;
-	int found, rc;
+	int found;
 
-	if ((found = sqlite_read(c, w->path, &cur, NULL, 0, err)) == -1)
+	if ((found = sqlite_merge_step(c, STMT_MERGE, w, now, err)) == 0)
+		found = sqlite_merge_step(c, STMT_MERGE_NEW, w, now, err);
+	if (found == -1)
 		return -1;
 	if (found == 0)
-		return sqlite_put(c, w->path, w->json, w->json_len, true, now,
-		    err);
-	json_merge(cur, w->data);
-	if ((json = json_compact(cur, &len)) == NULL)
-		rc = tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
-	else if ((rc = store_check_size(w->path, len, err)) == 0)
-		rc = sqlite_put(c, w->path, json, len, true, now, err);
-	json_object_put(cur);
-	return rc;
+		return tp_err_set(err, TP_INTERNAL,
+		    "document %s: the merge wrote nothing", w->path);
+	return 0;
 }
 
 static int
@@ -596,23 +874,75 @@ sqlite_delete(struct sqlite_conn *c, const char *path, struct tp_err *err)
 	return 0;
 }
 
+/* Sets the key columns of the document at path from its data. */
+static int
+sqlite_rekey(struct sqlite_conn *c, const char *path, struct tp_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = sqlite_stmt(c, STMT_REKEY, err)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite_done(s);
+	if (rc != SQLITE_DONE)
+		return sqlite_fail(c->db, rc, path, err);
+	return 0;
+}
+
+/*
+ * Whether write w may change the key columns of its document: any set or
+ * create in a keyed collection, a merge there only when its data names a
+ * key field (a pulse's marks do not, so they leave the indexes alone).
+ */
+static bool
+sqlite_rekeys(const struct store_write *w)
+{
+	const char *slash = strrchr(w->path, '/');
+	size_t i;
+
+	if (w->kind == STORE_W_DELETE ||
+	    sqlite_keyed(w->path, (size_t)(slash - w->path)) ==
+	    SQLITE_KEYED_NONE)
+		return false;
+	if (w->kind != STORE_W_MERGE)
+		return true;
+	for (i = 0; i < sizeof(sqlite_key_fields) /
+	    sizeof(sqlite_key_fields[0]); i++)
+		if (json_object_object_get_ex(w->data, sqlite_key_fields[i],
+		    NULL))
+			return true;
+	return false;
+}
+
 static int
 sqlite_apply(struct sqlite_conn *c, const struct store_write *w,
     const char *now, struct tp_err *err)
 {
+	int rc;
+
 	switch (w->kind) {
 	case STORE_W_SET:
-		return sqlite_put(c, w->path, w->json, w->json_len, true, now,
+		rc = sqlite_put(c, w->path, w->json, w->json_len, true, now,
 		    err);
+		break;
 	case STORE_W_CREATE:
-		return sqlite_put(c, w->path, w->json, w->json_len, false, now,
+		rc = sqlite_put(c, w->path, w->json, w->json_len, false, now,
 		    err);
+		break;
 	case STORE_W_MERGE:
-		return sqlite_merge(c, w, now, err);
+		rc = sqlite_merge(c, w, now, err);
+		break;
 	case STORE_W_DELETE:
 		return sqlite_delete(c, w->path, err);
+	default:
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "unknown write kind");
 	}
-	return tp_err_set(err, TP_INVALID_ARGUMENT, "unknown write kind");
+	if (rc == 0 && sqlite_rekeys(w))
+		rc = sqlite_rekey(c, w->path, err);
+	return rc;
 }
 
 static int
@@ -654,12 +984,72 @@ out:
 	return rc;
 }
 
+/*
+ * Several batches in one transaction, each inside its own savepoint: a
+ * batch that fails is rolled back alone, and the one commit (its WAL
+ * frames, its checkpoint) is shared by all.
+ */
+static int
+sqlite_commit_many(void *arg, const struct store_write *const *w,
+    const size_t *n, size_t nb, const char *now, int *rcs,
+    struct tp_err *errs, struct tp_err *err)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_conn *c;
+	struct tp_err e;
+	size_t b, i;
+	int rc = -1;
+
+	if ((c = sqlite_acquire(be, err)) == NULL)
+		return -1;
+	pthread_mutex_lock(&be->wlock);
+	if (sqlite_run(c, STMT_BEGIN_WRITE, err) == -1)
+		goto out;
+	for (b = 0; b < nb; b++) {
+		if (w[b] == NULL)	/* refused by store.c already */
+			continue;
+		if (sqlite_run(c, STMT_SAVEPOINT, err) == -1) {
+			sqlite_rollback(c);
+			goto out;
+		}
+		rcs[b] = 0;
+		for (i = 0; i < n[b]; i++) {
+			if (sqlite_apply(c, &w[b][i], now, &e) == -1) {
+				if (n[b] > 1)
+					tp_err_set(&errs[b], e.code, "batch "
+					    "write %zu: %s", i, e.msg);
+				else
+					tp_err_set(&errs[b], e.code, "%s",
+					    e.msg);
+				rcs[b] = -1;
+				break;
+			}
+		}
+		if ((rcs[b] == -1 && sqlite_run(c, STMT_ROLLBACK_TO,
+		    err) == -1) || sqlite_run(c, STMT_RELEASE, err) == -1) {
+			sqlite_rollback(c);
+			goto out;
+		}
+	}
+	if (sqlite_run(c, STMT_COMMIT, err) == -1) {
+		sqlite_rollback(c);
+		goto out;
+	}
+	rc = 0;
+out:
+	pthread_mutex_unlock(&be->wlock);
+	sqlite_release(be, c);
+	return rc;
+}
+
 int
 store_sqlite_query_sql(const struct store_query *q, char *buf, size_t size,
     struct tp_err *err)
 {
 	const char *dir = q->order == STORE_ORDER_DESC ? "DESC" : "ASC";
 	const char *wf = q->where_field, *of = q->order_field;
+	char wv[PATH_MAX_LEN + 32], ov[PATH_MAX_LEN + 32];
+	enum sqlite_keyed keyed;
 	size_t off = 0;
 	int n;
 
@@ -674,7 +1064,18 @@ store_sqlite_query_sql(const struct store_query *q, char *buf, size_t size,
 	if (size == 0)
 		return tp_err_set(err, TP_INTERNAL, "no query buffer");
 	buf[0] = '\0';
+	keyed = sqlite_keyed(q->collection, strlen(q->collection));
+	if ((wf != NULL && sqlite_field_value(keyed, wf, wv, sizeof(wv)) ==
+	    -1) || (of != NULL && sqlite_field_value(keyed, of, ov,
+	    sizeof(ov)) == -1))
+		return tp_err_set(err, TP_INTERNAL, "query too long");
 	SQL_ADD("SELECT path, data, update_time FROM docs WHERE parent = ?1");
+	/* redundant for the rows, but the planner needs the very term of a
+	 * partial index's WHERE to use the index */
+	if (keyed == SQLITE_KEYED_TRADES)
+		SQL_ADD(" AND " SQLITE_TRADES);
+	else if (keyed == SQLITE_KEYED_SIGNALS)
+		SQL_ADD(" AND " SQLITE_SIGNALS);
 	if (q->start_after != NULL)
 		SQL_ADD(" AND id %s ?2",
 		    q->order == STORE_ORDER_DESC ? "<" : ">");
@@ -685,19 +1086,19 @@ store_sqlite_query_sql(const struct store_query *q, char *buf, size_t size,
 			SQL_ADD(" AND json_type(data, '$.%s') = 'null'", wf);
 			break;
 		case json_type_boolean:
-			SQL_ADD(" AND json_extract(data, '$.%s') = ?3"
+			SQL_ADD(" AND %s = ?3"
 			    " AND json_type(data, '$.%s') IN ('true', 'false')",
-			    wf, wf);
+			    wv, wf);
 			break;
 		case json_type_int:
 		case json_type_double:
-			SQL_ADD(" AND json_extract(data, '$.%s') = ?3"
+			SQL_ADD(" AND %s = ?3"
 			    " AND json_type(data, '$.%s') IN ('integer', 'real')",
-			    wf, wf);
+			    wv, wf);
 			break;
 		case json_type_string:
-			SQL_ADD(" AND json_extract(data, '$.%s') = ?3"
-			    " AND json_type(data, '$.%s') = 'text'", wf, wf);
+			SQL_ADD(" AND %s = ?3"
+			    " AND json_type(data, '$.%s') = 'text'", wv, wf);
 			break;
 		default:
 			return tp_err_set(err, TP_INVALID_ARGUMENT,
@@ -708,8 +1109,7 @@ store_sqlite_query_sql(const struct store_query *q, char *buf, size_t size,
 		/* as in Firestore, ordering by a field skips documents
 		 * that lack it */
 		SQL_ADD(" AND json_type(data, '$.%s') IS NOT NULL"
-		    " ORDER BY json_extract(data, '$.%s') %s, id %s",
-		    of, of, dir, dir);
+		    " ORDER BY %s %s, id %s", of, ov, dir, dir);
 	else
 		SQL_ADD(" ORDER BY id %s", dir);
 	SQL_ADD(" LIMIT ?4");
@@ -756,10 +1156,8 @@ sqlite_query(void *arg, const struct store_query *q,
 		return -1;
 	if ((c = sqlite_acquire(be, err)) == NULL)
 		return -1;
-	if ((rc = sqlite3_prepare_v2(c->db, sql, -1, &s, NULL)) != SQLITE_OK) {
-		sqlite_fail(c->db, rc, "query", err);
+	if ((s = sqlite_query_stmt(c, sql, err)) == NULL)
 		goto out;
-	}
 	sqlite3_bind_text(s, 1, q->collection, -1, SQLITE_STATIC);
 	if (q->start_after != NULL)
 		sqlite3_bind_text(s, 2, q->start_after, -1, SQLITE_STATIC);
@@ -786,7 +1184,8 @@ sqlite_query(void *arg, const struct store_query *q,
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(s);
+	if (s != NULL)		/* cached: reset for the next query */
+		sqlite_done(s);
 	sqlite_release(be, c);
 	return ret;
 }
@@ -855,6 +1254,7 @@ const struct store_ops store_sqlite_ops = {
 	.close = sqlite_close,
 	.get = sqlite_get,
 	.commit = sqlite_commit,
+	.commit_many = sqlite_commit_many,
 	.query = sqlite_query,
 	.list_tenants = sqlite_list_tenants,
 };

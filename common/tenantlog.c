@@ -36,6 +36,13 @@ struct tenantlog {
 	char *dir;		/* its path, for tenantlog_path */
 	uint64_t max_size;
 	unsigned keep;
+	/* the last log written, kept open: a job's lines come together,
+	 * and one open serves them all */
+	int cfd;
+	char cuid[TLOG_UID_MAX + 1];
+	uint64_t csize;
+	dev_t cdev;
+	ino_t cino;
 };
 
 static const char *const tlog_levels[] = {
@@ -114,6 +121,7 @@ tenantlog_open(const char *log_dir, uint64_t max_size, unsigned keep,
 		len--;
 	memcpy(tl->dir + len, "/tenants", sizeof("/tenants"));
 	tl->dirfd = -1;
+	tl->cfd = -1;
 	tl->max_size = max_size;
 	tl->keep = keep;
 
@@ -146,6 +154,8 @@ tenantlog_free(struct tenantlog *tl)
 {
 	if (tl == NULL)
 		return;
+	if (tl->cfd != -1)
+		close(tl->cfd);
 	pthread_mutex_destroy(&tl->mtx);
 	close(tl->dirfd);
 	free(tl->dir);
@@ -456,6 +466,16 @@ tlog_openfile(struct tenantlog *tl, const char *name, struct stat *st,
 	return fd;
 }
 
+/* Forgets the open log (before a rotation, or for another tenant). */
+static void
+tlog_uncache(struct tenantlog *tl)
+{
+	if (tl->cfd != -1)
+		close(tl->cfd);
+	tl->cfd = -1;
+	tl->cuid[0] = '\0';
+}
+
 /* Rotates if this line would pass max_size, then appends it. */
 static int
 tlog_append(struct tenantlog *tl, const char *uid, const char *line,
@@ -465,34 +485,52 @@ tlog_append(struct tenantlog *tl, const char *uid, const char *line,
 	struct stat st;
 	size_t off;
 	ssize_t w;
-	int fd, rc = 0;
+	int rc = 0;
 
 	snprintf(name, sizeof(name), "%s.log", uid);
 	pthread_mutex_lock(&tl->mtx);
-	if ((fd = tlog_openfile(tl, name, &st, uid, err)) == -1) {
-		rc = -1;
-		goto out;
-	}
-	if (st.st_size > 0 && (uint64_t)st.st_size + len > tl->max_size) {
-		close(fd);
-		if (tlog_rotate(tl, uid, err) == -1 ||
-		    (fd = tlog_openfile(tl, name, &st, uid, err)) == -1) {
+	/* the open file must still be the one the name shows: an operator
+	 * (or logrotate) may have removed or moved it */
+	if (tl->cfd != -1 && strcmp(tl->cuid, uid) == 0 &&
+	    (fstatat(tl->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    st.st_dev != tl->cdev || st.st_ino != tl->cino))
+		tlog_uncache(tl);
+	if (tl->cfd == -1 || strcmp(tl->cuid, uid) != 0) {
+		tlog_uncache(tl);
+		if ((tl->cfd = tlog_openfile(tl, name, &st, uid, err)) == -1) {
 			rc = -1;
 			goto out;
 		}
+		snprintf(tl->cuid, sizeof(tl->cuid), "%s", uid);
+		tl->csize = (uint64_t)st.st_size;
+		tl->cdev = st.st_dev;
+		tl->cino = st.st_ino;
+	}
+	if (tl->csize > 0 && tl->csize + len > tl->max_size) {
+		tlog_uncache(tl);
+		if (tlog_rotate(tl, uid, err) == -1 ||
+		    (tl->cfd = tlog_openfile(tl, name, &st, uid, err)) == -1) {
+			rc = -1;
+			goto out;
+		}
+		snprintf(tl->cuid, sizeof(tl->cuid), "%s", uid);
+		tl->csize = (uint64_t)st.st_size;
+		tl->cdev = st.st_dev;
+		tl->cino = st.st_ino;
 	}
 	for (off = 0; off < len; off += (size_t)w) {
-		if ((w = write(fd, line + off, len - off)) == -1) {
+		if ((w = write(tl->cfd, line + off, len - off)) == -1) {
 			if (errno == EINTR) {
 				w = 0;
 				continue;
 			}
 			rc = tp_err_errno(err, TP_UNAVAILABLE,
 			    "tenant log %s: write", uid);
-			break;
+			tlog_uncache(tl);
+			goto out;
 		}
+		tl->csize += (uint64_t)w;
 	}
-	close(fd);
 out:
 	pthread_mutex_unlock(&tl->mtx);
 	return rc;

@@ -68,10 +68,17 @@
  *                           unrealized_pnl, requests {kind: n}; prices:
  *                           prices {"SYMBOL": "decimal"}, requests),
  *                 "writes": [{"op": "set"|"merge"|"create"|"delete",
- *                             "path": str, "data": {...}}, ...]}
- *                 For "create", path is the collection path.
+ *                             "path": str, "data": {...}}, ...],
+ *                 "log": [{"level", "event", "message"}, ...] (optional)}
+ *                 For "create", path is the collection path. "log": the
+ *                 job's lines for its tenant's log (at most 200), written
+ *                 as the job ends, with the supervisor's own line: one
+ *                 message rather than one per line.
  *   LOG        W  {"job_id": str|null, "level": "debug"|"info"|"warn"|
  *                 "error", "event": str, "message": str}
+ *                 a line at once: for the daemon's log (job_id null), or
+ *                 for a job's tenant (a job's lines usually come with its
+ *                 RESULT instead)
  *   HEARTBEAT  W  {"jobs": int}   (jobs in progress)
  *   SHUTDOWN   S  {"reason": str} finish nothing more; exit now.
  *

@@ -37,6 +37,7 @@ struct dispatch_key {
 	enum job_kind	 kind;
 	bool		 read_trades;	/* the job came without its trades */
 	char		*trades;	/* read here: JSON text */
+	char		*keys_doc;	/* the job's, as the pulse read it */
 	int		 rc;
 	struct tp_err	 err;
 };
@@ -166,6 +167,10 @@ dispatch_run(struct jobs *j)
 	while (!j->stopping && j->nqueued > 0 && d->pool != NULL) {
 		if (pool_size(d->pool) >= d->cfg.max_workers)
 			return;		/* ev->spawnable comes when one ends */
+		/* the store is behind: results waiting to commit hold memory;
+		 * the commits kick dispatch again as they drain */
+		if (j->ncommits >= JOBS_COMMITS_MAX)
+			return;
 		if ((ms = pool_retry_ms(d->pool)) > 0) {
 			dispatch_retry_in(j, ms);
 			return;
@@ -404,8 +409,10 @@ dispatch_keys_free(struct jobs_work *w)
 	}
 
 	keyring_unref(c->ring);
-	for (i = 0; c->key != NULL && i < c->n; i++)
+	for (i = 0; c->key != NULL && i < c->n; i++) {
 		free(c->key[i].trades);
+		free(c->key[i].keys_doc);
+	}
 	free(c->data_key_id);
 	free(c->data_secret_file);
 	free(c->key);
@@ -495,7 +502,12 @@ dispatch_keys_work(struct store *st, void *arg)
 		doc = NULL;
 		snprintf(path, sizeof(path), "users/%s/secrets/alpaca",
 		    c->key[i].uid);
-		rc = tenant_doc_get(st, path, &doc, &c->key[i].err);
+		/* the pulse read it a moment ago: no second read */
+		if (c->key[i].keys_doc != NULL &&
+		    (doc = json_tokener_parse(c->key[i].keys_doc)) != NULL)
+			rc = 1;
+		else
+			rc = tenant_doc_get(st, path, &doc, &c->key[i].err);
 		if (rc == 0)
 			rc = tp_err_set(&c->key[i].err, TP_FAILED_PRECONDITION,
 			    "tenant %s has no Alpaca keys; set them with "
@@ -582,6 +594,8 @@ dispatch_keys_start(struct jobs *j, struct batch *b)
 		c->key[i].kind = job->kind;
 		c->key[i].read_trades = job->kind == JOB_SYNC &&
 		    job->trades == NULL;
+		c->key[i].keys_doc = job->keys_doc;	/* used once */
+		job->keys_doc = NULL;
 		if (job->kind == JOB_PRICES && c->data_key_id == NULL &&
 		    ((c->data_key_id = strdup(j->d->cfg.data_key_id)) == NULL ||
 		    (c->data_secret_file = strdup(

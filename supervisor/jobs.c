@@ -153,6 +153,7 @@ jobs_new(struct daemon *d, struct tp_err *err)
 	TAILQ_INIT(&j->finished);
 	TAILQ_INIT(&j->batches);
 	TAILQ_INIT(&j->work);
+	TAILQ_INIT(&j->commits);
 	j->jnb = j->tnb = JOBS_HASH_MIN;
 	if ((j->jbucket = calloc(j->jnb, sizeof(*j->jbucket))) == NULL ||
 	    (j->tbucket = calloc(j->tnb, sizeof(*j->tbucket))) == NULL)
@@ -182,8 +183,10 @@ jobs_job_free(struct job *job)
 	if (job->deadline != NULL)
 		event_free(job->deadline);
 	json_object_put(job->result);
+	free(job->result_text);
 	json_object_put(job->symbols);
 	free(job->trades);
+	free(job->keys_doc);
 	free(job);
 }
 
@@ -201,6 +204,7 @@ jobs_free(struct jobs *j)
 		TAILQ_REMOVE(&j->work, w, entry);
 		w->free(w);
 	}
+	results_free_pending(j);
 	while ((b = TAILQ_FIRST(&j->batches)) != NULL) {
 		b->keys_pending = false;
 		b->w = NULL;
@@ -464,11 +468,21 @@ jobs_finish(struct jobs *j, struct job *job, const struct tp_err *err)
 		w->job = NULL;
 		jobs_answer(job, w);
 	}
-	/* the JOB's trades are no longer needed */
+	/* the JOB's trades and keys are no longer needed */
 	free(job->trades);
 	job->trades = NULL;
+	free(job->keys_doc);
+	job->keys_doc = NULL;
 	if (job->pulse != NULL)
 		pulse_job_ended(job);
+	if (job->result != NULL) {
+		size_t len;
+		const char *text = json_compact(job->result, &len);
+
+		job->result_text = text != NULL ? strdup(text) : NULL;
+		json_object_put(job->result);
+		job->result = NULL;
+	}
 	if (j->nfinished > JOBS_KEEP_FINISHED)
 		jobs_prune(j);
 	jobs_check_idle(j);
@@ -554,7 +568,8 @@ jobs_job_json(const struct job *job)
 	api_json_add(o, "created_at", json_object_new_string(job->created_at));
 	api_json_add(o, "ended_at", job->ended_at[0] != '\0' ?
 	    json_object_new_string(job->ended_at) : NULL);
-	api_json_add(o, "result", job->result != NULL ?
+	api_json_add(o, "result", job->result_text != NULL ?
+	    json_tokener_parse(job->result_text) : job->result != NULL ?
 	    json_copy(job->result) : NULL);
 	e = NULL;
 	if (job->err_code != TP_OK && (e = json_object_new_object()) != NULL) {
@@ -705,9 +720,11 @@ jobs_tenant_quarantined(struct jobs *j, const char *uid, struct tp_err *err)
 
 int
 jobs_tenant_blocked(struct store *st, const char *uid, enum tenant_block *why,
-    struct tp_err *err)
+    char **keys_doc, struct tp_err *err)
 {
-	json_object *trading = NULL, *quarantine = NULL;
+	json_object *trading = NULL, *quarantine = NULL, *sealed = NULL;
+	const char *text;
+	size_t len;
 	char path[JOBS_PATH_MAX];
 	const char *reason;
 	bool enabled = false;
@@ -722,8 +739,11 @@ jobs_tenant_blocked(struct store *st, const char *uid, enum tenant_block *why,
 		json_object_put(quarantine);
 		return -1;
 	}
+	if (keys_doc != NULL)
+		*keys_doc = NULL;
 	snprintf(path, sizeof(path), "users/%s/secrets/alpaca", uid);
-	if ((keys = tenant_doc_get(st, path, NULL, err)) == -1) {
+	if ((keys = tenant_doc_get(st, path, keys_doc != NULL ? &sealed :
+	    NULL, err)) == -1) {
 		rc = -1;
 		goto out;
 	}
@@ -763,9 +783,14 @@ jobs_tenant_blocked(struct store *st, const char *uid, enum tenant_block *why,
 		    "trading enable %s`", uid, reason != NULL ? " (" : "",
 		    reason != NULL ? reason : "", reason != NULL ? ")" : "",
 		    uid);
-	} else
+	} else {
 		rc = 0;
+		if (keys_doc != NULL && sealed != NULL &&
+		    (text = json_compact(sealed, &len)) != NULL)
+			*keys_doc = strdup(text);	/* NULL: read again */
+	}
 out:
+	json_object_put(sealed);
 	json_object_put(trading);
 	json_object_put(quarantine);
 	return rc;

@@ -43,6 +43,8 @@
 #define JOBS_RECENT_CRASHES	10	/* crash summaries kept for status */
 #define JOBS_LOG_LINES		200	/* LOG lines a job may write */
 #define JOBS_ID_LEN		17	/* "j" + 16 hex digits */
+#define JOBS_COMMITS_MAX	1024	/* results waiting to commit before
+					   no new batch is started */
 
 enum job_state {
 	JOB_QUEUED,
@@ -69,6 +71,7 @@ enum tenant_block {
 struct batch;
 struct jobs;
 struct job_waiter;
+struct results_commit;
 
 struct jobs_hnode {
 	struct jobs_hnode	*next;
@@ -89,7 +92,10 @@ struct job {
 	char			 created_at[32];
 	char			 ended_at[32];
 	struct timespec		 ended_mono;
-	json_object		*result;	/* the worker's summary (done) */
+	json_object		*result;	/* the worker's summary (done),
+						   until the job has ended */
+	char			*result_text;	/* ... then kept as JSON text:
+						   thousands are kept */
 	enum tp_code		 err_code;	/* TP_OK: no error */
 	char			 err_msg[TP_ERR_MSG_MAX];
 	char			 crash_id[AUTO_ID_LEN + 1];
@@ -98,6 +104,9 @@ struct job {
 	bool			 interrupted;	/* ended by the daemon's stop */
 	struct pulse		*pulse;		/* the pulse it is part of */
 	char			*trades;	/* sync: the JOB's trades (JSON
+						   text), NULL: read at dispatch */
+	char			*keys_doc;	/* sync: the sealed keys document
+						   as the pulse read it (JSON
 						   text), NULL: read at dispatch */
 	json_object		*symbols;	/* prices: the symbols (array) */
 
@@ -189,6 +198,10 @@ struct jobs {
 	uint64_t		 next_batch;
 	TAILQ_HEAD(, jobs_work)	 work;
 	size_t			 nwork;
+	TAILQ_HEAD(, results_commit) commits;	/* results waiting to commit */
+	size_t			 ncommits;
+	bool			 commit_running;	/* a group on a store
+						   thread */
 
 	struct event		*ev_dispatch;	/* deferred dispatch */
 	struct event		*ev_retry;	/* dispatch after throttling */
@@ -257,10 +270,12 @@ bool		 jobs_tenant_quarantined(struct jobs *j, const char *uid,
  * Store side, for the sync op and the pulse: whether a tenant may run a
  * job now. Returns 1 when it may not (*why and err say why, err with the
  * code an API reply uses: not_found, failed_precondition), 0 when it may,
- * -1 on a store error.
+ * -1 on a store error. With keys_doc, a runnable tenant's sealed keys
+ * document comes back too (JSON text, the caller frees it), so its job
+ * need not read it again.
  */
 int		 jobs_tenant_blocked(struct store *st, const char *uid,
-		    enum tenant_block *why, struct tp_err *err);
+		    enum tenant_block *why, char **keys_doc, struct tp_err *err);
 /* The message of a quarantine's failed_precondition. */
 void		 jobs_quarantine_error(struct tp_err *err, const char *uid,
 		    const char *crash_id, unsigned strikes, const char *since);
@@ -309,6 +324,8 @@ bool		 dispatch_batch_fill(struct jobs *j, uint64_t generation,
 void		 results_job_begin(struct batch *b, json_object *p);
 void		 results_result(struct batch *b, json_object *p);
 void		 results_log(struct batch *b, json_object *p);
+/* At exit: frees the results still waiting to commit. */
+void		 results_free_pending(struct jobs *j);
 /* Whether a path is one a job of uid may write (create: a collection). */
 bool		 results_path_allowed(const char *uid, const char *path,
 		    bool collection);

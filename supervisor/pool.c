@@ -527,6 +527,22 @@ out:
 	return rc;
 }
 
+static int64_t	pool_status_kb(pid_t, const char *);
+
+/*
+ * A worker's peak RSS (VmHWM, of its own image: wait4's ru_maxrss would
+ * count the daemon's pages it shared between fork and exec), taken when
+ * its batch is done, for status and the benchmark.
+ */
+static void
+pool_note_peak(struct worker *w)
+{
+	int64_t kb = pool_status_kb(w->pid, "VmHWM:");
+
+	if (kb > 0 && (uint64_t)kb > w->pool->worker_maxrss_kb)
+		w->pool->worker_maxrss_kb = (uint64_t)kb;
+}
+
 int
 worker_send(struct worker *w, enum wire_type type, json_object *payload,
     struct tp_err *err)
@@ -547,6 +563,7 @@ worker_send(struct worker *w, enum wire_type type, json_object *payload,
 	else {
 		w->shutdown_sent = true;
 		w->state = WORKER_STOPPING;
+		pool_note_peak(w);
 	}
 	return 0;
 }
@@ -970,11 +987,12 @@ worker_uptime_ms(const struct worker *w)
 
 /* Status */
 
-/* VmRSS of a live worker, in kB; -1 when it cannot be read. */
+/* A "Vm...:" figure (kB) of /proc/PID/status, or -1. */
 static int64_t
-pool_rss_kb(pid_t pid)
+pool_status_kb(pid_t pid, const char *field)
 {
 	char path[64], line[256];
+	size_t flen = strlen(field);
 	long long kb = -1;
 	FILE *fp;
 
@@ -982,13 +1000,20 @@ pool_rss_kb(pid_t pid)
 	if ((fp = fopen(path, "re")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			if (sscanf(line + 6, "%lld", &kb) != 1)
+		if (strncmp(line, field, flen) == 0) {
+			if (sscanf(line + flen, "%lld", &kb) != 1)
 				kb = -1;
 			break;
 		}
 	fclose(fp);
-	return kb;
+	return (int64_t)kb;
+}
+
+/* VmRSS of a live worker, in kB; -1 when it cannot be read. */
+static int64_t
+pool_rss_kb(pid_t pid)
+{
+	return pool_status_kb(pid, "VmRSS:");
 }
 
 static json_object *
@@ -1089,6 +1114,8 @@ pool_status(const struct pool *p)
 	pool_json_add(o, "restarts", json_object_new_int64(
 	    (int64_t)p->restarts));
 	pool_json_add(o, "spawns", json_object_new_int64((int64_t)p->spawns));
+	pool_json_add(o, "worker_peak_rss_kb", json_object_new_int64(
+	    (int64_t)p->worker_maxrss_kb));
 	pool_json_add(o, "spawn_ms", pool_latency_json(p->spawn_ms,
 	    p->spawn_n));
 	pool_json_add(o, "ready_ms", pool_latency_json(p->ready_ms,

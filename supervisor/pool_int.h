@@ -127,6 +127,9 @@ struct pool {
 	uint64_t		 crashes;
 	uint64_t		 startup_failures;
 	uint64_t		 unreplaced;	/* crashes not yet followed by a spawn */
+	uint64_t		 worker_maxrss_kb;	/* largest VmHWM of a
+							   worker done with its
+							   batch */
 	double			 spawn_ms[POOL_SPAWN_SAMPLES];	/* to HELLO */
 	size_t			 spawn_n;
 	double			 ready_ms[POOL_SPAWN_SAMPLES];	/* to the first

@@ -31,6 +31,7 @@ enum pulse_phase {
 struct pulse_tenant {
 	char		*uid;
 	char		*trades;	/* JSON text, or NULL: read at dispatch */
+	char		*keys_doc;	/* JSON text, or NULL: read at dispatch */
 };
 
 /* What the plan (a store thread) found; the loop copies it. */
@@ -146,6 +147,7 @@ pulse_plan_free(struct jobs_work *w)
 	for (i = 0; i < pl->nt; i++) {
 		free(pl->t[i].uid);
 		free(pl->t[i].trades);
+		free(pl->t[i].keys_doc);
 	}
 	free(pl->t);
 	json_object_put(pl->symbols);
@@ -237,7 +239,8 @@ pulse_json(const struct pulse *p)
 /* Plan (store thread) */
 
 static int
-pulse_plan_add(struct pulse_plan *pl, const char *uid, char *trades)
+pulse_plan_add(struct pulse_plan *pl, const char *uid, char *trades,
+    char *keys_doc)
 {
 	struct pulse_tenant *t;
 	size_t cap;
@@ -251,6 +254,7 @@ pulse_plan_add(struct pulse_plan *pl, const char *uid, char *trades)
 	}
 	if ((pl->t[pl->nt].uid = strdup(uid)) == NULL)
 		return -1;
+	pl->t[pl->nt].keys_doc = keys_doc;
 	pl->t[pl->nt++].trades = trades;
 	return 0;
 }
@@ -261,7 +265,7 @@ pulse_plan_work(struct store *st, void *arg)
 	struct pulse_plan *pl = arg;
 	enum tenant_block why;
 	struct tp_err terr;
-	char **uids = NULL, *after = NULL, *trades;
+	char **uids = NULL, *after = NULL, *trades, *keys_doc;
 	size_t n = 0, i, ntr;
 	bool more;
 	int rc;
@@ -273,7 +277,8 @@ pulse_plan_work(struct store *st, void *arg)
 			goto out;
 		for (i = 0; i < n; i++) {
 			tp_err_clear(&terr);
-			rc = jobs_tenant_blocked(st, uids[i], &why, &terr);
+			rc = jobs_tenant_blocked(st, uids[i], &why, &keys_doc,
+			    &terr);
 			if (rc == 1) {
 				switch (why) {
 				case TENANT_MISSING:	/* gone meanwhile */
@@ -303,8 +308,10 @@ pulse_plan_work(struct store *st, void *arg)
 				if (more)
 					pl->capped++;
 			}
-			if (pulse_plan_add(pl, uids[i], trades) == -1) {
+			if (pulse_plan_add(pl, uids[i], trades,
+			    keys_doc) == -1) {
 				free(trades);
+				free(keys_doc);
 				tp_err_set(&pl->err, TP_RESOURCE_EXHAUSTED,
 				    "out of memory planning the pulse");
 				goto out;
@@ -454,6 +461,8 @@ pulse_submit_syncs(struct pulse *p)
 		}
 		job->trades = pl->t[i].trades;
 		pl->t[i].trades = NULL;
+		job->keys_doc = pl->t[i].keys_doc;
+		pl->t[i].keys_doc = NULL;
 		job->pulse = p;
 		p->outstanding++;
 	}

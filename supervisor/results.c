@@ -28,6 +28,7 @@
 #define RESULTS_MAX_WRITES	256		/* one store batch, with room */
 #define RESULTS_SUMMARY_MAX	(16 * 1024)	/* the "result" map */
 #define RESULTS_PRICES_MAX	(1024 * 1024)	/* ... of a prices job */
+#define RESULTS_GROUP_MAX	256		/* results in one transaction */
 #define RESULTS_CODE_MAX	32
 #define RESULTS_MSG_MAX		512
 #define RESULTS_EVENT_MAX	32
@@ -37,7 +38,7 @@
 #define RESULTS_PATH_MAX	(UID_MAX_LEN + 64)
 
 struct results_commit {
-	struct jobs_work	 hdr;		/* first: the work's argument */
+	TAILQ_ENTRY(results_commit) entry;	/* jobs->commits */
 	struct jobs		*j;
 	struct job		*job;
 	struct store_batch	*sb;
@@ -45,9 +46,12 @@ struct results_commit {
 	enum tp_code		 wcode;		/* the worker's error, when !ok */
 	char			 wmsg[RESULTS_MSG_MAX + 1];
 	size_t			 nwrites;
+	json_object		*log;		/* the RESULT's "log" lines */
 	struct tp_err		 err;
 	int			 rc;
 };
+
+static void	results_result_log(struct jobs *, struct job *, json_object *);
 
 /* A worker's string for our own log: printable ASCII, bounded. */
 static const char *
@@ -238,7 +242,8 @@ results_write(struct job *job, json_object *wv, size_t i,
 		snprintf(full, sizeof(full), "%s/%s", path, id);
 		path = full;
 	}
-	store_batch_add(sb, kind, path, data);
+	/* a reference: the message is freed, the data lives on in sb */
+	store_batch_add_ref(sb, kind, path, data);
 	return RESULTS_OK;
 }
 
@@ -308,31 +313,64 @@ results_reject(struct batch *b, struct job *job, bool security,
 }
 
 static void
-results_commit_free(struct jobs_work *w)
+results_commit_free(struct results_commit *c)
 {
-	struct results_commit *c = (struct results_commit *)w;
-
 	store_batch_free(c->sb);
+	json_object_put(c->log);
 	free(c);
 }
 
-static void
-results_commit_work(struct store *st, void *arg)
-{
-	struct results_commit *c = arg;
+/*
+ * Results commit in groups: while one group is on a store thread the
+ * next ones queue, and a whole group shares one SQLite transaction (each
+ * job's writes in their own savepoint, so each is still all or nothing
+ * and one job's failure touches no other). A pulse's thousands of small
+ * commits cost a few large ones.
+ */
+struct results_group {
+	struct jobs_work	 hdr;		/* first: the work's argument */
+	struct jobs		*j;
+	size_t			 n;
+	struct results_commit	*c[RESULTS_GROUP_MAX];
+	struct store_batch	*sb[RESULTS_GROUP_MAX];
+	int			 rcs[RESULTS_GROUP_MAX];
+	struct tp_err		 errs[RESULTS_GROUP_MAX];
+};
 
-	c->rc = store_batch_commit(st, c->sb, &c->err);
+static void
+results_group_free(struct jobs_work *w)
+{
+	struct results_group *g = (struct results_group *)w;
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		results_commit_free(g->c[i]);
+	free(g);
 }
 
 static void
-results_commit_done(void *arg)
+results_group_work(struct store *st, void *arg)
 {
-	struct results_commit *c = arg;
+	struct results_group *g = arg;
+	size_t i;
+
+	(void)store_batch_commit_many(st, g->sb, g->n, g->rcs, g->errs);
+	for (i = 0; i < g->n; i++) {
+		g->c[i]->rc = g->rcs[i];
+		g->c[i]->err = g->errs[i];
+	}
+}
+
+/* One job's commit has ended. */
+static void
+results_commit_ended(struct results_commit *c)
+{
 	struct jobs *j = c->j;
 	struct job *job = c->job;
 	struct tp_err err;
 
-	jobs_work_done(j, &c->hdr);
+	/* the worker's lines, then ours: one write of the tenant's log */
+	results_result_log(j, job, c->log);
 	if (c->rc == -1) {
 		log_warnx("job %s of %s: commit failed: %s", job->id, job->uid,
 		    c->err.msg);
@@ -356,7 +394,88 @@ results_commit_done(void *arg)
 		tp_err_set(&err, c->wcode, "%s", c->wmsg);
 		jobs_finish(j, job, &err);
 	}
-	results_commit_free(&c->hdr);
+}
+
+static void	results_flush(struct jobs *j);
+
+static void
+results_group_done(void *arg)
+{
+	struct results_group *g = arg;
+	struct jobs *j = g->j;
+	size_t i;
+
+	j->commit_running = false;
+	for (i = 0; i < g->n; i++)
+		results_commit_ended(g->c[i]);
+	/* the last: jobs_work_done may find the daemon idle */
+	results_flush(j);
+	if (j->ncommits < JOBS_COMMITS_MAX && j->nqueued > 0)
+		dispatch_kick(j);
+	jobs_work_done(j, &g->hdr);
+	results_group_free(&g->hdr);
+}
+
+/* Sends the queued commits to a store thread, if none is there now. */
+static void
+results_flush(struct jobs *j)
+{
+	struct results_group *g;
+	struct results_commit *c;
+	struct tp_err err;
+	size_t i;
+
+	if (j->commit_running || TAILQ_EMPTY(&j->commits))
+		return;
+	tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	if ((g = calloc(1, sizeof(*g))) != NULL) {
+		g->hdr.free = results_group_free;
+		g->j = j;
+		while (g->n < RESULTS_GROUP_MAX &&
+		    (c = TAILQ_FIRST(&j->commits)) != NULL) {
+			TAILQ_REMOVE(&j->commits, c, entry);
+			j->ncommits--;
+			g->sb[g->n] = c->sb;
+			g->c[g->n++] = c;
+		}
+		tp_err_clear(&err);
+		if (jobs_work_submit(j, &g->hdr, results_group_work,
+		    results_group_done, &err) == 0) {
+			j->commit_running = true;
+			return;
+		}
+	}
+	/* not the tenants' fault: their jobs fail, nothing is written */
+	log_warnx("cannot commit %zu results: %s", g != NULL ? g->n :
+	    j->ncommits, err.msg);
+	for (i = 0; g != NULL && i < g->n; i++) {
+		g->c[i]->rc = -1;
+		g->c[i]->err = err;
+		results_commit_ended(g->c[i]);
+	}
+	if (g != NULL)
+		results_group_free(&g->hdr);
+	else
+		while ((c = TAILQ_FIRST(&j->commits)) != NULL) {
+			TAILQ_REMOVE(&j->commits, c, entry);
+			j->ncommits--;
+			c->rc = -1;
+			c->err = err;
+			results_commit_ended(c);
+			results_commit_free(c);
+		}
+}
+
+void
+results_free_pending(struct jobs *j)
+{
+	struct results_commit *c;
+
+	while ((c = TAILQ_FIRST(&j->commits)) != NULL) {
+		TAILQ_REMOVE(&j->commits, c, entry);
+		j->ncommits--;
+		results_commit_free(c);
+	}
 }
 
 /* The worker's error, made safe to store and show. */
@@ -464,7 +583,7 @@ void
 results_result(struct batch *b, json_object *p)
 {
 	static const char *const keys[] = { "job_id", "ok", "error", "result",
-	    "writes", NULL };
+	    "writes", "log", NULL };
 	struct jobs *j = b->jobs;
 	struct results_commit *c;
 	enum results_verdict v;
@@ -496,7 +615,6 @@ results_result(struct batch *b, json_object *p)
 		jobs_finish(j, job, &err);
 		return;
 	}
-	c->hdr.free = results_commit_free;
 	c->j = j;
 	c->job = job;
 	v = RESULTS_MALFORMED;
@@ -524,13 +642,16 @@ results_result(struct batch *b, json_object *p)
 	else
 		v = results_build(job, p, c, why, sizeof(why));
 	if (v != RESULTS_OK) {
-		results_commit_free(&c->hdr);
+		results_commit_free(c);
 		results_reject(b, job, v == RESULTS_FORBIDDEN, why);
 		return;
 	}
 	json_object_put(job->result);
-	job->result = c->ok ? json_copy(summary) : NULL;
+	job->result = c->ok ? json_object_get(summary) : NULL;
+	if (json_object_object_get_ex(p, "log", &c->log) && c->log != NULL)
+		json_object_get(c->log);
 	if (job->kind == JOB_PRICES) {
+		results_result_log(j, job, c->log);
 		/* nothing to commit: the pulse takes the prices */
 		dispatch_job_left(b, job);
 		if (c->ok)
@@ -539,22 +660,14 @@ results_result(struct batch *b, json_object *p)
 			tp_err_set(&err, c->wcode, "%s", c->wmsg);
 			jobs_finish(j, job, &err);
 		}
-		results_commit_free(&c->hdr);
+		results_commit_free(c);
 		return;
 	}
 	jobs_set_committing(j, job);
 	dispatch_job_left(b, job);
-	tp_err_clear(&err);
-	if (jobs_work_submit(j, &c->hdr, results_commit_work,
-	    results_commit_done, &err) == -1) {
-		log_warnx("job %s of %s: cannot commit: %s", job->id, job->uid,
-		    err.msg);
-		jobs_tlog(j, job->uid, TLOG_ERROR, job->id, "sync",
-		    "job %s failed: its writes could not be committed: %s",
-		    job->id, err.msg);
-		results_commit_free(&c->hdr);
-		jobs_finish(j, job, &err);
-	}
+	TAILQ_INSERT_TAIL(&j->commits, c, entry);
+	j->ncommits++;
+	results_flush(j);
 }
 
 void
@@ -593,42 +706,110 @@ results_bad_log(struct batch *b, const char *why)
 	    "later bad ones are ignored", (long)b->pid, why);
 }
 
-void
-results_log(struct batch *b, json_object *p)
+/*
+ * Checks one log line {level, event, message} of a worker (a LOG message
+ * has a job_id too, which the caller checks). 0, or -1 with *why.
+ */
+static int
+results_line(json_object *p, const char *const *keys, enum tlog_level *lvl,
+    const char **event, const char **msg, const char **why)
 {
-	static const char *const keys[] = { "job_id", "level", "event",
-	    "message", NULL };
 	static const char *const levels[] = { "debug", "info", "warn",
 	    "error" };
-	struct jobs *j = b->jobs;
-	struct job *job = NULL;
-	struct tp_err err;
-	json_object *v;
-	const char *level = NULL, *event = NULL, *msg = NULL, *bad;
-	char shown[RESULTS_SHOWN + 1];
-	enum tlog_level lvl;
+	const char *level = NULL, *bad;
 	size_t i;
-	bool bad_id;
 
-	if (!results_keys_only(p, keys, &bad)) {
-		results_bad_log(b, "unknown field");
-		return;
+	if (!json_object_is_type(p, json_type_object) ||
+	    !results_keys_only(p, keys, &bad)) {
+		*why = "unknown field";
+		return -1;
 	}
 	if (results_str(p, "level", 8, &level) != 1 ||
-	    results_str(p, "event", RESULTS_EVENT_MAX, &event) != 1 ||
-	    !results_event_valid(event) ||
-	    results_str(p, "message", RESULTS_LOG_MSG_MAX, &msg) != 1) {
-		results_bad_log(b, "bad level, event or message");
-		return;
+	    results_str(p, "event", RESULTS_EVENT_MAX, event) != 1 ||
+	    !results_event_valid(*event) ||
+	    results_str(p, "message", RESULTS_LOG_MSG_MAX, msg) != 1) {
+		*why = "bad level, event or message";
+		return -1;
 	}
 	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
 		if (strcmp(level, levels[i]) == 0)
 			break;
 	if (i == sizeof(levels) / sizeof(levels[0])) {
-		results_bad_log(b, "unknown level");
+		*why = "unknown level";
+		return -1;
+	}
+	*lvl = (enum tlog_level)i;
+	return 0;
+}
+
+/* A line of a job of no tenant (a prices job) goes to the daemon log. */
+static void
+results_daemon_line(const struct job *job, enum tlog_level lvl,
+    const char *event, const char *msg)
+{
+	char shown[RESULTS_SHOWN + 1];
+
+	if (tenantlog_looks_secret(msg))
+		return;
+	if (lvl >= TLOG_WARN)
+		log_warnx("job %s: %s: %s", job->id, event,
+		    results_shown(msg, shown, sizeof(shown)));
+	else
+		log_debug("job %s: %s: %s", job->id, event,
+		    results_shown(msg, shown, sizeof(shown)));
+}
+
+/* The RESULT's "log" lines, written to the tenant's log as the job ends
+ * (bad lines are skipped, said once in the daemon log). */
+static void
+results_result_log(struct jobs *j, struct job *job, json_object *log)
+{
+	static const char *const keys[] = { "level", "event", "message",
+	    NULL };
+	struct tp_err err;
+	enum tlog_level lvl;
+	const char *event, *msg, *why;
+	size_t i, n;
+	bool warned = false;
+
+	n = log != NULL && json_object_is_type(log, json_type_array) ?
+	    json_object_array_length(log) : 0;
+	for (i = 0; i < n && i < JOBS_LOG_LINES; i++) {
+		if (results_line(json_object_array_get_idx(log, i), keys, &lvl,
+		    &event, &msg, &why) == -1) {
+			if (!warned)
+				log_warnx("job %s: a bad log line in its "
+				    "result (%s); skipped", job->id, why);
+			warned = true;
+			continue;
+		}
+		if (job->uid[0] == '\0')
+			results_daemon_line(job, lvl, event, msg);
+		else if (tenantlog_write(j->d->tlog, job->uid, lvl, job->id,
+		    event, msg, &err) == -1)
+			log_debug("job %s: a log line was refused: %s",
+			    job->id, err.msg);
+	}
+}
+
+void
+results_log(struct batch *b, json_object *p)
+{
+	static const char *const keys[] = { "job_id", "level", "event",
+	    "message", NULL };
+	struct jobs *j = b->jobs;
+	struct job *job = NULL;
+	struct tp_err err;
+	json_object *v;
+	const char *event = NULL, *msg = NULL, *why;
+	char shown[RESULTS_SHOWN + 1];
+	enum tlog_level lvl;
+	bool bad_id;
+
+	if (results_line(p, keys, &lvl, &event, &msg, &why) == -1) {
+		results_bad_log(b, why);
 		return;
 	}
-	lvl = (enum tlog_level)i;
 	if (json_object_object_get_ex(p, "job_id", &v) && v != NULL) {
 		/* a line for a tenant only through a job of this worker */
 		if ((job = results_job(b, p, "LOG", &bad_id)) == NULL) {
@@ -645,14 +826,7 @@ results_log(struct batch *b, json_object *p)
 			return;
 		}
 		if (job->uid[0] == '\0') {	/* a prices job: no tenant */
-			if (tenantlog_looks_secret(msg))
-				return;
-			if (lvl >= TLOG_WARN)
-				log_warnx("job %s: %s: %s", job->id, event,
-				    results_shown(msg, shown, sizeof(shown)));
-			else
-				log_debug("job %s: %s: %s", job->id, event,
-				    results_shown(msg, shown, sizeof(shown)));
+			results_daemon_line(job, lvl, event, msg);
 			return;
 		}
 		if (tenantlog_write(j->d->tlog, job->uid, lvl, job->id, event,

@@ -70,7 +70,8 @@ sync_work(struct store *st, void *arg)
 {
 	struct sync_ctx *c = ((struct api_req *)arg)->ctx;
 
-	c->blocked = jobs_tenant_blocked(st, c->uid, &c->why, &c->err);
+	c->blocked = jobs_tenant_blocked(st, c->uid, &c->why, NULL,
+	    &c->err);
 }
 
 static void

@@ -331,11 +331,41 @@ job_expire(struct job *j)
 }
 
 void
+job_log(struct job *j, const char *level, const char *event,
+    const char *message)
+{
+	json_object *l;
+
+	if (j->log == NULL && (j->log = json_object_new_array()) == NULL)
+		sandbox_oom();
+	if (json_object_array_length(j->log) >= JOB_LOG_LINES)
+		return;
+	/* two requests failing alike (bad keys) say it once */
+	if ((l = json_object_array_get_idx(j->log,
+	    json_object_array_length(j->log) - 1)) != NULL) {
+		const char *lv = json_get_str(l, "level");
+		const char *ev = json_get_str(l, "event");
+		const char *ms = json_get_str(l, "message");
+
+		if (lv != NULL && ev != NULL && ms != NULL &&
+		    strcmp(lv, level) == 0 && strcmp(ev, event) == 0 &&
+		    strcmp(ms, message) == 0)
+			return;
+	}
+	l = job_json_obj();
+	job_json_add(l, "level", job_json_str(level));
+	job_json_add(l, "event", job_json_str(event));
+	job_json_add(l, "message", job_json_str(message));
+	job_json_append(j->log, l);
+}
+
+void
 job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
 	sync_free(j->run);
+	json_object_put(j->log);
 	json_object_put(j->result);
 	json_object_put(j->trades);
 	json_object_put(j->prices);

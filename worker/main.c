@@ -850,6 +850,9 @@ worker_finish(struct worker *w, struct job *j, json_object *result)
 	json_object *fallback;
 
 	tp_err_clear(&err);
+	if (j->log != NULL && json_object_object_add(result, "log",
+	    json_object_get(j->log)) != 0)
+		sandbox_oom();
 	if (worker_send(w, WIRE_RESULT, result, &err) == -1 && !w->lost) {
 		/* too large for the channel: answer with the reason */
 		fprintf(stderr, "worker: job %s: %s\n", j->id, err.msg);

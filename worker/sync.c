@@ -71,7 +71,7 @@ sync_log(void *arg, const char *level, const char *event, const char *msg)
 {
 	struct sync *s = arg;
 
-	worker_log(s->w, s->j->id, level, event, msg);
+	job_log(s->j, level, event, msg);
 }
 
 /* Ends every request still out; no callback follows. */
@@ -329,7 +329,7 @@ sync_finish(struct sync *s)
 	snprintf(msg, sizeof(msg), "account %s, equity %s%s%s",
 	    status != NULL ? status : "?", equity != NULL ? equity : "?",
 	    currency != NULL ? " " : "", currency != NULL ? currency : "");
-	worker_log(s->w, j->id, "info", "account", msg);
+	job_log(j, "info", "account", msg);
 
 	n = j->trades != NULL ? json_object_array_length(j->trades) : 0;
 	if (n > 0) {
@@ -349,7 +349,7 @@ sync_finish(struct sync *s)
 			    "; none for ");
 			sync_name_keys(s->perr, msg, sizeof(msg));
 		}
-		worker_log(s->w, j->id, json_object_object_length(s->perr) > 0 ?
+		job_log(j, json_object_object_length(s->perr) > 0 ?
 		    "warn" : "info", "prices", msg);
 	}
 
@@ -420,7 +420,7 @@ sync_finish(struct sync *s)
 	if (n > 0 && failed == 0)
 		snprintf(msg, sizeof(msg), "marked %zu open trade%s, "
 		    "unrealized P&L %s", marked, marked == 1 ? "" : "s", sum_s);
-	worker_log(s->w, j->id, failed > 0 ? "warn" : "info", "pnl", msg);
+	job_log(j, failed > 0 ? "warn" : "info", "pnl", msg);
 
 #ifdef TP_FAULT_INJECTION
 	if (j->fault == FAULT_FOREIGN)
@@ -466,7 +466,7 @@ sync_prices_finish(struct sync *s)
 		    "; none for ");
 		sync_name_keys(s->perr, msg, sizeof(msg));
 	}
-	worker_log(s->w, s->j->id, known < asked ? "warn" : "info", "prices",
+	job_log(s->j, known < asked ? "warn" : "info", "prices",
 	    msg);
 	r = job_json_obj();
 	job_json_add(r, "job_id", job_json_str(s->j->id));
@@ -513,7 +513,7 @@ sync_account_done(void *arg, struct alpaca_req *r, json_object *reply,
 	} else {
 		s->account = job_json_obj();
 		if (alpaca_parse_account(reply, s->account, &e) == -1) {
-			worker_log(s->w, s->j->id, "error", "alpaca", e.msg);
+			job_log(s->j, "error", "alpaca", e.msg);
 			s->fail = e;
 			s->failed = true;
 		}
@@ -539,7 +539,7 @@ sync_chunk_done(void *arg, struct alpaca_req *r, json_object *reply,
 	if (reply != NULL) {
 		if (alpaca_parse_trades(reply, c->syms, c->n, s->prices,
 		    s->perr, &e) == -1) {
-			worker_log(s->w, s->j->id, "error", "alpaca", e.msg);
+			job_log(s->j, "error", "alpaca", e.msg);
 			err = &e;
 		}
 		json_object_put(reply);
@@ -628,7 +628,7 @@ sync_new(struct worker *w, struct job *j)
 static void
 sync_abort(struct sync *s, const struct tp_err *err)
 {
-	worker_log(s->w, s->j->id, "error", "alpaca", err->msg);
+	job_log(s->j, "error", "alpaca", err->msg);
 	sync_cancel(s);
 	sync_done(s, job_result_error(s->j->id, err->code, err->msg));
 }

@@ -115,6 +115,8 @@ struct job {
 	struct sync	*run;		/* the requests in flight */
 	bool		 done;
 	json_object	*result;	/* RESULT payload once done */
+	json_object	*log;		/* its tenant log lines, sent with the
+					   RESULT ("log"): NULL until one */
 #ifdef TP_FAULT_INJECTION
 	enum fault	 fault;
 #endif
@@ -171,6 +173,15 @@ void job_start(struct worker *w, struct job *j);
 /* finish_by came first: ends the job's requests and sets its RESULT to
  * the error "Alpaca did not answer within the job's deadline". */
 void job_expire(struct job *j);
+/*
+ * One line for the tenant's log, sent with the job's RESULT (at most
+ * JOB_LOG_LINES; one RESULT makes one write of the tenant's log rather
+ * than a message and a write per line). A worker that crashes loses
+ * them; its stderr tail and the crash report say what happened.
+ */
+#define JOB_LOG_LINES		32
+void job_log(struct job *j, const char *level, const char *event,
+    const char *message);
 /* A RESULT payload {job_id, ok: false, error {code, message}, writes: []}. */
 json_object *job_result_error(const char *job_id, enum tp_code code,
     const char *message);

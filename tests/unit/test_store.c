@@ -276,21 +276,97 @@ Test(store, merge_nested_maps)
 {
 	put("users/u1/data/snapshot",
 	    "{\"a\":1,\"m\":{\"x\":1,\"y\":{\"p\":1}},\"arr\":[1,2],"
-	    "\"s\":\"keep\",\"t\":\"scalar\",\"u\":{\"k\":1}}");
+	    "\"s\":\"keep\",\"t\":\"scalar\",\"u\":{\"k\":1},\"gone\":7}");
 	merge("users/u1/data/snapshot",
-	    "{\"m\":{\"y\":{\"q\":2},\"z\":3},\"arr\":[3],\"t\":{\"now\":"
-	    "\"map\"},\"u\":5,\"n\":null,\"e\":{}}");
-	/* maps merged key by key, arrays and scalars replaced whole */
+	    "{\"m\":{\"y\":{\"q\":2},\"z\":3},\"arr\":[3,null],\"t\":{\"now\":"
+	    "\"map\",\"nul\":null},\"u\":5,\"n\":null,\"gone\":null,\"e\":{}}");
+	/* maps merged key by key, arrays (nulls and all) and scalars
+	 * replaced whole, a null deletes its field (and a null for a missing
+	 * field is nothing), a map replacing a scalar loses its nulls */
 	expect_doc("users/u1/data/snapshot",
 	    "{\"a\":1,\"m\":{\"x\":1,\"y\":{\"p\":1,\"q\":2},\"z\":3},"
-	    "\"arr\":[3],\"s\":\"keep\",\"t\":{\"now\":\"map\"},\"u\":5,"
-	    "\"n\":null,\"e\":{}}");
+	    "\"arr\":[3,null],\"s\":\"keep\",\"t\":{\"now\":\"map\"},\"u\":5,"
+	    "\"e\":{}}");
 	/* merging an empty map into a map keeps it */
 	merge("users/u1/data/snapshot", "{\"m\":{}}");
 	expect_doc("users/u1/data/snapshot",
 	    "{\"a\":1,\"m\":{\"x\":1,\"y\":{\"p\":1,\"q\":2},\"z\":3},"
-	    "\"arr\":[3],\"s\":\"keep\",\"t\":{\"now\":\"map\"},\"u\":5,"
-	    "\"n\":null,\"e\":{}}");
+	    "\"arr\":[3,null],\"s\":\"keep\",\"t\":{\"now\":\"map\"},\"u\":5,"
+	    "\"e\":{}}");
+}
+
+Test(store, merge_null_deletes_nested_field)
+{
+	put("users/u1/shadowTradeHistory/t1", "{\"symbol\":\"AAPL\","
+	    "\"pnl_error\":{\"code\":\"not_found\",\"message\":\"no trade\","
+	    "\"at\":\"x\"},\"m\":{\"a\":{\"b\":1,\"c\":2},\"d\":3}}");
+	/* a nested null removes that field only */
+	merge("users/u1/shadowTradeHistory/t1", "{\"m\":{\"a\":{\"b\":null}}}");
+	expect_doc("users/u1/shadowTradeHistory/t1", "{\"symbol\":\"AAPL\","
+	    "\"pnl_error\":{\"code\":\"not_found\",\"message\":\"no trade\","
+	    "\"at\":\"x\"},\"m\":{\"a\":{\"c\":2},\"d\":3}}");
+	/* a pulse's mark clears the trade's error: the field goes away */
+	merge("users/u1/shadowTradeHistory/t1", "{\"current_price\":187.2512,"
+	    "\"unrealized_pnl\":370.01,\"pnl_percent\":24.6264,\"marked_at\":"
+	    "\"2024-05-01T10:00:00.000000Z\",\"pnl_error\":null}");
+	expect_doc("users/u1/shadowTradeHistory/t1", "{\"symbol\":\"AAPL\","
+	    "\"m\":{\"a\":{\"c\":2},\"d\":3},\"current_price\":187.2512,"
+	    "\"unrealized_pnl\":370.01,\"pnl_percent\":24.6264,\"marked_at\":"
+	    "\"2024-05-01T10:00:00.000000Z\"}");
+	/* emptying a map keeps the (empty) map */
+	merge("users/u1/shadowTradeHistory/t1", "{\"m\":{\"a\":{\"c\":null},"
+	    "\"d\":null}}");
+	expect_doc("users/u1/shadowTradeHistory/t1", "{\"symbol\":\"AAPL\","
+	    "\"m\":{\"a\":{}},\"current_price\":187.2512,"
+	    "\"unrealized_pnl\":370.01,\"pnl_percent\":24.6264,\"marked_at\":"
+	    "\"2024-05-01T10:00:00.000000Z\"}");
+	/* a set still stores nulls as given */
+	put("users/u1/shadowTradeHistory/t1", "{\"pnl_error\":null}");
+	expect_doc("users/u1/shadowTradeHistory/t1", "{\"pnl_error\":null}");
+}
+
+/* The compact serialization of path's document as store_get returns it. */
+static char *
+doc_text(const char *path)
+{
+	struct store_doc doc;
+	char *text;
+
+	cr_assert_eq(store_get(st, path, &doc, &err), 0, "get %s: %s", path,
+	    err.msg);
+	text = strdup(json_compact(doc.data, NULL));
+	cr_assert_not_null(text);
+	store_doc_clear(&doc);
+	return text;
+}
+
+Test(store, merge_keeps_number_text)
+{
+	char *text;
+
+	put("users/u1/shadowTradeHistory/t1", "{\"qty\":10,\"entry_price\":"
+	    "150.25,\"big\":1234567890123456789,\"e\":1e3,"
+	    "\"neg\":-0.0}");
+	merge("users/u1/shadowTradeHistory/t1", "{\"current_price\":187.2512,"
+	    "\"unrealized_pnl\":370.01,\"pnl_percent\":-20.0020,\"equity\":"
+	    "122011.09751111286868,\"m\":{\"x\":0.10}}");
+	merge("users/u1/shadowTradeHistory/t1", "{\"m\":{\"y\":2.50}}");
+	/* every number keeps the text it was written with, through two
+	 * merges and a read: no binary floating point on the way */
+	text = doc_text("users/u1/shadowTradeHistory/t1");
+	cr_expect_str_eq(text, "{\"qty\":10,\"entry_price\":150.25,"
+	    "\"big\":1234567890123456789,\"e\":1e3,\"neg\":-0.0,"
+	    "\"current_price\":187.2512,\"unrealized_pnl\":370.01,"
+	    "\"pnl_percent\":-20.0020,\"equity\":122011.09751111286868,"
+	    "\"m\":{\"x\":0.10,\"y\":2.50}}");
+	free(text);
+	/* the same when the merge creates the document */
+	merge("users/u1/shadowTradeHistory/t2", "{\"unrealized_pnl\":-20.0020,"
+	    "\"n\":null,\"equity\":122011.09751111286868}");
+	text = doc_text("users/u1/shadowTradeHistory/t2");
+	cr_expect_str_eq(text, "{\"unrealized_pnl\":-20.0020,"
+	    "\"equity\":122011.09751111286868}");
+	free(text);
 }
 
 Test(store, merge_into_missing_creates)
@@ -299,6 +375,48 @@ Test(store, merge_into_missing_creates)
 	merge("users/u1/status/trading", "{\"enabled\":true,\"m\":{\"a\":1}}");
 	expect_doc("users/u1/status/trading",
 	    "{\"enabled\":true,\"m\":{\"a\":1}}");
+	/* created as if merged into {}: no nulls, at any depth */
+	merge("users/u1/status/other", "{\"n\":null,\"m\":{\"x\":null,"
+	    "\"y\":{\"z\":null}},\"a\":[null]}");
+	expect_doc("users/u1/status/other", "{\"m\":{\"y\":{}},\"a\":[null]}");
+	/* a merge of nulls only creates an empty document */
+	merge("users/u1/status/empty", "{\"n\":null}");
+	expect_doc("users/u1/status/empty", "{}");
+}
+
+/* json_merge (the store's merge on json-c objects) gives what the store
+ * gives, case by case. */
+Test(store, json_merge_agrees_with_store_merge)
+{
+	static const char *const cases[][2] = {
+		{ "{\"a\":1}", "{\"a\":null}" },
+		{ "{\"a\":{\"b\":1,\"c\":2}}", "{\"a\":{\"b\":null,\"d\":[1,null]}}" },
+		{ "{\"a\":\"s\"}", "{\"a\":{\"x\":null,\"y\":{\"z\":null,\"w\":1}}}" },
+		{ "{\"a\":[1,2]}", "{\"a\":[3],\"b\":{}}" },
+		{ "{\"a\":{\"b\":{\"c\":1}}}", "{\"a\":{\"b\":5}}" },
+		{ "{}", "{\"p\":370.01,\"q\":-20.0020,\"n\":null}" },
+	};
+	json_object *dst, *src, *want;
+	struct store_doc doc;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		put("ops/merge", cases[i][0]);
+		merge("ops/merge", cases[i][1]);
+		dst = J(cases[i][0]);
+		src = J(cases[i][1]);
+		json_merge(dst, src);
+		cr_assert_eq(store_get(st, "ops/merge", &doc, &err), 0);
+		want = doc.data;
+		cr_expect(json_object_equal(dst, want), "case %zu: json_merge "
+		    "%s, store %s", i, json_compact(dst, NULL),
+		    json_compact(want, NULL));
+		cr_expect_str_eq(json_compact(dst, NULL),
+		    json_compact(want, NULL), "case %zu", i);
+		store_doc_clear(&doc);
+		json_object_put(dst);
+		json_object_put(src);
+	}
 }
 
 Test(store, merge_does_not_alias_caller_data)
@@ -1538,7 +1656,7 @@ Test(sqlite, wal_and_schema_version)
 	raw_text(db, "PRAGMA journal_mode", v, sizeof(v));
 	cr_expect_str_eq(v, "wal");
 	raw_text(db, "PRAGMA user_version", v, sizeof(v));
-	cr_expect_str_eq(v, "1");
+	cr_expect_str_eq(v, "2");
 	raw_text(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
 	    " AND name IN ('docs_status_created', 'docs_timestamp',"
 	    " 'docs_tenant', 'docs_parent_id', 'docs_created')", v, sizeof(v));
@@ -1713,9 +1831,11 @@ Test(sqlite, corrupt_rows_are_internal_errors)
 	db = raw_open();
 	/* SQLite's own JSON checks keep out malformed text, so corrupt here
 	 * means valid JSON that is no document: not a map, or too deep */
-	raw_exec(db, "INSERT INTO docs VALUES ('ops/bad', 'ops', 'bad', NULL,"
+	raw_exec(db, "INSERT INTO docs (path, parent, id, tenant, data,"
+	    " update_time) VALUES ('ops/bad', 'ops', 'bad', NULL,"
 	    " '[1]', '2024-01-01T00:00:00.000000Z')");
-	raw_exec(db, "INSERT INTO docs VALUES ('ops/deep', 'ops', 'deep', NULL,"
+	raw_exec(db, "INSERT INTO docs (path, parent, id, tenant, data,"
+	    " update_time) VALUES ('ops/deep', 'ops', 'deep', NULL,"
 	    " '{\"a\":' || replace(printf('%.100c', '.'), '.', '[') || "
 	    "replace(printf('%.100c', '.'), '.', ']') || '}',"
 	    " '2024-01-01T00:00:00.000000Z')");
@@ -1730,6 +1850,364 @@ Test(sqlite, corrupt_rows_are_internal_errors)
 	cr_expect_eq(store_list(st, "ops", 0, NULL, &list, &err), -1);
 	cr_expect_eq(err.code, TP_INTERNAL, "%s", err.msg);
 	cr_expect_eq(list.n, 0);
+	/* a merge into a document that is no map fails and leaves it */
+	{
+		json_object *o = J("{\"a\":1}");
+		char v[64];
+
+		tp_err_clear(&err);
+		cr_expect_eq(store_set(st, "ops/bad", o, true, &err), -1);
+		cr_expect_eq(err.code, TP_INTERNAL, "%s", err.msg);
+		cr_expect_not_null(strstr(err.msg, "not a map"), "%s", err.msg);
+		json_object_put(o);
+		db = raw_open();
+		raw_text(db, "SELECT data FROM docs WHERE path = 'ops/bad'", v,
+		    sizeof(v));
+		cr_expect_str_eq(v, "[1]");
+		sqlite3_close(db);
+	}
+}
+
+/* The stored text of path, read with SQL. */
+static void
+raw_data(const char *path, char *out, size_t size)
+{
+	sqlite3 *db = raw_open();
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT data FROM docs WHERE path = '%s'",
+	    path);
+	raw_text(db, sql, out, size);
+	sqlite3_close(db);
+}
+
+Test(sqlite, merged_text_is_compact_and_exact)
+{
+	char text[512];
+	struct store_doc doc;
+
+	st = test_open(NULL, 0);
+	put("users/u1/shadowTradeHistory/t1", "{\"symbol\":\"BRK.B\","
+	    "\"note\":\"a/b \\\"q\\\" \\u00e9\\n\",\"qty\":3.50,"
+	    "\"pnl_error\":{\"code\":\"x\"}}");
+	merge("users/u1/shadowTradeHistory/t1", "{\"current_price\":370.01,"
+	    "\"unrealized_pnl\":-20.0020,\"equity\":122011.09751111286868,"
+	    "\"pnl_error\":null,\"m\":{\"k\":[1,{\"z\":0.5}]}}");
+	raw_data("users/u1/shadowTradeHistory/t1", text, sizeof(text));
+	/* SQLite's json_patch keeps every number's text and every
+	 * string's escapes as json-c wrote them, without spaces */
+	cr_expect_str_eq(text, "{\"symbol\":\"BRK.B\",\"note\":"
+	    "\"a/b \\\"q\\\" \u00e9\\n\",\"qty\":3.50,"
+	    "\"current_price\":370.01,\"unrealized_pnl\":-20.0020,"
+	    "\"equity\":122011.09751111286868,\"m\":{\"k\":[1,{\"z\":0.5}]}}");
+	/* and json-c reads it back to the same text */
+	cr_assert_eq(store_get(st, "users/u1/shadowTradeHistory/t1", &doc,
+	    &err), 0, "%s", err.msg);
+	cr_expect_str_eq(json_compact(doc.data, NULL), text);
+	store_doc_clear(&doc);
+}
+
+/* The ids query q finds, comma-separated. */
+static void
+query_ids(const struct store_query *q, char *out, size_t size)
+{
+	struct store_doclist list;
+
+	cr_assert_eq(store_query(st, q, &list, &err), 0, "query %s: %s",
+	    q->collection, err.msg);
+	ids_of(&list, out, size);
+	store_doclist_free(&list);
+}
+
+/*
+ * The keyed collections (shadowTradeHistory, signals) answer queries on
+ * status, created_at and timestamp from key columns: whatever the writes,
+ * they must find exactly what the same query finds in a collection that
+ * has none.
+ */
+Test(sqlite, keyed_collections_query_like_any_other)
+{
+	static const char *const colls[] = { "users/k/items",
+	    "users/k/shadowTradeHistory", "users/k/signals" };
+	static const char *const docs[][2] = {
+		{ "a", "{\"status\":\"OPEN\",\"created_at\":\"2024-01-03\","
+		    "\"timestamp\":3}" },
+		{ "b", "{\"status\":\"CLOSED\",\"created_at\":\"2024-01-01\","
+		    "\"timestamp\":1.5}" },
+		{ "c", "{\"status\":\"OPEN\",\"created_at\":\"2024-01-02\"}" },
+		{ "d", "{\"status\":true,\"created_at\":2,\"timestamp\":\"t\"}" },
+		{ "e", "{\"status\":1,\"created_at\":null,\"timestamp\":"
+		    "{\"x\":1}}" },
+		{ "f", "{\"status\":null,\"timestamp\":[1]}" },
+		{ "g", "{\"other\":1}" },
+	};
+	json_object *vals[] = { json_object_new_string("OPEN"),
+	    json_object_new_string("CLOSED"), json_object_new_int(1),
+	    json_object_new_double(1.5), json_object_new_boolean(1),
+	    json_object_new_int(3), json_object_new_string("2024-01-03"),
+	    NULL };
+	static const char *const fields[] = { "status", "created_at",
+	    "timestamp" };
+	struct store_query q;
+	struct store_batch *b;
+	json_object *o;
+	char path[128], want[512], got[512];
+	size_t c, i, f, g, v;
+	int pass, dir;
+
+	st = test_open(NULL, 0);
+	for (pass = 0; pass < 2; pass++) {
+		for (c = 0; c < 3; c++) {
+			for (i = 0; pass == 0 && i < sizeof(docs) /
+			    sizeof(docs[0]); i++) {
+				snprintf(path, sizeof(path), "%s/%s", colls[c],
+				    docs[i][0]);
+				put(path, docs[i][1]);
+			}
+			if (pass == 0)
+				continue;
+			/* writes that move the keys: merges that change,
+			 * delete and add them, a set without them, a merge
+			 * that creates, a delete, a create in a batch */
+			snprintf(path, sizeof(path), "%s/a", colls[c]);
+			merge(path, "{\"status\":\"CLOSED\",\"x\":1}");
+			snprintf(path, sizeof(path), "%s/b", colls[c]);
+			merge(path, "{\"created_at\":null,\"timestamp\":null}");
+			snprintf(path, sizeof(path), "%s/c", colls[c]);
+			put(path, "{\"plain\":true}");
+			snprintf(path, sizeof(path), "%s/g", colls[c]);
+			merge(path, "{\"status\":\"OPEN\",\"created_at\":"
+			    "\"2024-01-05\",\"timestamp\":1}");
+			snprintf(path, sizeof(path), "%s/h", colls[c]);
+			merge(path, "{\"status\":\"OPEN\",\"timestamp\":2}");
+			snprintf(path, sizeof(path), "%s/d", colls[c]);
+			cr_assert_eq(store_delete(st, path, &err), 0);
+			snprintf(path, sizeof(path), "%s/e", colls[c]);
+			merge(path, "{\"pnl\":1.25,\"marked_at\":\"x\"}");
+			b = store_batch_new();
+			o = J("{\"status\":\"OPEN\",\"created_at\":\"2024-01-04\"}");
+			snprintf(path, sizeof(path), "%s/i", colls[c]);
+			store_batch_add(b, STORE_W_CREATE, path, o);
+			json_object_put(o);
+			o = J("{\"timestamp\":1.5}");
+			snprintf(path, sizeof(path), "%s/f", colls[c]);
+			store_batch_add(b, STORE_W_MERGE, path, o);
+			json_object_put(o);
+			cr_assert_eq(store_batch_commit(st, b, &err), 0, "%s",
+			    err.msg);
+			store_batch_free(b);
+		}
+		/* every filter and order on the key fields, both ways */
+		for (f = 0; f < 3; f++)
+		for (v = 0; v < sizeof(vals) / sizeof(vals[0]); v++)
+		for (g = 0; g <= 3; g++)
+		for (dir = STORE_ORDER_ASC; dir <= STORE_ORDER_DESC; dir++) {
+			for (c = 0; c < 3; c++) {
+				memset(&q, 0, sizeof(q));
+				q.collection = colls[c];
+				q.where_field = fields[f];
+				q.where_value = vals[v];
+				q.order_field = g < 3 ? fields[g] : NULL;
+				q.order = (enum store_order)dir;
+				query_ids(&q, c == 0 ? want : got,
+				    sizeof(want));
+				if (c > 0)
+					cr_expect_str_eq(got, want, "pass %d, "
+					    "%s where %s = %s order %s %d: "
+					    "[%s], plain [%s]", pass,
+					    colls[c], fields[f],
+					    json_compact(vals[v], NULL),
+					    q.order_field != NULL ?
+					    q.order_field : "id", dir, got,
+					    want);
+			}
+			/* order only */
+			for (c = 0; f == 0 && v == 0 && g < 3 && c < 3; c++) {
+				memset(&q, 0, sizeof(q));
+				q.collection = colls[c];
+				q.order_field = fields[g];
+				q.order = (enum store_order)dir;
+				query_ids(&q, c == 0 ? want : got,
+				    sizeof(want));
+				if (c > 0)
+					cr_expect_str_eq(got, want, "pass %d, "
+					    "%s order by %s %d: [%s], plain "
+					    "[%s]", pass, colls[c], fields[g],
+					    dir, got, want);
+			}
+		}
+	}
+	/* sanity: the queries are not all empty */
+	memset(&q, 0, sizeof(q));
+	q.collection = colls[1];
+	q.where_field = "status";
+	q.where_value = vals[0];
+	q.order_field = "created_at";
+	q.order = STORE_ORDER_DESC;
+	query_ids(&q, got, sizeof(got));
+	cr_expect_str_eq(got, "g,i", "%s", got);
+	for (v = 0; v < sizeof(vals) / sizeof(vals[0]); v++)
+		json_object_put(vals[v]);
+}
+
+/* The schema of version 1, as the first release created it. */
+static const char v1_schema[] =
+	"CREATE TABLE docs ("
+	"  path TEXT PRIMARY KEY NOT NULL,"
+	"  parent TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  tenant TEXT,"
+	"  data TEXT NOT NULL,"
+	"  update_time TEXT NOT NULL"
+	") STRICT;"
+	"CREATE UNIQUE INDEX docs_parent_id ON docs(parent, id);"
+	"CREATE INDEX docs_tenant ON docs(tenant);"
+	"CREATE INDEX docs_status_created ON docs(parent,"
+	"  json_extract(data, '$.status'), json_extract(data, '$.created_at'),"
+	"  id);"
+	"CREATE INDEX docs_created ON docs(parent,"
+	"  json_extract(data, '$.created_at'), id);"
+	"CREATE INDEX docs_timestamp ON docs(parent,"
+	"  json_extract(data, '$.timestamp'), id);"
+	"PRAGMA user_version = 1;";
+
+Test(sqlite, version_1_database_migrates)
+{
+	struct store_query q;
+	sqlite3 *db;
+	char v[256], plan[2048];
+	int i;
+
+	/* a database the previous release wrote */
+	cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+	raw_exec(db, "PRAGMA journal_mode = WAL");
+	raw_exec(db, v1_schema);
+	raw_exec(db, "BEGIN");
+	for (i = 0; i < 6; i++) {
+		char sql[512];
+
+		snprintf(sql, sizeof(sql), "INSERT INTO docs VALUES ("
+		    "'users/u1/shadowTradeHistory/t%d', "
+		    "'users/u1/shadowTradeHistory', 't%d', 'u1', "
+		    "'{\"status\":\"%s\",\"created_at\":\"2024-01-0%d\","
+		    "\"pnl_error\":null}', '2024-01-01T00:00:00.000000Z')",
+		    i, i, i % 2 ? "CLOSED" : "OPEN", i + 1);
+		raw_exec(db, sql);
+		snprintf(sql, sizeof(sql), "INSERT INTO docs VALUES ("
+		    "'users/u1/signals/s%d', 'users/u1/signals', 's%d', 'u1', "
+		    "'{\"timestamp\":\"2024-02-0%d\"}', "
+		    "'2024-01-01T00:00:00.000000Z')", i, i, 6 - i);
+		raw_exec(db, sql);
+	}
+	raw_exec(db, "INSERT INTO docs VALUES ('users/u1/data/snapshot', "
+	    "'users/u1/data', 'snapshot', 'u1', '{\"status\":\"ACTIVE\"}', "
+	    "'2024-01-01T00:00:00.000000Z')");
+	raw_exec(db, "COMMIT");
+	sqlite3_close(db);
+
+	st = test_open(NULL, 0);
+	db = raw_open();
+	raw_text(db, "PRAGMA user_version", v, sizeof(v));
+	cr_expect_str_eq(v, "2");
+	raw_text(db, "SELECT count(*) FROM docs", v, sizeof(v));
+	cr_expect_str_eq(v, "13");
+	/* the key columns were filled for the keyed collections only */
+	raw_text(db, "SELECT group_concat(coalesce(k_status, '-') || '/' || "
+	    "coalesce(k_created_at, '-') || '/' || coalesce(k_timestamp, '-'),"
+	    " ' ') FROM (SELECT * FROM docs ORDER BY path)", v, sizeof(v));
+	cr_expect_str_eq(v, "-/-/- OPEN/2024-01-01/- CLOSED/2024-01-02/- "
+	    "OPEN/2024-01-03/- CLOSED/2024-01-04/- OPEN/2024-01-05/- "
+	    "CLOSED/2024-01-06/- -/-/2024-02-06 -/-/2024-02-05 -/-/2024-02-04 "
+	    "-/-/2024-02-03 -/-/2024-02-02 -/-/2024-02-01");
+	/* the old documents answer the seed's queries, through the indexes */
+	memset(&q, 0, sizeof(q));
+	q.collection = "users/u1/shadowTradeHistory";
+	q.where_field = "status";
+	q.where_value = json_object_new_string("OPEN");
+	q.order_field = "created_at";
+	q.order = STORE_ORDER_DESC;
+	expect_query(&q, "t4,t2,t0");
+	query_plan(db, &q, plan, sizeof(plan));
+	cr_expect_not_null(strstr(plan, "USING INDEX docs_status_created"),
+	    "%s", plan);
+	json_object_put(q.where_value);
+	memset(&q, 0, sizeof(q));
+	q.collection = "users/u1/signals";
+	q.order_field = "timestamp";
+	q.order = STORE_ORDER_ASC;
+	q.limit = 3;
+	expect_query(&q, "s5,s4,s3");
+	query_plan(db, &q, plan, sizeof(plan));
+	cr_expect_not_null(strstr(plan, "USING INDEX docs_timestamp"), "%s",
+	    plan);
+	/* and they take writes: a mark, a close */
+	merge("users/u1/shadowTradeHistory/t0", "{\"unrealized_pnl\":370.01,"
+	    "\"pnl_error\":null}");
+	expect_doc("users/u1/shadowTradeHistory/t0", "{\"status\":\"OPEN\","
+	    "\"created_at\":\"2024-01-01\",\"unrealized_pnl\":370.01}");
+	merge("users/u1/shadowTradeHistory/t4", "{\"status\":\"CLOSED\"}");
+	memset(&q, 0, sizeof(q));
+	q.collection = "users/u1/shadowTradeHistory";
+	q.where_field = "status";
+	q.where_value = json_object_new_string("OPEN");
+	q.order_field = "created_at";
+	q.order = STORE_ORDER_DESC;
+	expect_query(&q, "t2,t0");
+	json_object_put(q.where_value);
+	sqlite3_close(db);
+	/* opening again migrates nothing more */
+	store_free(st);
+	st = test_open(NULL, 0);
+	expect_doc("users/u1/data/snapshot", "{\"status\":\"ACTIVE\"}");
+}
+
+Test(sqlite, commit_many_isolates_a_failing_batch)
+{
+	struct store_batch *b[4];
+	struct tp_err errs[4];
+	json_object *o, *big, *open_;
+	int rcs[4];
+	size_t i;
+
+	st = test_open(NULL, 0);
+	put("ops/big", "{\"v\":0}");
+	for (i = 0; i < 4; i++)
+		b[i] = store_batch_new();
+	o = J("{\"pnl\":370.01,\"pnl_error\":null}");
+	big = doc_of_size(STORE_DOC_MAX - 4);
+	store_batch_add(b[0], STORE_W_MERGE, "users/u1/shadowTradeHistory/t1",
+	    o);
+	store_batch_add(b[0], STORE_W_DELETE, "users/u1/status/x", NULL);
+	/* batch 1: its first write lands, its second overflows the limit:
+	 * neither stays */
+	store_batch_add(b[1], STORE_W_MERGE, "users/u2/shadowTradeHistory/t1",
+	    o);
+	store_batch_add(b[1], STORE_W_MERGE, "ops/big", big);
+	store_batch_add(b[2], STORE_W_MERGE, "users/u3/shadowTradeHistory/t1",
+	    o);
+	/* batch 3 merges into what batch 0 wrote */
+	open_ = J("{\"status\":\"OPEN\"}");
+	store_batch_add(b[3], STORE_W_MERGE, "users/u1/shadowTradeHistory/t1",
+	    open_);
+	json_object_put(open_);
+	cr_assert_eq(store_batch_commit_many(st, b, 4, rcs, errs), 0);
+	cr_expect_eq(rcs[0], 0, "%s", errs[0].msg);
+	cr_expect_eq(rcs[1], -1);
+	cr_expect_eq(errs[1].code, TP_INVALID_ARGUMENT, "%s", errs[1].msg);
+	cr_expect_not_null(strstr(errs[1].msg, "more than the limit"), "%s",
+	    errs[1].msg);
+	cr_expect_eq(rcs[2], 0, "%s", errs[2].msg);
+	cr_expect_eq(rcs[3], 0, "%s", errs[3].msg);
+	expect_doc("users/u1/shadowTradeHistory/t1", "{\"pnl\":370.01,"
+	    "\"status\":\"OPEN\"}");
+	expect_missing("users/u2/shadowTradeHistory/t1");
+	expect_doc("ops/big", "{\"v\":0}");
+	expect_doc("users/u3/shadowTradeHistory/t1", "{\"pnl\":370.01}");
+	for (i = 0; i < 4; i++)
+		store_batch_free(b[i]);
+	json_object_put(o);
+	json_object_put(big);
 }
 
 Test(sqlite, data_survives_reopen)

@@ -653,8 +653,7 @@ pulse_plan_done(void *arg)
 		snprintf(p->error, sizeof(p->error), "cannot list the tenants: "
 		    "%s", pl->err.msg);
 		log_warnx("pulse %s: %s", p->id, p->error);
-		p->to_sync = 0;
-		pl->nt = 0;	/* the ones listed are not all: run none */
+		p->to_sync = 0;	/* the ones listed are not all: run none */
 		pulse_plan_free(&pl->hdr);
 		p->plan = NULL;
 		p->plan_owned = false;

@@ -90,7 +90,8 @@ INTEGRATION_TESTS = \
 	tests/integration/pulse.sh \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \
-	tests/integration/worker.sh
+	tests/integration/worker.sh \
+	tests/integration/demo.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/summary tests/demo
 EXTRA_DIST += tests/contracts/alpaca/README.md \

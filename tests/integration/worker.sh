@@ -87,7 +87,8 @@ rc=$?
 tp_eq "harness: every job answered, worker exited 0" 0 "$rc"
 SUMMARY=$(grep '^SUMMARY ' "$T/out.txt")
 tp_eq "RESULTs" "$NJOBS" "$(tp_jval results "$SUMMARY")"
-tp_eq "worker exit" "status 0" "$(tp_jval exit "$SUMMARY")"
+tp_eq "worker exit" "status 0" "$(tp_jval exit "$SUMMARY")" ||
+    { tp_log "the worker's stderr:"; tail -n 20 "$T/worker.log" | sed 's/^/#   /'; }
 gap=$(tp_jval max_heartbeat_gap_ms "$SUMMARY")
 tp_true "heartbeats kept flowing during slow transfers (max gap ${gap} ms < $HB)" \
     test "${gap:-99999}" -lt "$HB"

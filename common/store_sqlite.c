@@ -88,7 +88,7 @@ static const char *const sqlite_migrations[] = {
 #define SQLITE_SCHEMA_VERSION \
 	((int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0])))
 
-#define SQLITE_CACHE_KB		"-8192"		/* per connection: 8 MiB */
+#define SQLITE_CACHE_KB		"-4096"		/* per connection: 4 MiB */
 #define SQLITE_CHECKPOINT_PAGES	"8192"		/* 32 MiB of WAL */
 
 /* Statements prepared once per connection. */

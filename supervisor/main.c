@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,9 +526,6 @@ main(int argc, char *argv[])
 	int ch, check = 0, verbose = 0, status = 1, readyfd = -1;
 
 	memset(&d, 0, sizeof(d));
-	/* two malloc arenas, not one per store thread: the memory a pulse
-	 * frees is reused rather than spread, and RSS stays low */
-	(void)mallopt(M_ARENA_MAX, 2);
 	log_init(1, DAEMON_NAME);
 	while ((ch = getopt_long(argc, argv, "df:hnv", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -19,6 +19,8 @@
 #include "supervisor/tenant.h"
 
 #define PULSE_PAGE		10000	/* tenants listed at once */
+#define PULSE_CHUNKS_MAX	8	/* plan chunks at once */
+#define PULSE_CHUNK_MIN		256	/* tenants in a plan chunk, at least */
 #define PULSE_LAST_PATH		"ops/last_pulse"
 
 enum pulse_phase {
@@ -34,11 +36,21 @@ struct pulse_tenant {
 	char		*keys_doc;	/* JSON text, or NULL: read at dispatch */
 };
 
-/* What the plan (a store thread) found; the loop copies it. */
+/*
+ * What the plan found. The plan lists the tenants (one store work), then
+ * checks them in chunks on all the store threads at once (a chunk is a
+ * pulse_plan of its own, merged into the first as it ends): the pulse's
+ * workers wait for the plan, so it is worth both cores.
+ */
 struct pulse_plan {
 	struct jobs_work	 hdr;		/* first: the work's argument */
 	struct jobs		*j;
 	struct pulse		*p;		/* NULL once the pulse is gone */
+	char			**uids;		/* the list (the first plan) */
+	size_t			 nuids;
+	size_t			 pending;	/* chunks not ended */
+	struct pulse_plan	*master;	/* a chunk's plan */
+	size_t			 from, to;	/* a chunk's share of uids */
 	struct pulse_tenant	*t;
 	size_t			 nt, cap;
 	json_object		*symbols;	/* a set: symbol -> null */
@@ -85,6 +97,8 @@ struct pulse {
 	uint64_t		 req_prices;
 	uint64_t		 req_retries;
 
+	uint64_t		 plan_ms;	/* the plan took */
+	uint64_t		 prices_ms;	/* the price fetch took */
 	json_object		*doc;		/* ops/last_pulse, once written */
 	TAILQ_HEAD(, pulse_waiter) waiters;
 };
@@ -149,6 +163,7 @@ pulse_plan_free(struct jobs_work *w)
 		free(pl->t[i].trades);
 		free(pl->t[i].keys_doc);
 	}
+	store_strings_free(pl->uids, pl->nuids);
 	free(pl->t);
 	json_object_put(pl->symbols);
 	free(pl);
@@ -207,6 +222,9 @@ pulse_json(const struct pulse *p)
 	    (int64_t)p->skipped_quarantined));
 	api_json_add(o, "interrupted", json_object_new_boolean(
 	    p->interrupted));
+	api_json_add(o, "plan_ms", json_object_new_int64((int64_t)p->plan_ms));
+	api_json_add(o, "prices_ms", json_object_new_int64(
+	    (int64_t)p->prices_ms));
 	if (p->error[0] != '\0')
 		api_json_add(o, "error", json_object_new_string(p->error));
 	if ((pr = json_object_new_object()) != NULL) {
@@ -259,67 +277,34 @@ pulse_plan_add(struct pulse_plan *pl, const char *uid, char *trades,
 	return 0;
 }
 
+/* Lists every tenant (the first plan's work). */
 static void
-pulse_plan_work(struct store *st, void *arg)
+pulse_list_work(struct store *st, void *arg)
 {
 	struct pulse_plan *pl = arg;
-	enum tenant_block why;
-	struct tp_err terr;
-	char **uids = NULL, *after = NULL, *trades, *keys_doc;
-	size_t n = 0, i, ntr;
-	bool more;
-	int rc;
+	char **uids = NULL, **all, *after = NULL;
+	size_t n = 0, cap = 0;
 
 	pl->rc = -1;
 	for (;;) {
 		if (store_list_tenants(st, PULSE_PAGE, after, &uids, &n,
 		    &pl->err) == -1)
 			goto out;
-		for (i = 0; i < n; i++) {
-			tp_err_clear(&terr);
-			rc = jobs_tenant_blocked(st, uids[i], &why, &keys_doc,
-			    &terr);
-			if (rc == 1) {
-				switch (why) {
-				case TENANT_MISSING:	/* gone meanwhile */
-					continue;
-				case TENANT_DISABLED:
-					pl->skipped_disabled++;
-					break;
-				case TENANT_NO_KEYS:
-					pl->skipped_no_keys++;
-					break;
-				case TENANT_QUARANTINED:
-					pl->skipped_quarantined++;
-					break;
-				case TENANT_RUNNABLE:
-					break;
-				}
-				pl->users_total++;
-				continue;
-			}
-			pl->users_total++;
-			trades = NULL;
-			/* a store error for one tenant: its job reads again
-			 * at dispatch, and fails there if it must */
-			if (rc == 0 && trades_read(st, uids[i], &trades, &ntr,
-			    &more, pl->symbols, &terr) == 0) {
-				pl->trades += ntr;
-				if (more)
-					pl->capped++;
-			}
-			if (pulse_plan_add(pl, uids[i], trades,
-			    keys_doc) == -1) {
-				free(trades);
-				free(keys_doc);
+		if (pl->nuids + n > cap) {
+			cap = (pl->nuids + n) * 2;
+			if ((all = reallocarray(pl->uids, cap,
+			    sizeof(*all))) == NULL) {
 				tp_err_set(&pl->err, TP_RESOURCE_EXHAUSTED,
 				    "out of memory planning the pulse");
 				goto out;
 			}
+			pl->uids = all;
 		}
+		memcpy(pl->uids + pl->nuids, uids, n * sizeof(*uids));
+		pl->nuids += n;
 		free(after);
 		after = n == PULSE_PAGE ? strdup(uids[n - 1]) : NULL;
-		store_strings_free(uids, n);
+		free(uids);		/* the strings moved to pl->uids */
 		uids = NULL;
 		if (after == NULL)
 			break;
@@ -328,6 +313,62 @@ pulse_plan_work(struct store *st, void *arg)
 out:
 	store_strings_free(uids, n);
 	free(after);
+}
+
+/* Checks a chunk of the tenants: skip or sync, keys, open trades. */
+static void
+pulse_chunk_work(struct store *st, void *arg)
+{
+	struct pulse_plan *pl = arg;
+	char **uids = pl->master->uids;
+	enum tenant_block why;
+	struct tp_err terr;
+	char *trades, *keys_doc;
+	size_t i, ntr;
+	bool more;
+	int rc;
+
+	pl->rc = 0;
+	for (i = pl->from; i < pl->to; i++) {
+		tp_err_clear(&terr);
+		rc = jobs_tenant_blocked(st, uids[i], &why, &keys_doc, &terr);
+		if (rc == 1) {
+			switch (why) {
+			case TENANT_MISSING:	/* gone meanwhile */
+				continue;
+			case TENANT_DISABLED:
+				pl->skipped_disabled++;
+				break;
+			case TENANT_NO_KEYS:
+				pl->skipped_no_keys++;
+				break;
+			case TENANT_QUARANTINED:
+				pl->skipped_quarantined++;
+				break;
+			case TENANT_RUNNABLE:
+				break;
+			}
+			pl->users_total++;
+			continue;
+		}
+		pl->users_total++;
+		trades = NULL;
+		/* a store error for one tenant: its job reads again at
+		 * dispatch, and fails there if it must */
+		if (rc == 0 && trades_read(st, uids[i], &trades, &ntr, &more,
+		    pl->symbols, &terr) == 0) {
+			pl->trades += ntr;
+			if (more)
+				pl->capped++;
+		}
+		if (pulse_plan_add(pl, uids[i], trades, keys_doc) == -1) {
+			free(trades);
+			free(keys_doc);
+			pl->rc = tp_err_set(&pl->err, TP_RESOURCE_EXHAUSTED,
+			    "out of memory planning the pulse");
+			return;
+		}
+	}
 }
 
 /* The price fetch */
@@ -419,6 +460,7 @@ pulse_prices_ended(struct pulse *p, struct job *job)
 		json_object_object_add(p->prices, sym, json_object_get(v));
 	}
 	p->data_key = true;
+	p->prices_ms = pulse_elapsed_ms(p) - p->plan_ms;
 	log_info("pulse %s: prices of %zu of %zu symbols in %llu request(s)",
 	    p->id, (size_t)json_object_object_length(p->prices), p->symbols,
 	    (unsigned long long)p->req_prices);
@@ -628,32 +670,20 @@ pulse_maybe_end(struct pulse *p)
 	pulse_answer(ps, p);
 }
 
+/* Every chunk has ended: prices, then the syncs. */
 static void
-pulse_plan_done(void *arg)
+pulse_plan_finish(struct pulse *p, struct pulse_plan *pl)
 {
-	struct pulse_plan *pl = arg;
-	struct pulse *p = pl->p;
-	struct daemon *d;
+	struct daemon *d = p->ps->d;
 
-	jobs_work_done(pl->j, &pl->hdr);
-	if (p == NULL) {		/* the pulse is gone */
-		pulse_plan_free(&pl->hdr);
-		return;
-	}
-	d = p->ps->d;
-	p->plan = pl;
-	p->plan_owned = true;
-	p->users_total = pl->users_total;
-	p->skipped_disabled = pl->skipped_disabled;
-	p->skipped_no_keys = pl->skipped_no_keys;
-	p->skipped_quarantined = pl->skipped_quarantined;
+	p->plan_ms = pulse_elapsed_ms(p);
 	p->to_sync = pl->nt;
 	p->symbols = (size_t)json_object_object_length(pl->symbols);
 	if (pl->rc == -1) {
-		snprintf(p->error, sizeof(p->error), "cannot list the tenants: "
+		snprintf(p->error, sizeof(p->error), "cannot plan the pulse: "
 		    "%s", pl->err.msg);
 		log_warnx("pulse %s: %s", p->id, p->error);
-		p->to_sync = 0;	/* the ones listed are not all: run none */
+		p->to_sync = 0;	/* the ones planned are not all: run none */
 		pulse_plan_free(&pl->hdr);
 		p->plan = NULL;
 		p->plan_owned = false;
@@ -661,6 +691,10 @@ pulse_plan_done(void *arg)
 		pulse_maybe_end(p);
 		return;
 	}
+	p->users_total = pl->users_total;
+	p->skipped_disabled = pl->skipped_disabled;
+	p->skipped_no_keys = pl->skipped_no_keys;
+	p->skipped_quarantined = pl->skipped_quarantined;
 	if (pl->capped > 0)
 		log_warnx("pulse %s: %zu tenants have more than %d open "
 		    "trades; the first %d of each are marked", p->id,
@@ -673,6 +707,116 @@ pulse_plan_done(void *arg)
 		pulse_submit_prices(p);
 	else
 		pulse_submit_syncs(p);
+}
+
+static void
+pulse_chunk_free(struct jobs_work *w)
+{
+	pulse_plan_free(w);
+}
+
+/* A chunk has ended: its tenants, counts and symbols join the plan. */
+static void
+pulse_chunk_done(void *arg)
+{
+	struct pulse_plan *c = arg, *pl = c->master;
+	struct json_object_iterator it, end;
+	struct pulse_tenant *t;
+	size_t i;
+
+	jobs_work_done(c->j, &c->hdr);
+	if (c->rc == -1 && pl->rc != -1) {
+		pl->rc = -1;
+		pl->err = c->err;
+	}
+	if (pl->nt + c->nt > pl->cap) {
+		if ((t = reallocarray(pl->t, pl->nt + c->nt,
+		    sizeof(*t))) == NULL) {
+			if (pl->rc != -1)
+				pl->rc = tp_err_set(&pl->err,
+				    TP_RESOURCE_EXHAUSTED, "out of memory "
+				    "planning the pulse");
+		} else {
+			pl->t = t;
+			pl->cap = pl->nt + c->nt;
+		}
+	}
+	if (pl->nt + c->nt <= pl->cap) {
+		memcpy(pl->t + pl->nt, c->t, c->nt * sizeof(*c->t));
+		pl->nt += c->nt;
+		c->nt = 0;	/* the strings moved */
+	}
+	pl->users_total += c->users_total;
+	pl->skipped_disabled += c->skipped_disabled;
+	pl->skipped_no_keys += c->skipped_no_keys;
+	pl->skipped_quarantined += c->skipped_quarantined;
+	pl->trades += c->trades;
+	pl->capped += c->capped;
+	it = json_object_iter_begin(c->symbols);
+	end = json_object_iter_end(c->symbols);
+	for (i = 0; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it), i++)
+		if (!json_object_object_get_ex(pl->symbols,
+		    json_object_iter_peek_name(&it), NULL))
+			json_object_object_add(pl->symbols,
+			    json_object_iter_peek_name(&it), NULL);
+	pulse_chunk_free(&c->hdr);
+	if (--pl->pending == 0 && pl->p != NULL)
+		pulse_plan_finish(pl->p, pl);
+}
+
+/* The list is in: the chunks go to the store threads. */
+static void
+pulse_list_done(void *arg)
+{
+	struct pulse_plan *pl = arg, *c;
+	struct pulse *p = pl->p;
+	struct tp_err err;
+	size_t k, n, per;
+
+	jobs_work_done(pl->j, &pl->hdr);
+	if (p == NULL) {		/* the pulse is gone */
+		pulse_plan_free(&pl->hdr);
+		return;
+	}
+	p->plan = pl;
+	p->plan_owned = true;
+	if (pl->rc == -1 || pl->nuids == 0) {
+		pulse_plan_finish(p, pl);
+		return;
+	}
+	n = p->ps->d->cfg.store_threads > 0 ? p->ps->d->cfg.store_threads : 1;
+	if (n > PULSE_CHUNKS_MAX)
+		n = PULSE_CHUNKS_MAX;
+	if (n > (pl->nuids + PULSE_CHUNK_MIN - 1) / PULSE_CHUNK_MIN)
+		n = (pl->nuids + PULSE_CHUNK_MIN - 1) / PULSE_CHUNK_MIN;
+	per = (pl->nuids + n - 1) / n;
+	for (k = 0; k * per < pl->nuids; k++) {
+		tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory");
+		if ((c = calloc(1, sizeof(*c))) == NULL ||
+		    (c->symbols = json_object_new_object()) == NULL) {
+			free(c);
+			goto fail;
+		}
+		c->hdr.free = pulse_chunk_free;
+		c->j = pl->j;
+		c->p = p;
+		c->master = pl;
+		c->from = k * per;
+		c->to = c->from + per < pl->nuids ? c->from + per : pl->nuids;
+		if (jobs_work_submit(pl->j, &c->hdr, pulse_chunk_work,
+		    pulse_chunk_done, &err) == -1) {
+			pulse_plan_free(&c->hdr);
+			goto fail;
+		}
+		pl->pending++;
+	}
+	return;
+fail:
+	/* the chunks already out still merge; then the plan fails */
+	pl->rc = tp_err_set(&pl->err, err.code, "%s", err.msg);
+	if (pl->pending == 0)
+		pulse_plan_finish(p, pl);
 }
 
 /* Starting */
@@ -712,8 +856,8 @@ pulse_begin(struct pulser *ps, const char *trigger, struct tp_err *err)
 	pl->hdr.free = pulse_plan_free;
 	pl->j = d->jobs;
 	pl->p = p;
-	if (jobs_work_submit(d->jobs, &pl->hdr, pulse_plan_work,
-	    pulse_plan_done, err) == -1) {
+	if (jobs_work_submit(d->jobs, &pl->hdr, pulse_list_work,
+	    pulse_list_done, err) == -1) {
 		pulse_plan_free(&pl->hdr);
 		free(p);
 		return NULL;

@@ -29,7 +29,7 @@
 #define DISPATCH_RETRY_MS	1000	/* after a spawn failed for another reason */
 #define DISPATCH_PATH_MAX	(UID_MAX_LEN + 32)
 #define DISPATCH_UIDS_SHOWN	8
-#define DISPATCH_BATCH_MAX	1024	/* jobs a worker holds at once */
+#define DISPATCH_BATCH_MAX	4096	/* jobs a worker holds at once ([workers] batch_size at most) */
 
 /* The keys of one batch, read and opened on a store thread. */
 struct dispatch_key {

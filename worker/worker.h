@@ -24,7 +24,7 @@
 #define WORKER_CONNECT_MS	5000	/* channel connected, before the drop */
 #define WORKER_CONFIG_MS	10000	/* CONFIG after HELLO */
 #define WORKER_LINGER_MS	2000	/* last RESULTs flushed at exit */
-#define WORKER_INFLIGHT_MAX	1024	/* jobs held at once */
+#define WORKER_INFLIGHT_MAX	4096	/* jobs held at once ([workers] batch_size at most) */
 #define WORKER_RESOLVE_MAX	64	/* CONFIG resolve entries */
 #define WORKER_RESOLVE_LEN	1024	/* "host:port:addr[,addr...]": a host
 					   name (253) and up to 8 IPv6 addresses

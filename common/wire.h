@@ -60,7 +60,9 @@
  *                 "keys": {...}, "symbols": ["SYMBOL", ...]}
  *                 the pulse's one price fetch, with the operator's data key
  *                 ([alpaca] data_key_id); no uid: it belongs to no tenant.
- *   JOB_BEGIN  W  {"job_id": str}
+ *   JOB_BEGIN  W  {"job_id": str}   optional: for a worker that queues
+ *                 jobs, when one starts; tradepulse-worker starts each job
+ *                 as it arrives and does not send it
  *   RESULT     W  {"job_id": str, "ok": bool,
  *                 "error": {"code": str, "message": str} (when !ok),
  *                 "result": {...} (when ok: a summary; sync: key_id_last4,

@@ -585,8 +585,6 @@ crash_exited(struct jobs *j, struct batch *b, const struct worker_exit *ex)
 			    json_object_new_string(inflight[i]->id));
 			api_json_add(e, "uid",
 			    json_object_new_string(inflight[i]->uid));
-			api_json_add(e, "begun",
-			    json_object_new_boolean(inflight[i]->begun));
 			if (arr == NULL || json_object_array_add(arr, e) != 0)
 				json_object_put(e);
 		}

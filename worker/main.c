@@ -935,7 +935,6 @@ static void
 worker_job(struct worker *w, json_object *payload)
 {
 	struct tp_err err;
-	json_object *b;
 	struct job *j;
 	char msg[128];
 	bool full;
@@ -973,11 +972,7 @@ worker_job(struct worker *w, json_object *payload)
 	j->deadline = worker_now_ms() + j->deadline_ms;
 	TAILQ_INSERT_TAIL(&w->jobs, j, entry);
 	w->njobs++;
-	b = job_json_obj();
-	job_json_add(b, "job_id", job_json_str(j->id));
-	if (worker_send(w, WIRE_JOB_BEGIN, b, &err) == -1)
-		fprintf(stderr, "worker: %s\n", err.msg);
-	json_object_put(b);
+	/* no JOB_BEGIN: every job starts as it arrives */
 	job_start(w, j);
 	/* answer at once: a later job of the batch may end the process */
 	worker_settle(w, j, worker_now_ms());

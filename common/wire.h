@@ -70,7 +70,8 @@
  *                           unrealized_pnl, requests {kind: n}; prices:
  *                           prices {"SYMBOL": "decimal"}, requests),
  *                 "writes": [{"op": "set"|"merge"|"create"|"delete",
- *                             "path": str, "data": {...}}, ...],
+ *                             "path": str, "data": {...} | "data_from":
+ *                             K (the data of earlier write K)}, ...],
  *                 "log": [{"level", "event", "message"}, ...] (optional)}
  *                 For "create", path is the collection path. "log": the
  *                 job's lines for its tenant's log (at most 200), written

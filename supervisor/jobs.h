@@ -43,7 +43,7 @@
 #define JOBS_RECENT_CRASHES	10	/* crash summaries kept for status */
 #define JOBS_LOG_LINES		200	/* LOG lines a job may write */
 #define JOBS_ID_LEN		17	/* "j" + 16 hex digits */
-#define JOBS_COMMITS_MAX	512	/* results waiting to commit before
+#define JOBS_COMMITS_MAX	256	/* results waiting to commit before
 					   no new batch is started */
 
 enum job_state {

@@ -174,12 +174,15 @@ enum results_verdict {
 
 /* Checks write i and adds it to sb. */
 static enum results_verdict
-results_write(struct job *job, json_object *wv, size_t i,
+results_write(struct job *job, json_object *writes, size_t i,
     struct store_batch *sb, char *why, size_t whysize)
 {
-	static const char *const keys[] = { "op", "path", "data", NULL };
+	static const char *const keys[] = { "op", "path", "data",
+	    "data_from", NULL };
+	json_object *wv = json_object_array_get_idx(writes, i);
 	enum store_write_kind kind;
-	json_object *data = NULL;
+	json_object *data = NULL, *from;
+	int64_t k;
 	const char *op = NULL, *path = NULL, *bad;
 	char shown[RESULTS_SHOWN + 1], full[PATH_MAX_LEN + AUTO_ID_LEN + 2];
 	char id[AUTO_ID_LEN + 1];
@@ -219,8 +222,22 @@ results_write(struct job *job, json_object *wv, size_t i,
 		    sizeof(shown)));
 		return RESULTS_FORBIDDEN;
 	}
-	if (json_object_object_get_ex(wv, "data", &data) && data != NULL &&
-	    kind == STORE_W_DELETE) {
+	/* "data_from": K, the data of write K < i, sent once for two paths
+	 * (a snapshot and its copy); write K was checked already */
+	if (json_object_object_get_ex(wv, "data_from", &from) &&
+	    from != NULL) {
+		if (json_object_object_get_ex(wv, "data", NULL) ||
+		    !json_object_is_type(from, json_type_int) ||
+		    (k = json_object_get_int64(from)) < 0 ||
+		    (uint64_t)k >= i || !json_object_object_get_ex(
+		    json_object_array_get_idx(writes, (size_t)k), "data",
+		    &data) || data == NULL) {
+			snprintf(why, whysize, "write %zu: \"data_from\" is "
+			    "not an earlier write with data", i);
+			return RESULTS_MALFORMED;
+		}
+	} else if (json_object_object_get_ex(wv, "data", &data) &&
+	    data != NULL && kind == STORE_W_DELETE) {
 		snprintf(why, whysize, "write %zu deletes with data", i);
 		return RESULTS_MALFORMED;
 	}
@@ -547,8 +564,7 @@ results_build(struct job *job, json_object *p, struct results_commit *c,
 		}
 	}
 	for (i = 0; i < n; i++) {
-		v = results_write(job, json_object_array_get_idx(writes, i), i,
-		    c->sb, why, whysize);
+		v = results_write(job, writes, i, c->sb, why, whysize);
 		if (v != RESULTS_OK)
 			return v;
 	}

@@ -312,7 +312,7 @@ static void
 sync_finish(struct sync *s)
 {
 	struct job *j = s->j;
-	json_object *r, *res, *writes, *data, *pe, *trade;
+	json_object *r, *res, *writes, *data, *pe, *trade, *wr;
 	char path[PATH_MAX_LEN + 1], at[32], msg[SYNC_MSG_MAX],
 	    first[SYNC_MSG_MAX], last4[8], sum_s[DEC_TEXT_MAX + 1];
 	const char *status, *equity, *currency, *id;
@@ -332,7 +332,9 @@ sync_finish(struct sync *s)
 	job_log(j, "info", "account", msg);
 
 	n = j->trades != NULL ? json_object_array_length(j->trades) : 0;
-	if (n > 0) {
+	/* prices the pulse fetched for everyone are no step of this
+	 * tenant's: a line only when it fetched them or some were missing */
+	if (n > 0 && (s->fetched || json_object_object_length(s->perr) > 0)) {
 		known = (size_t)json_object_object_length(s->prices);
 		if (s->fetched)
 			snprintf(msg, sizeof(msg), "latest prices of %zu "
@@ -361,7 +363,13 @@ sync_finish(struct sync *s)
 	job_json_append(writes, sync_write(path, json_object_get(s->account)));
 	snprintf(path, sizeof(path), "users/%s/alpacaAccounts/snapshot",
 	    j->uid);
-	job_json_append(writes, sync_write(path, json_object_get(s->account)));
+	/* the same data: sent once, named by the index of its first write */
+	wr = job_json_obj();
+	job_json_add(wr, "op", job_json_str("merge"));
+	job_json_add(wr, "path", job_json_str(path));
+	job_json_add(wr, "data_from", json_object_new_int64(
+	    (int64_t)json_object_array_length(writes) - 1));
+	job_json_append(writes, wr);
 	/* when and by which job the tenant last synced, for operators */
 	job_last4(j, last4);
 	snprintf(path, sizeof(path), "users/%s/status/last_sync", j->uid);

@@ -537,6 +537,12 @@ sandbox_rules(scmp_filter_ctx ctx)
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
 	    SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0))) < 0)
 		return rc;
+	/* prctl fails rather than kills: runtimes call it for what they
+	 * can do without (ASan names its mappings with PR_SET_VMA as it
+	 * grows), and nothing may change what the sandbox set */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+	    SCMP_SYS(prctl), 0)) < 0)
+		return rc;
 	/* raise() and abort(): signals to this process's own threads */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) < 0)

@@ -161,9 +161,9 @@ json_parse(const char *buf, size_t len, struct tp_err *err)
 		    "out of memory"), NULL;
 	}
 	printbuf_reset(tok->pb);
-	/* strict: no trailing data, no comments, no NaN literals */
-	json_tokener_set_flags(tok,
-	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	/* strict: no trailing data, no comments, no NaN literals; UTF-8
+	 * was checked (more strictly) by json_prescan above */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	off = json_tokener_get_parse_end(tok);

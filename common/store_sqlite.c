@@ -858,13 +858,15 @@ sqlite_merge(struct sqlite_conn *c, const struct store_write *w,
 	return 0;
 }
 
+/* Runs a statement whose one parameter is a document path. */
 static int
-sqlite_delete(struct sqlite_conn *c, const char *path, struct tp_err *err)
+sqlite_run_path(struct sqlite_conn *c, enum sqlite_stmt_id id,
+    const char *path, struct tp_err *err)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	if ((s = sqlite_stmt(c, STMT_DELETE, err)) == NULL)
+	if ((s = sqlite_stmt(c, id, err)) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -874,21 +876,17 @@ sqlite_delete(struct sqlite_conn *c, const char *path, struct tp_err *err)
 	return 0;
 }
 
+static int
+sqlite_delete(struct sqlite_conn *c, const char *path, struct tp_err *err)
+{
+	return sqlite_run_path(c, STMT_DELETE, path, err);
+}
+
 /* Sets the key columns of the document at path from its data. */
 static int
 sqlite_rekey(struct sqlite_conn *c, const char *path, struct tp_err *err)
 {
-	sqlite3_stmt *s;
-	int rc;
-
-	if ((s = sqlite_stmt(c, STMT_REKEY, err)) == NULL)
-		return -1;
-	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite_done(s);
-	if (rc != SQLITE_DONE)
-		return sqlite_fail(c->db, rc, path, err);
-	return 0;
+	return sqlite_run_path(c, STMT_REKEY, path, err);
 }
 
 /*

@@ -443,7 +443,7 @@ pool_spawn(struct pool *p, void *ctx, struct worker **out, struct tp_err *err)
 	}
 	if (spawn_worker(p, w, err) == -1) {
 		pool_worker_free(w);
-		/* fork failing over and over must not spin: back off */
+		/* a spawn failing over and over must not spin: back off */
 		snprintf(what, sizeof(what), "cannot spawn: %s", err->msg);
 		throttle_crash(&p->thr, cfg, pool_now_ms(), true, what);
 		log_warnx("worker pool: %s", what);
@@ -531,7 +531,7 @@ static int64_t	pool_status_kb(pid_t, const char *);
 
 /*
  * A worker's peak RSS (VmHWM, of its own image: wait4's ru_maxrss would
- * count the daemon's pages it shared between fork and exec), taken when
+ * count the daemon's pages a child shares until exec), taken when
  * its batch is done, for status and the benchmark.
  */
 static void

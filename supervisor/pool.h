@@ -17,7 +17,7 @@
  * throttling; the job layer in jobs.c/dispatch.c decides what a worker
  * runs). It owns:
  *  - the worker channel (ROUTER on ipc://<state_dir>/run/workers.sock);
- *  - spawning: fork + exec of tradepulse-worker (never a bare fork of the
+ *  - spawning: posix_spawn of tradepulse-worker (never a bare fork of the
  *    daemon: the child closes every fd but stdin=/dev/null, stdout and
  *    stderr = a pipe read by the pool, and fd 3 = the token pipe, then
  *    execs with a minimal environment); the per-spawn token; the
@@ -90,7 +90,8 @@ void pool_free(struct pool *p);
 /*
  * Starts one worker for a batch; ctx is the job layer's batch, returned by
  * worker_ctx. Fails with TP_RESOURCE_EXHAUSTED at max_workers, with
- * TP_UNAVAILABLE while throttled or stopping, TP_INTERNAL if fork fails.
+ * TP_UNAVAILABLE while throttled or stopping, TP_INTERNAL if the
+ * program cannot be started.
  */
 int pool_spawn(struct pool *p, void *ctx, struct worker **out,
     struct tp_err *err);
@@ -107,8 +108,8 @@ void pool_stop(struct pool *p);
  *  "spawn_ms": {n, median, p99, max}, "ready_ms": {n, median, p99, max},
  *  "resolve": ["host:port:address,...", ...]}
  * state: "starting" | "ready" | "stopping" | "killing" | "exited";
- * rss_kb: VmRSS now (null once it has exited); spawn_ms: fork to a good
- * HELLO over the last 1024 spawns, ready_ms: fork to the first message
+ * rss_kb: VmRSS now (null once it has exited); spawn_ms: spawn to a good
+ * HELLO over the last 1024 spawns, ready_ms: spawn to the first message
  * after CONFIG (ms, 0.01 precision; null while n is 0); "batch" is the
  * job layer's to add. */
 json_object *pool_status(const struct pool *p);

@@ -504,7 +504,8 @@ dispatch_keys_work(struct store *st, void *arg)
 		    c->key[i].uid);
 		/* the pulse read it a moment ago: no second read */
 		if (c->key[i].keys_doc != NULL &&
-		    (doc = json_tokener_parse(c->key[i].keys_doc)) != NULL)
+		    (doc = json_parse(c->key[i].keys_doc,
+		    strlen(c->key[i].keys_doc), NULL)) != NULL)
 			rc = 1;
 		else
 			rc = tenant_doc_get(st, path, &doc, &c->key[i].err);

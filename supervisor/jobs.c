@@ -569,7 +569,8 @@ jobs_job_json(const struct job *job)
 	api_json_add(o, "ended_at", job->ended_at[0] != '\0' ?
 	    json_object_new_string(job->ended_at) : NULL);
 	api_json_add(o, "result", job->result_text != NULL ?
-	    json_tokener_parse(job->result_text) : job->result != NULL ?
+	    json_parse(job->result_text, strlen(job->result_text), NULL) :
+	    job->result != NULL ?
 	    json_copy(job->result) : NULL);
 	e = NULL;
 	if (job->err_code != TP_OK && (e = json_object_new_object()) != NULL) {

@@ -122,7 +122,7 @@ trades_json(const char *text)
 
 	if (text == NULL)
 		return json_object_new_array();
-	if ((a = json_tokener_parse(text)) != NULL &&
+	if ((a = json_parse(text, strlen(text), NULL)) != NULL &&
 	    !json_object_is_type(a, json_type_array)) {
 		json_object_put(a);
 		a = NULL;

@@ -421,6 +421,22 @@ sqlite_doc_bound(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_value(ctx, argv[0]);
 }
 
+/*
+ * SQLite keeps allocation statistics under one global mutex by default:
+ * every allocation of every connection took it, and the store threads
+ * planning a pulse spent more time waking each other on it than reading.
+ * Nothing here reads those statistics. sqlite3_config must come before
+ * SQLite initializes; a process that initialized it already (a test
+ * harness) keeps its setting.
+ */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void
+sqlite_configure(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static struct sqlite_conn *
 sqlite_conn_open(struct sqlite_be *be, struct tp_err *err)
 {
@@ -428,6 +444,7 @@ sqlite_conn_open(struct sqlite_be *be, struct tp_err *err)
 	char mode[16], sql[64];
 	int rc;
 
+	(void)pthread_once(&sqlite_once, sqlite_configure);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
 		    "out of memory"), NULL;

@@ -536,11 +536,14 @@ out:
 	return rc;
 }
 
-int
-tenantlog_write(struct tenantlog *tl, const char *uid, enum tlog_level lvl,
-    const char *job_id, const char *event, const char *msg, struct tp_err *err)
+/* Checks one line and formats it into line (TLOG_LINE_MAX bytes);
+ * *len gets its length, newline included. */
+static int
+tlog_format(struct tenantlog *tl, const char *uid, enum tlog_level lvl,
+    const char *job_id, const char *event, const char *msg, char *line,
+    size_t *len, struct tp_err *err)
 {
-	char line[TLOG_LINE_MAX], ts[32];
+	char ts[32];
 	struct timespec now;
 	struct tm tm;
 	size_t n, room;
@@ -575,14 +578,14 @@ tenantlog_write(struct tenantlog *tl, const char *uid, enum tlog_level lvl,
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	p = snprintf(line, sizeof(line), "%s.%06ldZ %s %s %s ", ts,
+	p = snprintf(line, TLOG_LINE_MAX, "%s.%06ldZ %s %s %s ", ts,
 	    now.tv_nsec / 1000L, tlog_levels[lvl], job_id, event);
-	if (p < 0 || (size_t)p >= sizeof(line))
+	if (p < 0 || (size_t)p >= TLOG_LINE_MAX)
 		return tp_err_set(err, TP_INTERNAL, "tenant log: line prefix");
 	n = (size_t)p;
 
 	/* The message gets what is left, less the newline. */
-	room = sizeof(line) - n - 1;
+	room = TLOG_LINE_MAX - n - 1;
 	n += tlog_escape(line + n, room, msg, &all);
 	if (!all) {
 		n = (size_t)p;
@@ -594,7 +597,65 @@ tenantlog_write(struct tenantlog *tl, const char *uid, enum tlog_level lvl,
 	if (*msg == '\0')
 		n--;		/* no trailing blank after the event */
 	line[n++] = '\n';
+	*len = n;
+	return 0;
+}
+
+int
+tenantlog_write(struct tenantlog *tl, const char *uid, enum tlog_level lvl,
+    const char *job_id, const char *event, const char *msg, struct tp_err *err)
+{
+	char line[TLOG_LINE_MAX];
+	size_t n;
+
+	if (tlog_format(tl, uid, lvl, job_id, event, msg, line, &n, err) == -1)
+		return -1;
 	return tlog_append(tl, uid, line, n, err);
+}
+
+_Static_assert(sizeof(((struct tenantlog_batch *)0)->uid) == TLOG_UID_MAX + 1,
+    "a batch holds any valid uid");
+
+void
+tenantlog_batch_begin(struct tenantlog_batch *tb, const char *uid)
+{
+	size_t n = strlen(uid);
+
+	/* too long for a uid: left empty, so every line is refused */
+	if (n >= sizeof(tb->uid))
+		n = 0;
+	memcpy(tb->uid, uid, n);
+	tb->uid[n] = '\0';
+	tb->len = 0;
+}
+
+int
+tenantlog_batch_add(struct tenantlog *tl, struct tenantlog_batch *tb,
+    enum tlog_level lvl, const char *job_id, const char *event,
+    const char *msg, struct tp_err *err)
+{
+	size_t n;
+
+	if (tb->len + TLOG_LINE_MAX > sizeof(tb->buf) &&
+	    tenantlog_batch_flush(tl, tb, err) == -1)
+		return -1;
+	if (tlog_format(tl, tb->uid, lvl, job_id, event, msg,
+	    tb->buf + tb->len, &n, err) == -1)
+		return -1;
+	tb->len += n;
+	return 0;
+}
+
+int
+tenantlog_batch_flush(struct tenantlog *tl, struct tenantlog_batch *tb,
+    struct tp_err *err)
+{
+	size_t len = tb->len;
+
+	if (len == 0)
+		return 0;
+	tb->len = 0;
+	return tlog_append(tl, tb->uid, tb->buf, len, err);
 }
 
 int

@@ -45,6 +45,28 @@ int tenantlog_writef(struct tenantlog *tl, const char *uid, enum tlog_level lvl,
     const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /*
+ * A job's lines gathered for one write: they stay together in the file,
+ * and a pulse makes one write per tenant instead of one per line. Each
+ * line is checked (and refused) as tenantlog_write would; a batch that
+ * fills up is written and goes on. Lines are timed when added.
+ */
+#define TLOG_BATCH_MAX	(8 * TLOG_LINE_MAX)
+
+struct tenantlog_batch {
+	char	 uid[129];
+	size_t	 len;
+	char	 buf[TLOG_BATCH_MAX];
+};
+
+void tenantlog_batch_begin(struct tenantlog_batch *tb, const char *uid);
+int tenantlog_batch_add(struct tenantlog *tl, struct tenantlog_batch *tb,
+    enum tlog_level lvl, const char *job_id, const char *event,
+    const char *msg, struct tp_err *err);
+/* Writes what the batch holds (nothing when empty). */
+int tenantlog_batch_flush(struct tenantlog *tl, struct tenantlog_batch *tb,
+    struct tp_err *err);
+
+/*
  * True when s holds something shaped like a credential: an Alpaca key id
  * (PK/AK/CK followed by 14+ upper-case letters or digits), a run of 32+
  * characters of [A-Za-z0-9+/=_-] mixing upper case, lower case and digits

@@ -1,6 +1,7 @@
 /* results.c: what workers say about their jobs: JOB_BEGIN, LOG, and RESULT, validated and committed once. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,8 @@ struct results_commit {
 	int			 rc;
 };
 
-static void	results_result_log(struct jobs *, struct job *, json_object *);
+static void	results_result_log(struct jobs *, struct job *, json_object *,
+		    struct tenantlog_batch *);
 
 /* A worker's string for our own log: printable ASCII, bounded. */
 static const char *
@@ -373,35 +375,59 @@ results_group_work(struct store *st, void *arg)
 	}
 }
 
+/* The daemon's own line about a job, added to its tenant's batch. */
+static void __attribute__((format(printf, 5, 6)))
+results_tlog(struct jobs *j, struct tenantlog_batch *tb, enum tlog_level lvl,
+    const struct job *job, const char *fmt, ...)
+{
+	char msg[TLOG_LINE_MAX];
+	struct tp_err err;
+	va_list ap;
+
+	if (job->uid[0] == '\0')	/* a job of no tenant */
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (tenantlog_batch_add(j->d->tlog, tb, lvl, job->id, "sync", msg,
+	    &err) == -1)
+		log_warnx("tenant log of %s: %s", job->uid, err.msg);
+}
+
 /* One job's commit has ended. */
 static void
 results_commit_ended(struct results_commit *c)
 {
+	static struct tenantlog_batch tb;	/* the event loop's only */
 	struct jobs *j = c->j;
 	struct job *job = c->job;
 	struct tp_err err;
 
 	/* the worker's lines, then ours: one write of the tenant's log */
-	results_result_log(j, job, c->log);
+	tenantlog_batch_begin(&tb, job->uid);
+	results_result_log(j, job, c->log, &tb);
 	if (c->rc == -1) {
 		log_warnx("job %s of %s: commit failed: %s", job->id, job->uid,
 		    c->err.msg);
-		jobs_tlog(j, job->uid, TLOG_ERROR, job->id, "sync",
-		    "job %s failed: its writes could not be committed: %s",
-		    job->id, c->err.msg);
+		results_tlog(j, &tb, TLOG_ERROR, job, "job %s failed: its "
+		    "writes could not be committed: %s", job->id, c->err.msg);
+	} else if (c->ok)
+		results_tlog(j, &tb, TLOG_INFO, job, "committed job %s",
+		    job->id);
+	else
+		results_tlog(j, &tb, TLOG_WARN, job, "job %s failed: %s: %s",
+		    job->id, tp_code_name(c->wcode), c->wmsg);
+	if (tenantlog_batch_flush(j->d->tlog, &tb, &err) == -1)
+		log_warnx("tenant log of %s: %s", job->uid, err.msg);
+	if (c->rc == -1) {
 		tp_err_set(&err, c->err.code, "commit failed: %s", c->err.msg);
 		jobs_finish(j, job, &err);
 	} else if (c->ok) {
-		jobs_tlog(j, job->uid, TLOG_INFO, job->id, "sync",
-		    "committed job %s", job->id);
 		jobs_strikes_clear(j, job->uid);
 		jobs_finish(j, job, NULL);
 	} else {
 		/* an answer, even a failure, shows the tenant did not crash
 		 * the worker: its strikes are cleared too */
-		jobs_tlog(j, job->uid, TLOG_WARN, job->id, "sync",
-		    "job %s failed: %s: %s", job->id, tp_code_name(c->wcode),
-		    c->wmsg);
 		jobs_strikes_clear(j, job->uid);
 		tp_err_set(&err, c->wcode, "%s", c->wmsg);
 		jobs_finish(j, job, &err);
@@ -662,7 +688,7 @@ results_result(struct batch *b, json_object *p)
 	if (json_object_object_get_ex(p, "log", &c->log) && c->log != NULL)
 		json_object_get(c->log);
 	if (job->kind == JOB_PRICES) {
-		results_result_log(j, job, c->log);
+		results_result_log(j, job, c->log, NULL);
 		/* nothing to commit: the pulse takes the prices */
 		dispatch_job_left(b, job);
 		if (c->ok)
@@ -773,7 +799,8 @@ results_daemon_line(const struct job *job, enum tlog_level lvl,
 /* The RESULT's "log" lines, written to the tenant's log as the job ends
  * (bad lines are skipped, said once in the daemon log). */
 static void
-results_result_log(struct jobs *j, struct job *job, json_object *log)
+results_result_log(struct jobs *j, struct job *job, json_object *log,
+    struct tenantlog_batch *tb)
 {
 	static const char *const keys[] = { "level", "event", "message",
 	    NULL };
@@ -796,8 +823,10 @@ results_result_log(struct jobs *j, struct job *job, json_object *log)
 		}
 		if (job->uid[0] == '\0')
 			results_daemon_line(job, lvl, event, msg);
-		else if (tenantlog_write(j->d->tlog, job->uid, lvl, job->id,
-		    event, msg, &err) == -1)
+		else if ((tb != NULL ? tenantlog_batch_add(j->d->tlog, tb,
+		    lvl, job->id, event, msg, &err) :
+		    tenantlog_write(j->d->tlog, job->uid, lvl, job->id, event,
+		    msg, &err)) == -1)
 			log_debug("job %s: a log line was refused: %s",
 			    job->id, err.msg);
 	}

@@ -189,6 +189,84 @@ Test(tenantlog, line_format_and_mode, .init = setup, .fini = teardown)
 	tenantlog_free(tl);
 }
 
+/* A batch's lines land together, in order, and nothing before the flush. */
+Test(tenantlog, batch_writes_its_lines_at_once, .init = setup,
+    .fini = teardown)
+{
+	struct tenantlog *tl = open_log(1 << 20, 5);
+	struct tenantlog_batch *tb = malloc(sizeof(*tb));
+	struct tp_err err = { 0 };
+	char *text;
+
+	cr_assert_not_null(tb);
+	tenantlog_batch_begin(tb, UID);
+	cr_assert_eq(tenantlog_batch_add(tl, tb, TLOG_INFO, "j1", "account",
+	    "equity 100.5", &err), 0, "%s", err.msg);
+	/* a refused line is left out; the others stay */
+	cr_assert_eq(tenantlog_batch_add(tl, tb, TLOG_INFO, "j1", "keys",
+	    "PKXXXXXXXXXXXXXXXXXX", &err), -1);
+	cr_assert_eq(err.code, TP_PERMISSION_DENIED);
+	cr_assert_eq(tenantlog_batch_add(tl, tb, TLOG_WARN, "j1", "sync",
+	    "committed", &err), 0, "%s", err.msg);
+	cr_assert_not(file_exists(tenants, UID ".log"), "written before "
+	    "the flush");
+	cr_assert_eq(tenantlog_batch_flush(tl, tb, &err), 0, "%s", err.msg);
+	text = read_file(tenants, UID ".log", NULL);
+	cr_assert_not_null(text);
+	cr_assert_not_null(strstr(text, " INFO j1 account equity 100.5\n"),
+	    "%s", text);
+	cr_assert_not_null(strstr(text, " WARN j1 sync committed\n"), "%s",
+	    text);
+	cr_assert(strstr(text, "account") < strstr(text, "committed"));
+	cr_assert_null(strstr(text, "PKX"));
+	free(text);
+	/* an empty batch writes nothing, and the flush emptied it */
+	cr_assert_eq(tenantlog_batch_flush(tl, tb, &err), 0);
+	free(tb);
+	tenantlog_free(tl);
+}
+
+/* A batch larger than its buffer is written in parts, losing no line;
+ * an invalid or too long uid gets no file. */
+Test(tenantlog, batch_overflows_in_parts, .init = setup, .fini = teardown)
+{
+	struct tenantlog *tl = open_log(1 << 20, 5);
+	struct tenantlog_batch *tb = malloc(sizeof(*tb));
+	struct tp_err err = { 0 };
+	char msg[1500], longuid[200], *text, *p;
+	size_t lines = 0;
+	int i;
+
+	cr_assert_not_null(tb);
+	memset(msg, 'x', sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = '\0';
+	tenantlog_batch_begin(tb, "u1");
+	for (i = 0; i < 40; i++)
+		cr_assert_eq(tenantlog_batch_add(tl, tb, TLOG_INFO, "j", "sync",
+		    msg, &err), 0, "line %d: %s", i, err.msg);
+	cr_assert_eq(tenantlog_batch_flush(tl, tb, &err), 0, "%s", err.msg);
+	text = read_file(tenants, "u1.log", NULL);
+	cr_assert_not_null(text);
+	for (p = text; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	cr_assert_eq(lines, 40);
+	free(text);
+
+	memset(longuid, 'a', sizeof(longuid) - 1);
+	longuid[sizeof(longuid) - 1] = '\0';
+	tenantlog_batch_begin(tb, longuid);
+	cr_assert_eq(tenantlog_batch_add(tl, tb, TLOG_INFO, "j", "sync", "hi",
+	    &err), -1);
+	cr_assert_eq(err.code, TP_INVALID_ARGUMENT);
+	tenantlog_batch_begin(tb, "../x");
+	cr_assert_eq(tenantlog_batch_add(tl, tb, TLOG_INFO, "j", "sync", "hi",
+	    &err), -1);
+	cr_assert_eq(tenantlog_batch_flush(tl, tb, &err), 0);
+	cr_assert_eq(count_entries(tenants), 1);
+	free(tb);
+	tenantlog_free(tl);
+}
+
 Test(tenantlog, levels_and_empty_job_id, .init = setup, .fini = teardown)
 {
 	struct tenantlog *tl = open_log(1 << 20, 5);

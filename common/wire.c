@@ -12,7 +12,7 @@
 
 /* The same text json_compact() gives: no spaces, '/' not escaped. */
 #define WIRE_JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-#define WIRE_BUF_START	512
+#define WIRE_BUF_START	4096	/* a sync JOB or RESULT fits: no regrowth */
 
 /*
  * The frame being built. It grows by malloc/copy/wipe/free rather than

@@ -960,14 +960,31 @@ sqlite_apply(struct sqlite_conn *c, const struct store_write *w,
 	return rc;
 }
 
+/* Applies one batch's writes in order; err names the write that failed. */
+static int
+sqlite_apply_all(struct sqlite_conn *c, const struct store_write *w, size_t n,
+    const char *now, struct tp_err *err)
+{
+	struct tp_err e;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (sqlite_apply(c, &w[i], now, &e) == -1) {
+			if (n > 1)
+				return tp_err_set(err, e.code, "batch write "
+				    "%zu: %s", i, e.msg);
+			return tp_err_set(err, e.code, "%s", e.msg);
+		}
+	}
+	return 0;
+}
+
 static int
 sqlite_commit(void *arg, const struct store_write *w, size_t n,
     const char *now, struct tp_err *err)
 {
 	struct sqlite_be *be = arg;
 	struct sqlite_conn *c;
-	struct tp_err e;
-	size_t i;
 	int rc = -1;
 
 	if ((c = sqlite_acquire(be, err)) == NULL)
@@ -977,16 +994,9 @@ sqlite_commit(void *arg, const struct store_write *w, size_t n,
 	 * timeout for other processes), so no statement inside fails busy */
 	if (sqlite_run(c, STMT_BEGIN_WRITE, err) == -1)
 		goto out;
-	for (i = 0; i < n; i++) {
-		if (sqlite_apply(c, &w[i], now, &e) == -1) {
-			if (n > 1)
-				tp_err_set(err, e.code, "batch write %zu: %s",
-				    i, e.msg);
-			else
-				tp_err_set(err, e.code, "%s", e.msg);
-			sqlite_rollback(c);
-			goto out;
-		}
+	if (sqlite_apply_all(c, w, n, now, err) == -1) {
+		sqlite_rollback(c);
+		goto out;
 	}
 	if (sqlite_run(c, STMT_COMMIT, err) == -1) {
 		sqlite_rollback(c);
@@ -1011,8 +1021,7 @@ sqlite_commit_many(void *arg, const struct store_write *const *w,
 {
 	struct sqlite_be *be = arg;
 	struct sqlite_conn *c;
-	struct tp_err e;
-	size_t b, i;
+	size_t b;
 	int rc = -1;
 
 	if ((c = sqlite_acquire(be, err)) == NULL)
@@ -1027,19 +1036,7 @@ sqlite_commit_many(void *arg, const struct store_write *const *w,
 			sqlite_rollback(c);
 			goto out;
 		}
-		rcs[b] = 0;
-		for (i = 0; i < n[b]; i++) {
-			if (sqlite_apply(c, &w[b][i], now, &e) == -1) {
-				if (n[b] > 1)
-					tp_err_set(&errs[b], e.code, "batch "
-					    "write %zu: %s", i, e.msg);
-				else
-					tp_err_set(&errs[b], e.code, "%s",
-					    e.msg);
-				rcs[b] = -1;
-				break;
-			}
-		}
+		rcs[b] = sqlite_apply_all(c, w[b], n[b], now, &errs[b]);
 		if ((rcs[b] == -1 && sqlite_run(c, STMT_ROLLBACK_TO,
 		    err) == -1) || sqlite_run(c, STMT_RELEASE, err) == -1) {
 			sqlite_rollback(c);

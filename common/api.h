@@ -28,7 +28,8 @@
  *                 already_exists if users/{uid} exists. Writes users/{uid}
  *                 {created_at, profile...} and status/trading {enabled:
  *                 true, updated_at, reason: "tenant added"} in one batch.
- *   tenant.list   {limit?: 1..1000 (100), after?: uid} ->
+ *   tenant.list   {limit?: >= 1 (100; more than 500 is taken as 500),
+ *                 after?: uid} ->
  *                 {tenants: [{uid, trading_enabled, keys_set, quarantined}],
  *                  next: uid|null}   (next: pass as "after" for the next page)
  *   tenant.show   {uid} -> {uid, created_at|null, profile|null,
@@ -107,7 +108,11 @@
 #define API_REASON_MAX   256
 #define API_PROFILE_MAX  (16 * 1024)
 #define API_LIST_DEFAULT 100
-#define API_LIST_MAX     1000
+#define API_LIST_MAX     500	/* a larger limit is capped: page with next */
+
+/* A reply larger than this is not sent (the client gets `internal`): the
+ * bound on what one queued reply may hold. */
+#define API_REPLY_MAX (256 * 1024)
 
 /* Frames larger than this are dropped by ZeroMQ itself (the peer is
  * disconnected); frames between [daemon] api_max_request and this get a

@@ -87,6 +87,9 @@ static const struct config_key config_keys[] = {
 	    4 * KIB, GIB },
 	{ "daemon", "tenant_log_keep", KIND_U32, F(tenant_log_keep), true,
 	    0, 1000 },
+	{ "daemon", "max_clients", KIND_U32, F(max_clients), true, 1, 100000 },
+	{ "daemon", "api_memory", KIND_SIZE, F(api_memory), true, MIB,
+	    16 * GIB },
 
 	{ "store", "backend", KIND_BACKEND, F(store_backend), true, 0, 0 },
 	{ "store", "path", KIND_PATH, F(store_path), true, 0, 0 },
@@ -339,6 +342,8 @@ config_defaults(struct config *cfg, struct tp_err *err)
 	cfg->api_queue = 1024;
 	cfg->tenant_log_size = MIB;
 	cfg->tenant_log_keep = 5;
+	cfg->max_clients = 64;
+	cfg->api_memory = 64 * MIB;
 	cfg->store_sync_full = false;
 	cfg->store_threads = 4;
 	cfg->max_workers = 4;

@@ -30,6 +30,8 @@ struct config {
 	uint32_t api_queue;		/* 1024: requests in progress at once */
 	uint64_t tenant_log_size;	/* 1M: rotate a tenant log past this */
 	uint32_t tenant_log_keep;	/* 5: rotated tenant logs kept */
+	uint32_t max_clients;		/* 64: API connections at once */
+	uint64_t api_memory;		/* 64M: the API's byte budget */
 
 	/* [store] */
 	char *store_backend;		/* "sqlite" | "firestore" */

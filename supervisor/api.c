@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "supervisor/api.h"
+#include "supervisor/clients.h"
 #include "supervisor/daemon.h"
 #include "supervisor/jobs.h"
 #include "supervisor/keys.h"
@@ -28,7 +30,12 @@
 
 #define API_BURST	64	/* requests read per wake-up before yielding */
 #define API_LINGER_MS	500	/* how long replies may still drain at close */
-#define API_HWM		4096	/* messages queued per peer */
+#define API_HANDSHAKE_MS 5000	/* a connection that says nothing is closed */
+#define API_HWM_MAX	64	/* messages queued per peer, at most */
+#define API_REQ_COST	4096	/* a request's own memory besides its text */
+#define API_REQ_FACTOR	4	/* its parsed tree against its text */
+#define API_CLIENT_INFLIGHT 32	/* requests in progress per connection */
+#define API_TRIM_MS	2000	/* memory goes back this long after clients left */
 #define API_NAME_SHOWN	64	/* bytes of a client-supplied name we echo */
 
 #define ARGS(...)	((const char *const []){ __VA_ARGS__, NULL })
@@ -41,20 +48,20 @@
  * one more line each.
  */
 static const struct api_op api_ops[] = {
-	{ API_OP_STATUS,	status_start,		NO_ARGS },
-	{ API_OP_TENANT_ADD,	tenant_add_start,	ARGS("uid", "profile") },
-	{ API_OP_TENANT_LIST,	tenant_list_start,	ARGS("limit", "after") },
-	{ API_OP_TENANT_SHOW,	tenant_show_start,	ARGS("uid") },
+	{ API_OP_STATUS,	status_start,		NO_ARGS, true },
+	{ API_OP_TENANT_ADD,	tenant_add_start,	ARGS("uid", "profile"), false },
+	{ API_OP_TENANT_LIST,	tenant_list_start,	ARGS("limit", "after"), false },
+	{ API_OP_TENANT_SHOW,	tenant_show_start,	ARGS("uid"), false },
 	{ API_OP_KEYS_SET,	keys_set_start,
-	    ARGS("uid", "key_id", "secret") },
-	{ API_OP_KEYS_ROTATE,	keys_rotate_start,	NO_ARGS },
+	    ARGS("uid", "key_id", "secret"), false },
+	{ API_OP_KEYS_ROTATE,	keys_rotate_start,	NO_ARGS, false },
 	{ API_OP_TRADING_SET,	trading_set_start,
-	    ARGS("uid", "enabled", "reason") },
-	{ API_OP_SYNC,		sync_start,		ARGS("uid") },
-	{ API_OP_JOB,		job_start,		ARGS("id") },
-	{ API_OP_TENANT_RELEASE, tenant_release_start,	ARGS("uid") },
-	{ API_OP_PULSE,		pulse_op_start,		NO_ARGS },
-	{ API_OP_PULSE_STATUS,	pulse_op_status,	NO_ARGS },
+	    ARGS("uid", "enabled", "reason"), false },
+	{ API_OP_SYNC,		sync_start,		ARGS("uid"), false },
+	{ API_OP_JOB,		job_start,		ARGS("id"), true },
+	{ API_OP_TENANT_RELEASE, tenant_release_start,	ARGS("uid"), false },
+	{ API_OP_PULSE,		pulse_op_start,		NO_ARGS, false },
+	{ API_OP_PULSE_STATUS,	pulse_op_status,	NO_ARGS, true },
 };
 
 struct api {
@@ -62,10 +69,17 @@ struct api {
 	void			*zctx;
 	void			*sock;
 	struct event		*ev;
+	struct event		*ev_trim;
+	struct clients		*clients;
 	char			*endpoint;
 	char			*bound_path;	/* the ipc socket file we made */
 	TAILQ_HEAD(, api_req)	 reqs;		/* not yet answered */
 	size_t			 in_flight;
+	size_t			 bytes;		/* charged by requests in progress */
+	size_t			 max_clients;	/* the cap in force */
+	size_t			 reply_budget;	/* for queued replies, all peers */
+	int			 sndhwm, rcvhwm;
+	uint64_t		 replies_dropped; /* a peer that does not read */
 	uint64_t		 requests;
 	uint64_t		 errors;
 	bool			 stopping;
@@ -150,14 +164,54 @@ api_setopt(struct api *api, int opt, const void *val, size_t len,
 	return 0;
 }
 
+/*
+ * The byte budget ([daemon] api_memory): half for the requests in
+ * progress (charged as they arrive), half for replies queued to clients
+ * that read slowly. ZeroMQ bounds a peer's queue in messages, not bytes,
+ * so the high-water marks are set from the budget: max_clients peers
+ * with sndhwm replies of at most API_REPLY_MAX each, and rcvhwm requests
+ * of at most api_max_request each, fit in it.
+ */
+static int
+api_hwm(size_t budget, size_t peers, size_t msg)
+{
+	size_t n = budget / (peers * msg);
+
+	return n < 1 ? 1 : n > API_HWM_MAX ? API_HWM_MAX : (int)n;
+}
+
+/* The descriptors the daemon needs besides API connections: the store,
+ * logs, the worker channel and each worker's pipes, the event loop. */
+static size_t
+api_fd_reserve(const struct config *cfg)
+{
+	return 64 + 8 * (size_t)cfg->store_threads +
+	    4 * (size_t)cfg->max_workers;
+}
+
+/* Gives memory back to the system once clients have gone: freed reply
+ * and request buffers otherwise stay in malloc's arenas. */
+static void
+api_trim(evutil_socket_t fd, short what, void *arg)
+{
+	struct api *api = arg;
+
+	(void)fd;
+	(void)what;
+	if (clients_take_left(api->clients) > 0)
+		malloc_trim(0);
+}
+
 struct api *
 api_open(struct daemon *d, struct tp_err *err)
 {
 	struct api *api;
-	const char *ep = d->cfg.api;
+	const struct config *cfg = &d->cfg;
+	const char *ep = cfg->api;
+	struct timeval tv = { API_TRIM_MS / 1000, (API_TRIM_MS % 1000) * 1000 };
 	int64_t maxsize = API_HARD_MAX_FRAME;
-	int off = 0, linger = API_LINGER_MS, hwm = API_HWM, fd;
-	size_t fdlen = sizeof(fd);
+	int on = 1, linger = API_LINGER_MS, hs = API_HANDSHAKE_MS, fd;
+	size_t fdlen = sizeof(fd), reserve = api_fd_reserve(cfg);
 
 	if ((api = calloc(1, sizeof(*api))) == NULL ||
 	    (api->endpoint = strdup(ep)) == NULL) {
@@ -167,24 +221,54 @@ api_open(struct daemon *d, struct tp_err *err)
 	}
 	api->d = d;
 	TAILQ_INIT(&api->reqs);
+	/* the cap leaves the reserve free below the descriptor limit */
+	if (d->nofile < reserve + 8) {
+		tp_err_set(err, TP_FAILED_PRECONDITION, "the file descriptor "
+		    "limit (%zu) is too low: the daemon needs %zu for itself "
+		    "and some for API clients; raise it (ulimit -n, "
+		    "LimitNOFILE=)", d->nofile, reserve);
+		goto fail;
+	}
+	api->max_clients = cfg->max_clients;
+	if (api->max_clients > d->nofile - reserve) {
+		api->max_clients = d->nofile - reserve;
+		log_warnx("api: max_clients %u lowered to %zu: the file "
+		    "descriptor limit is %zu and the daemon keeps %zu for "
+		    "itself", (unsigned)cfg->max_clients, api->max_clients,
+		    d->nofile, reserve);
+	}
+	api->reply_budget = cfg->api_memory / 2;
+	api->sndhwm = api_hwm(api->reply_budget, api->max_clients,
+	    API_REPLY_MAX);
+	api->rcvhwm = api_hwm(cfg->api_memory / 4, api->max_clients,
+	    cfg->api_max_request);
 	if ((api->zctx = zmq_ctx_new()) == NULL ||
 	    (api->sock = zmq_socket(api->zctx, ZMQ_ROUTER)) == NULL) {
 		tp_err_set(err, TP_INTERNAL, "zmq: %s", zmq_strerror(errno));
 		goto fail;
 	}
+	/* ROUTER_MANDATORY: a reply to a full peer fails with EAGAIN
+	 * instead of vanishing, so a client that does not read is known */
 	if (api_setopt(api, ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize),
 	    "ZMQ_MAXMSGSIZE", err) == -1 ||
-	    api_setopt(api, ZMQ_ROUTER_MANDATORY, &off, sizeof(off),
+	    api_setopt(api, ZMQ_ROUTER_MANDATORY, &on, sizeof(on),
 	    "ZMQ_ROUTER_MANDATORY", err) == -1 ||
 	    api_setopt(api, ZMQ_LINGER, &linger, sizeof(linger),
 	    "ZMQ_LINGER", err) == -1 ||
-	    api_setopt(api, ZMQ_SNDHWM, &hwm, sizeof(hwm),
+	    api_setopt(api, ZMQ_HANDSHAKE_IVL, &hs, sizeof(hs),
+	    "ZMQ_HANDSHAKE_IVL", err) == -1 ||
+	    api_setopt(api, ZMQ_SNDHWM, &api->sndhwm, sizeof(api->sndhwm),
 	    "ZMQ_SNDHWM", err) == -1 ||
-	    api_setopt(api, ZMQ_RCVHWM, &hwm, sizeof(hwm),
+	    api_setopt(api, ZMQ_RCVHWM, &api->rcvhwm, sizeof(api->rcvhwm),
 	    "ZMQ_RCVHWM", err) == -1)
 		goto fail;
 	if (strncmp(ep, "ipc://", 6) == 0 &&
 	    api_ipc_prepare(ep + 6, err) == -1)
+		goto fail;
+	/* counted from the first connection: before the bind */
+	if ((api->clients = clients_open(api->zctx, api->sock,
+	    strncmp(ep, "ipc://", 6) == 0 && ep[6] != '@' ? ep + 6 : NULL,
+	    api->max_clients, err)) == NULL)
 		goto fail;
 	if (zmq_bind(api->sock, ep) == -1) {
 		tp_err_set(err, TP_FAILED_PRECONDITION, "cannot bind %s: %s",
@@ -206,10 +290,15 @@ api_open(struct daemon *d, struct tp_err *err)
 		goto fail;
 	}
 	if ((api->ev = event_new(d->base, fd, EV_READ | EV_PERSIST,
-	    api_readable, api)) == NULL || event_add(api->ev, NULL) == -1) {
+	    api_readable, api)) == NULL || event_add(api->ev, NULL) == -1 ||
+	    (api->ev_trim = event_new(d->base, -1, EV_PERSIST, api_trim,
+	    api)) == NULL || evtimer_add(api->ev_trim, &tv) == -1) {
 		tp_err_set(err, TP_INTERNAL, "cannot watch the api socket");
 		goto fail;
 	}
+	log_info("api: at most %zu clients, %d replies queued to each, a "
+	    "budget of %llu bytes", api->max_clients, api->sndhwm,
+	    (unsigned long long)cfg->api_memory);
 	/* ZMQ_FD is edge-triggered: look once in case something is queued. */
 	event_active(api->ev, EV_READ, 0);
 	return api;
@@ -236,10 +325,14 @@ api_free(struct api *api)
 		return;
 	if (api->ev != NULL)
 		event_free(api->ev);
+	if (api->ev_trim != NULL)
+		event_free(api->ev_trim);
 	while ((req = TAILQ_FIRST(&api->reqs)) != NULL) {
 		TAILQ_REMOVE(&api->reqs, req, entry);
 		api_req_free(req);
 	}
+	/* the monitor's thread stops before its socket closes */
+	clients_close(api->clients);
 	if (api->sock != NULL)
 		zmq_close(api->sock);
 	if (api->zctx != NULL)
@@ -261,11 +354,26 @@ api_stop(struct api *api)
 }
 
 void
-api_get_stats(const struct api *api, struct api_stats *st)
+api_get_stats(struct api *api, struct api_stats *st)
 {
+	struct clients_stats cs;
+
+	memset(st, 0, sizeof(*st));
 	st->in_flight = api->in_flight;
 	st->requests = api->requests;
 	st->errors = api->errors;
+	st->bytes = api->bytes;
+	st->budget = api->d->cfg.api_memory;
+	st->reply_budget = api->reply_budget;
+	st->sndhwm = api->sndhwm;
+	st->replies_dropped = api->replies_dropped;
+	st->max_clients = api->max_clients;
+	if (api->clients != NULL) {
+		clients_get_stats(api->clients, &cs);
+		st->clients = cs.current;
+		st->clients_peak = cs.peak;
+		st->clients_evicted = cs.evicted;
+	}
 }
 
 const char *
@@ -274,7 +382,45 @@ api_endpoint(const struct api *api)
 	return api->endpoint;
 }
 
-/* Sends one reply frame behind the request's envelope. */
+/*
+ * Sends one reply frame behind the request's envelope. Returns 0, or -1
+ * when the client's queue is full (it does not read: the reply is
+ * dropped, not kept) or the client is gone.
+ */
+static int
+api_send_text(struct api *api, struct api_req *req, const char *s,
+    size_t len)
+{
+	int rc = 0;
+
+	/* ROUTER_MANDATORY: the routing frame fails at once (EAGAIN for a
+	 * full queue, EHOSTUNREACH for a gone peer); nothing is queued */
+	if (zmq_send(api->sock, req->rid, req->rid_len,
+	    ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
+		if (errno == EAGAIN) {
+			api->replies_dropped++;
+			if (api->clients != NULL)
+				clients_set_stalled(api->clients, req->fd,
+				    req->serial, true);
+		}
+		log_debug("api: reply not sent: %s", zmq_strerror(errno));
+		rc = -1;
+	} else if ((req->delimiter &&
+	    zmq_send(api->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) ||
+	    zmq_send(api->sock, s, len, ZMQ_DONTWAIT) == -1) {
+		log_debug("api: reply cut short: %s", zmq_strerror(errno));
+		rc = -1;
+	} else if (api->clients != NULL)
+		clients_set_stalled(api->clients, req->fd, req->serial, false);
+	/*
+	 * Sending can consume the edge of ZMQ_FD that announced new
+	 * requests; look at ZMQ_EVENTS again on the next loop turn.
+	 */
+	if (api->ev != NULL)
+		event_active(api->ev, EV_READ, 0);
+	return rc;
+}
+
 static void
 api_send(struct api *api, struct api_req *req, json_object *reply)
 {
@@ -285,21 +431,15 @@ api_send(struct api *api, struct api_req *req, json_object *reply)
 		s = "{\"ok\":false,\"error\":{\"code\":\"internal\","
 		    "\"message\":\"out of memory\"}}";
 		len = strlen(s);
+	} else if (len > API_REPLY_MAX) {
+		log_warnx("api: a reply to %s of %zu bytes is larger than %d; "
+		    "not sent", req->op != NULL ? req->op->name : "-", len,
+		    API_REPLY_MAX);
+		s = "{\"ok\":false,\"error\":{\"code\":\"internal\","
+		    "\"message\":\"the reply is too large to send\"}}";
+		len = strlen(s);
 	}
-	/* A ROUTER never blocks: without ROUTER_MANDATORY a reply to a
-	 * peer that is gone or over its high-water mark is dropped. */
-	if (zmq_send(api->sock, req->rid, req->rid_len,
-	    ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1 ||
-	    (req->delimiter &&
-	    zmq_send(api->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) ||
-	    zmq_send(api->sock, s, len, ZMQ_DONTWAIT) == -1)
-		log_debug("api: reply not sent: %s", zmq_strerror(errno));
-	/*
-	 * Sending can consume the edge of ZMQ_FD that announced new
-	 * requests; look at ZMQ_EVENTS again on the next loop turn.
-	 */
-	if (api->ev != NULL)
-		event_active(api->ev, EV_READ, 0);
+	(void)api_send_text(api, req, s, len);
 }
 
 static double
@@ -322,6 +462,11 @@ api_finish(struct api *api, struct api_req *req, const char *outcome)
 	    api_elapsed_ms(&req->t0));
 	TAILQ_REMOVE(&api->reqs, req, entry);
 	api->in_flight--;
+	if (req->charge > api->bytes)
+		abort();	/* released more than was charged */
+	api->bytes -= req->charge;
+	if (req->charge > 0 && api->clients != NULL)
+		clients_end(api->clients, req->fd, req->serial, req->charge);
 	api_req_free(req);
 	if (api->stopping && api->in_flight == 0)
 		daemon_idle(api->d);
@@ -441,7 +586,7 @@ api_op_takes(const struct api_op *op, const char *name)
 	return false;
 }
 
-/* Checks a parsed request and hands it to its operation. */
+/* Checks a parsed request's operation and argument names. */
 static int
 api_route(struct api_req *req, struct tp_err *err)
 {
@@ -476,9 +621,37 @@ api_route(struct api_req *req, struct tp_err *err)
 			    "unknown argument \"%s\" for %s",
 			    api_shown(name, shown, sizeof(shown)), op->name);
 	}
-	if (api_arg_bool(req, "wait", false, &wait, err) == -1)
+	return api_arg_bool(req, "wait", false, &wait, err) == -1 ? -1 : 0;
+}
+
+/*
+ * The limits of work in progress: per connection (clients.h), then,
+ * except for the light operations answered from memory at once, the
+ * whole API's count (api_queue) and bytes (half of api_memory).
+ */
+static int
+api_admit(struct api *api, struct api_req *req, size_t len,
+    struct tp_err *err)
+{
+	const struct config *cfg = &api->d->cfg;
+	size_t charge = len * API_REQ_FACTOR + API_REQ_COST;
+	bool light = req->op != NULL && req->op->light;
+
+	if (!light && api->in_flight > cfg->api_queue)
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "too many "
+		    "requests in progress (api_queue %u); retry later",
+		    (unsigned)cfg->api_queue);
+	if (!light && api->bytes + charge > cfg->api_memory / 2)
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "the requests in "
+		    "progress hold %zu bytes, the API's budget "
+		    "(api_memory / 2); retry later", api->bytes);
+	if (api->clients != NULL && clients_begin(api->clients, req->fd,
+	    req->serial, charge, API_CLIENT_INFLIGHT, cfg->api_memory / 2 /
+	    api->max_clients, err) == -1)
 		return -1;
-	return op->start(req, err);
+	req->charge = charge;
+	api->bytes += charge;
+	return 0;
 }
 
 /* Applies the limits, parses, routes; answers every failure. */
@@ -501,16 +674,38 @@ api_dispatch(struct api *api, struct api_req *req, const char *buf,
 		tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "request of %zu bytes "
 		    "is larger than api_max_request (%llu bytes)", len,
 		    (unsigned long long)cfg->api_max_request);
-	else if (api->in_flight > cfg->api_queue)
-		tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "too many requests in "
-		    "progress (api_queue %u); retry later",
-		    (unsigned)cfg->api_queue);
 	else if ((req->args = json_parse(buf, len, &err)) != NULL &&
-	    api_route(req, &err) == 0)
+	    api_route(req, &err) == 0 && api_admit(api, req, len, &err) == 0 &&
+	    req->op->start(req, &err) == 0)
 		return;		/* the operation answers */
 	api_reply_error(req, &err);
 }
 
+/* A client that does not read its replies gets no work done: one short
+ * refusal is tried, and once that goes through it is served again. */
+static bool
+api_refuse_stalled(struct api *api, struct api_req *req)
+{
+	static const char refusal[] = "{\"ok\":false,\"error\":{\"code\":"
+	    "\"resource_exhausted\",\"message\":\"earlier replies to this "
+	    "connection were not read; read them before sending more\"}}";
+
+	if (api->clients == NULL ||
+	    !clients_stalled(api->clients, req->fd, req->serial))
+		return false;
+	(void)api_send_text(api, req, refusal, sizeof(refusal) - 1);
+	api->errors++;
+	return true;
+}
+
+/* The connection a frame came from, for the per-client limits. */
+static int
+api_frame_fd(zmq_msg_t *m)
+{
+	int fd = zmq_msg_get(m, ZMQ_SRCFD);
+
+	return fd >= 0 ? fd : -1;
+}
 
 /*
  * Reads one message: [routing id] [empty delimiter, REQ only] [request].
@@ -543,6 +738,7 @@ api_recv(struct api *api)
 	if (req->rid_len > sizeof(req->rid))
 		req->rid_len = sizeof(req->rid);
 	memcpy(req->rid, zmq_msg_data(&f[0]), req->rid_len);
+	req->fd = api_frame_fd(&f[1]);
 	body = &f[1];
 	bad = extra;
 	if (nf == 3) {
@@ -551,6 +747,12 @@ api_recv(struct api *api)
 			body = &f[2];
 		} else
 			bad = true;
+	}
+	if (api->clients != NULL)
+		req->serial = clients_serial(api->clients, req->fd);
+	if (api_refuse_stalled(api, req)) {
+		free(req);
+		goto out;
 	}
 	TAILQ_INSERT_TAIL(&api->reqs, req, entry);
 	api->in_flight++;

@@ -37,6 +37,8 @@ struct api_op {
 	const char		*name;
 	api_start_fn		 start;
 	const char *const	*args;	/* accepted arguments, NULL-terminated */
+	bool			 light;	/* answered from memory at once: never
+					   refused for the queue or budget */
 };
 
 #define API_RID_MAX 256		/* ZeroMQ routing ids are 1..255 bytes */
@@ -58,6 +60,11 @@ struct api_req {
 	size_t			 rid_len;
 	bool			 delimiter;	/* a REQ client's empty frame */
 
+	/* its connection (clients.h) and what it is charged */
+	int			 fd;
+	uint64_t		 serial;
+	size_t			 charge;
+
 	bool			 replied;
 	struct timespec		 t0;
 };
@@ -66,6 +73,15 @@ struct api_stats {
 	size_t		in_flight;
 	uint64_t	requests;
 	uint64_t	errors;
+	size_t		bytes;		/* charged by the requests in progress */
+	size_t		budget;		/* [daemon] api_memory */
+	size_t		reply_budget;	/* what queued replies may hold */
+	int		sndhwm;		/* replies queued per client */
+	uint64_t	replies_dropped;
+	size_t		clients;	/* connections now */
+	size_t		clients_peak;
+	size_t		max_clients;	/* the cap in force */
+	uint64_t	clients_evicted;
 };
 
 /* Binds [daemon] api and starts serving on d->base. */
@@ -76,7 +92,7 @@ void		 api_stop(struct api *api);
 void		 api_abort(struct api *api);
 /* Frees the remaining requests, closes the socket. */
 void		 api_free(struct api *api);
-void		 api_get_stats(const struct api *api, struct api_stats *st);
+void		 api_get_stats(struct api *api, struct api_stats *st);
 const char	*api_endpoint(const struct api *api);
 
 /* Replies (result is consumed) and frees the request. */

@@ -51,6 +51,7 @@ struct daemon {
 
 	bool			 foreground;
 	bool			 stopping;
+	size_t			 nofile;	/* RLIMIT_NOFILE, raised at start */
 	pid_t			 pid;
 	char			 started_at[32];
 	struct timespec		 started_mono;

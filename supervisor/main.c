@@ -1,6 +1,7 @@
 /* main.c: tradepulsed: arguments, configuration, daemonizing, signals, the event loop. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -420,6 +421,31 @@ daemon_signals(struct daemon *d, struct tp_err *err)
 	return 0;
 }
 
+/*
+ * The soft descriptor limit goes up to the hard one: the API's cap on
+ * connections ([daemon] max_clients) is kept below it with a reserve for
+ * the store, the logs and the workers, since libzmq aborts the process
+ * when its listener meets EMFILE.
+ */
+static int
+daemon_raise_nofile(struct daemon *d, struct tp_err *err)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return tp_err_errno(err, TP_INTERNAL, "getrlimit NOFILE");
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			return tp_err_errno(err, TP_INTERNAL,
+			    "setrlimit NOFILE %llu",
+			    (unsigned long long)rl.rlim_max);
+	}
+	d->nofile = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SIZE_MAX ?
+	    SIZE_MAX : (size_t)rl.rlim_cur;
+	return 0;
+}
+
 /* Everything after the configuration, in dependency order. */
 static int
 daemon_start(struct daemon *d, struct tp_err *err)
@@ -427,6 +453,8 @@ daemon_start(struct daemon *d, struct tp_err *err)
 	struct store_params sp;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (daemon_raise_nofile(d, err) == -1)
+		return -1;
 	d->pid = getpid();
 	store_timestamp(d->started_at, sizeof(d->started_at));
 	clock_gettime(CLOCK_MONOTONIC, &d->started_mono);

@@ -109,6 +109,7 @@ struct pulser {
 	uint64_t		 armed_ms;	/* 0: not armed */
 	struct pulse		*cur;
 	json_object		*last;		/* the last pulse's figures */
+	json_object		*stored;	/* ops/last_pulse read at start */
 	uint64_t		 runs;
 	uint64_t		 overlaps;	/* scheduled turns skipped */
 	bool			 stopping;
@@ -913,6 +914,36 @@ pulse_reload(struct pulser *ps)
 	log_info("pulse: every %llu ms", (unsigned long long)ms);
 }
 
+/* The last pulse of an earlier run, read once, so that status answers
+ * from memory and never waits behind other store work. */
+static void
+pulse_load_work(struct store *st, void *arg)
+{
+	struct pulser *ps = arg;
+	struct tp_err err;
+
+	if (tenant_doc_get(st, PULSE_LAST_PATH, &ps->stored, &err) == -1)
+		log_warnx("pulse: cannot read %s: %s", PULSE_LAST_PATH,
+		    err.msg);
+}
+
+static void
+pulse_load_done(void *arg)
+{
+	struct pulser *ps = arg;
+
+	if (ps->last == NULL) {
+		ps->last = ps->stored;
+		ps->stored = NULL;
+	}
+}
+
+json_object *
+pulse_last_json(struct pulser *ps)
+{
+	return ps->last != NULL ? json_copy(ps->last) : NULL;
+}
+
 struct pulser *
 pulse_new(struct daemon *d, struct tp_err *err)
 {
@@ -926,6 +957,12 @@ pulse_new(struct daemon *d, struct tp_err *err)
 		return NULL;
 	}
 	ps->d = d;
+	if (store_async(d->store, pulse_load_work, pulse_load_done, ps,
+	    err) == -1) {
+		event_free(ps->timer);
+		free(ps);
+		return NULL;
+	}
 	pulse_reload(ps);
 	return ps;
 }
@@ -947,6 +984,7 @@ pulse_free(struct pulser *ps)
 		return;
 	pulse_free_one(ps->cur);
 	json_object_put(ps->last);
+	json_object_put(ps->stored);
 	event_free(ps->timer);
 	free(ps);
 }

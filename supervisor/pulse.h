@@ -54,6 +54,8 @@ struct pulser	*pulse_new(struct daemon *d, struct tp_err *err);
 void		 pulse_free(struct pulser *ps);
 /* The interval or [pulse] enabled changed (SIGHUP). */
 void		 pulse_reload(struct pulser *ps);
+/* A copy of the last pulse's figures (ops/last_pulse), or NULL. */
+json_object	*pulse_last_json(struct pulser *ps);
 /* No new pulse from now on. */
 void		 pulse_stop(struct pulser *ps);
 /* A job of a pulse ended (called by jobs_finish; clears job->pulse). */

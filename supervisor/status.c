@@ -15,35 +15,9 @@
 #include "supervisor/status.h"
 #include "supervisor/tenant.h"
 
-#define STATUS_LAST_PULSE "ops/last_pulse"
-
-struct status_ctx {
-	json_object	*last_pulse;	/* NULL until a pulse has run */
-	struct tp_err	 err;
-	int		 rc;
-};
-
-static void
-status_ctx_free(void *arg)
-{
-	struct status_ctx *c = arg;
-
-	json_object_put(c->last_pulse);
-	free(c);
-}
-
-static void
-status_work(struct store *st, void *arg)
-{
-	struct status_ctx *c = ((struct api_req *)arg)->ctx;
-
-	if (tenant_doc_get(st, STATUS_LAST_PULSE, &c->last_pulse,
-	    &c->err) == -1)
-		c->rc = -1;
-}
-
+/* The store's figures: only what is known without asking it. */
 static json_object *
-status_store(struct daemon *d, struct status_ctx *c)
+status_store(struct daemon *d)
 {
 	json_object *o;
 
@@ -53,9 +27,6 @@ status_store(struct daemon *d, struct status_ctx *c)
 	    store_backend_name(d->store)));
 	api_json_add(o, "pending", json_object_new_int64(
 	    (int64_t)store_pending(d->store)));
-	/* a status reply is most useful exactly when the store fails */
-	if (c->rc == -1)
-		api_json_add(o, "error", json_object_new_string(c->err.msg));
 	return o;
 }
 
@@ -76,6 +47,20 @@ status_api(struct daemon *d)
 	api_json_add(o, "requests", json_object_new_int64(
 	    (int64_t)s.requests));
 	api_json_add(o, "errors", json_object_new_int64((int64_t)s.errors));
+	api_json_add(o, "memory", json_object_new_int64((int64_t)s.bytes));
+	api_json_add(o, "memory_budget", json_object_new_int64(
+	    (int64_t)s.budget));
+	api_json_add(o, "replies_queued_max", json_object_new_int64(
+	    s.sndhwm));
+	api_json_add(o, "replies_dropped", json_object_new_int64(
+	    (int64_t)s.replies_dropped));
+	api_json_add(o, "clients", json_object_new_int64((int64_t)s.clients));
+	api_json_add(o, "clients_peak", json_object_new_int64(
+	    (int64_t)s.clients_peak));
+	api_json_add(o, "max_clients", json_object_new_int64(
+	    (int64_t)s.max_clients));
+	api_json_add(o, "clients_evicted", json_object_new_int64(
+	    (int64_t)s.clients_evicted));
 	return o;
 }
 
@@ -120,14 +105,15 @@ status_workers(struct daemon *d, json_object *r)
 		jobs_status(d->jobs, r);
 }
 
-static void
-status_done(void *arg)
+/* Answered at once from memory: status must work exactly when the
+ * store is slow or the API is busy. */
+int
+status_start(struct api_req *req, struct tp_err *err)
 {
-	struct api_req *req = arg;
-	struct status_ctx *c = req->ctx;
 	struct daemon *d = req->d;
 	json_object *r;
 
+	(void)err;
 	if ((r = json_object_new_object()) != NULL) {
 		api_json_add(r, "version",
 		    json_object_new_string(PACKAGE_VERSION));
@@ -138,26 +124,14 @@ status_done(void *arg)
 		    json_object_new_string(d->started_at));
 		api_json_add(r, "uptime_ms", json_object_new_int64(
 		    (int64_t)daemon_uptime_ms(d)));
-		api_json_add(r, "store", status_store(d, c));
+		api_json_add(r, "store", status_store(d));
 		api_json_add(r, "api", status_api(d));
 		api_json_add(r, "key_version", json_object_new_int64(
 		    keyring_version(d->keys)));
 		status_workers(d, r);
-		api_json_add(r, "last_pulse", c->last_pulse);
-		c->last_pulse = NULL;
+		api_json_add(r, "last_pulse", pulse_last_json(d->pulser));
 		api_json_add(r, "pulse", pulse_status_json(d->pulser));
 	}
 	api_reply(req, r);
-}
-
-int
-status_start(struct api_req *req, struct tp_err *err)
-{
-	struct status_ctx *c;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
-	req->ctx = c;
-	req->ctx_free = status_ctx_free;
-	return api_submit(req, status_work, status_done, err);
+	return 0;
 }

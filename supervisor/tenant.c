@@ -356,13 +356,14 @@ tenant_list_start(struct api_req *req, struct tp_err *err)
 	int64_t limit = API_LIST_DEFAULT;
 	const char *after = NULL;
 
-	if (api_arg_int(req, "limit", false, 1, API_LIST_MAX, &limit,
+	if (api_arg_int(req, "limit", false, 1, INT32_MAX, &limit,
 	    err) == -1 ||
 	    api_arg_uid(req, "after", false, &after, err) == -1)
 		return -1;
 	if ((c = tenant_ctx_new(req, err)) == NULL)
 		return -1;
-	c->limit = (size_t)limit;
+	/* a large listing comes in pages: "next" goes on */
+	c->limit = (size_t)(limit > API_LIST_MAX ? API_LIST_MAX : limit);
 	if (after != NULL)
 		snprintf(c->after, sizeof(c->after), "%s", after);
 	return api_submit(req, tenant_list_work, tenant_list_done, err);

@@ -62,6 +62,11 @@ check_PROGRAMS += tests/workerharness
 tests_workerharness_SOURCES = tests/workerharness.c
 tests_workerharness_LDADD = $(COMMON_LIBS)
 
+# A hostile job API client: a connection flood, clients that never read.
+check_PROGRAMS += tests/apiabuse
+tests_apiabuse_SOURCES = tests/apiabuse.c
+tests_apiabuse_LDADD = $(COMMON_LIBS)
+
 # A raw job API client: sends one frame from a file or stdin, prints the reply.
 tests_apiclient_SOURCES = tests/apiclient.c
 tests_apiclient_LDADD = $(COMMON_LIBS)
@@ -80,6 +85,7 @@ tests_storetool_LDADD = $(COMMON_LIBS)
 INTEGRATION_TESTS = \
 	tests/integration/cli.sh \
 	tests/integration/api.sh \
+	tests/integration/apilimits.sh \
 	tests/integration/crash.sh \
 	tests/integration/sandbox.sh \
 	tests/integration/foreign.sh \

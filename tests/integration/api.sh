@@ -172,7 +172,9 @@ ereq "trading.set reason a number" invalid_argument '{"op":"trading.set","uid":"
 ereq "trading.set 257-character reason" invalid_argument "{\"op\":\"trading.set\",\"uid\":\"alice\",\"enabled\":false,\"reason\":\"$(repeat r 257)\"}"
 ereq "tenant.list limit a string" invalid_argument '{"op":"tenant.list","limit":"10"}'
 ereq "tenant.list limit 0" invalid_argument '{"op":"tenant.list","limit":0}'
-ereq "tenant.list limit 1001" invalid_argument '{"op":"tenant.list","limit":1001}'
+ereq "tenant.list limit 2^31" invalid_argument '{"op":"tenant.list","limit":2147483648}'
+req tenant_list_limit_1001 '{"op":"tenant.list","limit":1001}'
+succeed "tenant.list limit 1001 is capped, not refused" "$REQ"
 ereq "tenant.list limit -1" invalid_argument '{"op":"tenant.list","limit":-1}'
 ereq "tenant.list limit 1.5" invalid_argument '{"op":"tenant.list","limit":1.5}'
 ereq "tenant.list limit 2^64" invalid_argument '{"op":"tenant.list","limit":18446744073709551616}'

@@ -86,7 +86,8 @@ preflight_dir(const char *path, const char *what, struct tp_err *err)
 			return tp_err_errno(err, TP_FAILED_PRECONDITION,
 			    "%s: cannot create %s in %s", what, path, buf);
 		}
-		if (errno != ENOENT)
+		/* ENOTDIR: a file is on the way; the walk up finds it */
+		if (errno != ENOENT && errno != ENOTDIR)
 			return tp_err_errno(err, TP_FAILED_PRECONDITION,
 			    "%s: %s", what, buf);
 		if ((slash = strrchr(buf, '/')) == NULL) {

@@ -80,6 +80,7 @@ tests_storetool_LDADD = $(COMMON_LIBS)
 INTEGRATION_TESTS = \
 	tests/integration/cli.sh \
 	tests/integration/api.sh \
+	tests/integration/config.sh \
 	tests/integration/crash.sh \
 	tests/integration/sandbox.sh \
 	tests/integration/foreign.sh \

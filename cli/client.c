@@ -131,8 +131,16 @@ client_open(const char *endpoint, struct tp_err *err)
 		tp_err_set(err, TP_INTERNAL, "out of memory");
 		return NULL;
 	}
+	/* The daemon serves ipc:// only until CURVE authentication exists;
+	 * anything else would send admin requests unauthenticated. */
+	if (strncmp(endpoint, "ipc://", 6) != 0) {
+		tp_err_set(err, TP_INVALID_ARGUMENT, "endpoint %.64s: only "
+		    "ipc:// is accepted until CURVE authentication exists",
+		    endpoint);
+		goto fail;
+	}
 	/* An abstract socket ("ipc://@name") has no file to look at. */
-	if (strncmp(endpoint, "ipc://", 6) == 0 && endpoint[6] != '@') {
+	if (endpoint[6] != '@') {
 		c->ipc_path = c->endpoint + 6;
 		if (client_ipc_check(c->ipc_path, err) == -1)
 			goto fail;

@@ -48,7 +48,7 @@
 
 enum config_kind {
 	KIND_PATH,		/* file or folder; relative to the config file */
-	KIND_ENDPOINT,		/* ipc://path or tcp://host:port */
+	KIND_ENDPOINT,		/* ipc://path (tcp:// is refused: no CURVE) */
 	KIND_HOSTPORT,		/* host:port */
 	KIND_URL,		/* http:// or https:// */
 	KIND_CERTS,		/* https:// URL or a path */
@@ -60,6 +60,8 @@ enum config_kind {
 	KIND_SIZE,
 	KIND_DURATION,
 	KIND_BOOL,
+	KIND_UNBUILT,		/* a path for a feature not built yet: only
+				   empty is accepted */
 };
 
 struct config_key {
@@ -83,13 +85,14 @@ static const struct config_key config_keys[] = {
 	{ "daemon", "api_max_request", KIND_SIZE, F(api_max_request), true,
 	    KIB, 64 * MIB },
 	{ "daemon", "api_queue", KIND_U32, F(api_queue), true, 1, 1000000 },
+	{ "daemon", "max_clients", KIND_U32, F(max_clients), true, 1, 100000 },
+	{ "daemon", "api_memory", KIND_SIZE, F(api_memory), true,
+	    MIB, 16 * GIB },
 	{ "daemon", "tenant_log_size", KIND_SIZE, F(tenant_log_size), true,
 	    4 * KIB, GIB },
 	{ "daemon", "tenant_log_keep", KIND_U32, F(tenant_log_keep), true,
 	    0, 1000 },
-	{ "daemon", "max_clients", KIND_U32, F(max_clients), true, 1, 100000 },
-	{ "daemon", "api_memory", KIND_SIZE, F(api_memory), true, MIB,
-	    16 * GIB },
+	{ "daemon", "core_dumps", KIND_BOOL, F(daemon_core_dumps), true, 0, 0 },
 
 	{ "store", "backend", KIND_BACKEND, F(store_backend), true, 0, 0 },
 	{ "store", "path", KIND_PATH, F(store_path), true, 0, 0 },
@@ -137,9 +140,10 @@ static const struct config_key config_keys[] = {
 	{ "auth", "firebase_project_id", KIND_WORD, F(firebase_project_id),
 	    false, 0, 0 },
 	{ "auth", "certs", KIND_CERTS, F(certs), false, 0, 0 },
-	{ "auth", "curve_server_key", KIND_PATH, F(curve_server_key), false,
+	{ "auth", "curve_server_key", KIND_UNBUILT, F(curve_server_key),
+	    false, 0, 0 },
+	{ "auth", "curve_clients", KIND_UNBUILT, F(curve_clients), false,
 	    0, 0 },
-	{ "auth", "curve_clients", KIND_PATH, F(curve_clients), false, 0, 0 },
 };
 
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
@@ -274,6 +278,7 @@ config_free(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	free(cfg->file);
+	free(cfg->lines);
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		switch (config_keys[i].kind) {
 		case KIND_U32: case KIND_SIZE: case KIND_DURATION:
@@ -340,10 +345,11 @@ config_defaults(struct config *cfg, struct tp_err *err)
 	}
 	cfg->api_max_request = 64 * KIB;
 	cfg->api_queue = 1024;
-	cfg->tenant_log_size = MIB;
-	cfg->tenant_log_keep = 5;
 	cfg->max_clients = 64;
 	cfg->api_memory = 64 * MIB;
+	cfg->tenant_log_size = MIB;
+	cfg->tenant_log_keep = 5;
+	cfg->daemon_core_dumps = false;
 	cfg->store_sync_full = false;
 	cfg->store_threads = 4;
 	cfg->max_workers = 4;
@@ -559,33 +565,42 @@ config_value_path(struct config_parse *p, const struct config_key *k,
 	    config_fail(p, "out of memory") : 1;
 }
 
+/*
+ * Only ipc:// is accepted: the socket's folder and group are the access
+ * control, and no network endpoint may serve the job API (every admin
+ * operation) to whoever connects until CURVE authentication exists. Any
+ * other scheme is refused without parsing the rest of it.
+ */
 static int
 config_value_endpoint(struct config_parse *p, const struct config_key *k,
     const char *v, char **field)
 {
 	char abs[PATH_MAX + 6];
+	const char *sep;
 
 	if (!config_printable(v, false))
 		return config_fail(p, "%s: spaces, control or non-ASCII "
 		    "characters in the endpoint", k->name);
-	if (strncmp(v, "tcp://", 6) == 0) {
-		if (!config_hostport(v + 6))
-			return config_fail(p, "%s: \"%.*s\" is not "
-			    "tcp://host:port", k->name, CONFIG_VALUE_SHOWN, v);
-	} else if (strcmp(v, "ipc://") == 0) {
+	if (strncmp(v, "ipc://", 6) != 0) {
+		sep = strstr(v, "://");
+		if (sep != NULL && sep != v && sep - v <= 16)
+			return config_fail(p, "%s: %.*s:// endpoints are "
+			    "refused until CURVE authentication exists; use "
+			    "ipc:// (the socket's folder and group are the "
+			    "access control)", k->name, (int)(sep - v), v);
+		return config_fail(p, "%s: \"%.*s\" is not ipc://PATH (the "
+		    "only endpoint accepted until CURVE authentication "
+		    "exists)", k->name, CONFIG_VALUE_SHOWN, v);
+	}
+	if (v[6] == '\0')
 		return config_fail(p, "%s: the ipc socket path is empty",
 		    k->name);
-	} else if (strncmp(v, "ipc://", 6) == 0) {
-		memcpy(abs, "ipc://", 6);
-		if (config_abspath(p->dir, v + 6, abs + 6, sizeof(abs) - 6) ==
-		    -1 || strlen(abs + 6) > IPC_PATH_MAX)
-			return config_fail(p, "%s: the ipc socket path is "
-			    "longer than %d bytes", k->name, IPC_PATH_MAX);
-		v = abs;
-	} else
-		return config_fail(p, "%s: \"%.*s\" must start with ipc:// or "
-		    "tcp://", k->name, CONFIG_VALUE_SHOWN, v);
-	return config_set_str(field, v) == -1 ?
+	memcpy(abs, "ipc://", 6);
+	if (config_abspath(p->dir, v + 6, abs + 6, sizeof(abs) - 6) == -1 ||
+	    strlen(abs + 6) > IPC_PATH_MAX)
+		return config_fail(p, "%s: the ipc socket path is longer than "
+		    "%d bytes", k->name, IPC_PATH_MAX);
+	return config_set_str(field, abs) == -1 ?
 	    config_fail(p, "out of memory") : 1;
 }
 
@@ -627,6 +642,11 @@ config_value_str(struct config_parse *p, const struct config_key *k,
 		return config_value_path(p, k, v, field);
 	case KIND_ENDPOINT:
 		return config_value_endpoint(p, k, v, field);
+	case KIND_UNBUILT:
+		return config_fail(p, "%s: CURVE authentication is not built "
+		    "yet, so nothing would use this key; leave it empty (the "
+		    "api and events endpoints must be ipc:// until then)",
+		    k->name);
 	case KIND_CERTS:
 		if (strncmp(v, "http://", 7) == 0)
 			return config_fail(p, "%s: fetch the certificates over "
@@ -782,6 +802,17 @@ config_handler(void *user, const char *section, const char *name,
 	default:
 		return config_value_str(p, k, value, field);
 	}
+}
+
+unsigned
+config_key_line(const struct config *cfg, const char *section,
+    const char *name)
+{
+	size_t i = 0;
+
+	if (cfg->lines == NULL || config_find_key(section, name, &i) == NULL)
+		return 0;
+	return cfg->lines[i];
 }
 
 static unsigned
@@ -941,10 +972,12 @@ config_load(const char *file, struct config *cfg, struct tp_err *err)
 		    p->err_line, p->err_msg);
 		goto fail;
 	}
-	if ((cfg->file = strdup(file)) == NULL) {
+	if ((cfg->file = strdup(file)) == NULL ||
+	    (cfg->lines = malloc(sizeof(p->seen))) == NULL) {
 		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
 		goto fail;
 	}
+	memcpy(cfg->lines, p->seen, sizeof(p->seen));
 	free(buf);
 	free(p);
 	return 0;

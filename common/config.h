@@ -18,20 +18,28 @@
  */
 struct config {
 	char *file;			/* the file this was loaded from */
+	unsigned *lines;		/* line each key was set on, 0 if not
+					   set (config_key_line); NULL for
+					   config_defaults */
 
 	/* [daemon] */
 	char *state_dir;		/* /var/lib/tradepulse */
 	char *log_dir;			/* /var/log/tradepulse */
 	char *pidfile;			/* /run/tradepulse/tradepulsed.pid */
-	char *api;			/* ipc:///run/tradepulse/api.sock */
-	char *events;			/* ipc:///run/tradepulse/events.sock */
+	char *api;			/* ipc:///run/tradepulse/api.sock; only
+					   ipc:// until CURVE exists */
+	char *events;			/* ipc:///run/tradepulse/events.sock;
+					   only ipc:// until CURVE exists */
 	char *http;			/* 127.0.0.1:8787, "" disables */
 	uint64_t api_max_request;	/* 64K: largest request frame */
 	uint32_t api_queue;		/* 1024: requests in progress at once */
+	uint32_t max_clients;		/* 64: API connections held at once */
+	uint64_t api_memory;		/* 64M: bytes of queued replies and
+					   requests in progress, all clients */
 	uint64_t tenant_log_size;	/* 1M: rotate a tenant log past this */
 	uint32_t tenant_log_keep;	/* 5: rotated tenant logs kept */
-	uint32_t max_clients;		/* 64: API connections at once */
-	uint64_t api_memory;		/* 64M: the API's byte budget */
+	bool daemon_core_dumps;		/* no: the daemon's own core limit is
+					   0 unless yes */
 
 	/* [store] */
 	char *store_backend;		/* "sqlite" | "firestore" */
@@ -76,8 +84,8 @@ struct config {
 	/* [auth] */
 	char *firebase_project_id;
 	char *certs;
-	char *curve_server_key;
-	char *curve_clients;
+	char *curve_server_key;		/* refused until CURVE exists */
+	char *curve_clients;		/* refused until CURVE exists */
 };
 
 /* $TRADEPULSE_CONF if set, else the compiled-in default. */
@@ -91,6 +99,10 @@ int config_defaults(struct config *cfg, struct tp_err *err);
  */
 int config_load(const char *file, struct config *cfg, struct tp_err *err);
 void config_free(struct config *cfg);
+/* The line of cfg->file that set [section] name, or 0 when the key was
+ * not in the file (or is unknown), for checks made after loading. */
+unsigned config_key_line(const struct config *cfg, const char *section,
+    const char *name);
 
 /* "500ms", "30s", "5m", "2h", "1d"; a bare number is seconds. */
 int config_parse_duration(const char *s, uint64_t *ms);

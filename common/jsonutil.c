@@ -11,9 +11,13 @@
 #include <sodium.h>
 #include <json-c/printbuf.h>
 
-/* Rejects numbers that parsed to infinity (e.g. 1e999): JSON has none. */
+/*
+ * Rejects numbers that parsed to infinity (e.g. 1e999): JSON has none.
+ * Adds up the members of every object into *members, for the duplicate
+ * key check (json_parse).
+ */
 static int
-json_check_finite(json_object *o, struct tp_err *err)
+json_check_tree(json_object *o, size_t *members, struct tp_err *err)
 {
 	struct json_object_iterator it, end;
 	size_t i, n;
@@ -25,19 +29,20 @@ json_check_finite(json_object *o, struct tp_err *err)
 			    "JSON number out of range");
 		return 0;
 	case json_type_object:
+		*members += (size_t)json_object_object_length(o);
 		it = json_object_iter_begin(o);
 		end = json_object_iter_end(o);
 		for (; !json_object_iter_equal(&it, &end);
 		    json_object_iter_next(&it))
-			if (json_check_finite(json_object_iter_peek_value(&it),
-			    err) == -1)
+			if (json_check_tree(json_object_iter_peek_value(&it),
+			    members, err) == -1)
 				return -1;
 		return 0;
 	case json_type_array:
 		n = json_object_array_length(o);
 		for (i = 0; i < n; i++)
-			if (json_check_finite(json_object_array_get_idx(o, i),
-			    err) == -1)
+			if (json_check_tree(json_object_array_get_idx(o, i),
+			    members, err) == -1)
 				return -1;
 		return 0;
 	default:
@@ -96,14 +101,17 @@ json_utf8_valid(const char *s, size_t len)
  * What json-c's strict mode still lets through: NUL bytes, invalid or
  * overlong UTF-8, raw control characters in strings, single-quoted
  * names, and numbers like "1." (which json-c would write back as is).
+ * Counts the colons outside strings into *members: in JSON that json-c
+ * then accepts, each is one member of an object.
  */
 static int
-json_prescan(const char *buf, size_t len, struct tp_err *err)
+json_prescan(const char *buf, size_t len, size_t *members,
+    struct tp_err *err)
 {
 	const unsigned char *s = (const unsigned char *)buf;
 	bool in_str = false, esc = false;
 	const char *why = NULL;
-	size_t i, n;
+	size_t i, n, colons = 0;
 
 	for (i = 0; i < len && why == NULL; i += n) {
 		n = 1;
@@ -123,6 +131,8 @@ json_prescan(const char *buf, size_t len, struct tp_err *err)
 				why = "control character in a string";
 		} else if (s[i] == '"')
 			in_str = true;
+		else if (s[i] == ':')
+			colons++;
 		else if (s[i] == '\'')
 			why = "single quote";
 		else if (s[i] == '.' && (i + 1 == len || s[i + 1] < '0' ||
@@ -132,7 +142,97 @@ json_prescan(const char *buf, size_t len, struct tp_err *err)
 	if (why != NULL)
 		return tp_err_set(err, TP_INVALID_ARGUMENT,
 		    "invalid JSON at offset %zu: %s", i - n, why);
+	*members = colons;
 	return 0;
+}
+
+/* Container levels json_dup_name follows: as deep as json-c accepts. */
+struct json_dup_level {
+	json_object	*names;		/* an object's names so far; NULL in
+					   an array */
+	bool		 want_name;	/* the next string is a name */
+};
+
+/*
+ * Finds a name given twice in one object of buf, which json-c parsed:
+ * the error path only, once json_parse knows there is one. Each name is
+ * unescaped by json-c itself, so "o\u0070" and "op" are the same name,
+ * as they were to the parse that kept only one of them. Copies it,
+ * shortened and with unprintable bytes as '?', into name; false when
+ * none is found (which would mean the counts disagreed for another
+ * reason).
+ */
+static bool
+json_dup_name(const char *buf, size_t len, char *name, size_t size)
+{
+	struct json_dup_level st[JSON_MAX_DEPTH + 1];
+	struct json_tokener *tok;
+	json_object *key;
+	const char *k;
+	size_t i, j, top = 0, depth = 0;
+	bool found = false;
+
+	if ((tok = json_tokener_new()) == NULL)
+		return false;
+	for (i = 0; i < len && !found; i++) {
+		switch (buf[i]) {
+		case '{':
+		case '[':
+			if (depth == JSON_MAX_DEPTH + 1)
+				goto done;
+			top = depth++;
+			st[top].names = buf[i] == '{' ?
+			    json_object_new_object() : NULL;
+			st[top].want_name = buf[i] == '{';
+			if (buf[i] == '{' && st[top].names == NULL)
+				goto done;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				goto done;
+			json_object_put(st[--depth].names);
+			top = depth > 0 ? depth - 1 : 0;
+			break;
+		case ',':
+			if (depth > 0 && st[top].names != NULL)
+				st[top].want_name = true;
+			break;
+		case '"':
+			for (j = i + 1; j < len && buf[j] != '"'; j++)
+				if (buf[j] == '\\')
+					j++;
+			if (j >= len)
+				goto done;
+			if (depth > 0 && st[top].want_name) {
+				st[top].want_name = false;
+				json_tokener_reset(tok);
+				key = json_tokener_parse_ex(tok, buf + i,
+				    (int)(j - i + 1));
+				if (key == NULL)
+					goto done;
+				k = json_object_get_string(key);
+				if (json_object_object_get_ex(st[top].names,
+				    k, NULL)) {
+					snprintf(name, size, "%s", k);
+					found = true;
+				} else
+					json_object_object_add(st[top].names,
+					    k, NULL);
+				json_object_put(key);
+			}
+			i = j;
+			break;
+		}
+	}
+done:
+	while (depth > 0)
+		json_object_put(st[--depth].names);
+	json_tokener_free(tok);
+	for (k = name; found && *k != '\0'; k++)
+		if ((unsigned char)*k < 0x20 || (unsigned char)*k >= 0x7f)
+			name[k - name] = '?';
+	return found;
 }
 
 /*
@@ -197,7 +297,8 @@ json_parse(const char *buf, size_t len, struct tp_err *err)
 	struct json_tokener *tok;
 	json_object *o;
 	enum json_tokener_error jerr;
-	size_t off;
+	size_t off, text_members = 0, tree_members = 0;
+	char name[65];
 	bool owned;
 
 	if (buf == NULL)
@@ -206,7 +307,7 @@ json_parse(const char *buf, size_t len, struct tp_err *err)
 	if (len > INT_MAX - 1)
 		return tp_err_set(err, TP_INVALID_ARGUMENT,
 		    "JSON input of %zu bytes is too large", len), NULL;
-	if (json_prescan(buf, len, err) == -1)
+	if (json_prescan(buf, len, &text_members, err) == -1)
 		return NULL;
 	if ((tok = json_tok_get(&owned)) == NULL)
 		return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
@@ -255,9 +356,25 @@ json_parse(const char *buf, size_t len, struct tp_err *err)
 		return tp_err_set(err, TP_INVALID_ARGUMENT,
 		    "invalid JSON at offset %zu: trailing data", off), NULL;
 	}
-	if (json_check_finite(o, err) == -1) {
+	if (json_check_tree(o, &tree_members, err) == -1) {
 		json_object_put(o);
 		return NULL;
+	}
+	/*
+	 * A name given twice in an object: json-c keeps the last value, so
+	 * {"op":"status","op":"tenant.list"} would run tenant.list. Every
+	 * member in the text has one colon; the parsed tree has fewer
+	 * members exactly when some object had a name twice (its value
+	 * replaced in place, and whatever the first value held dropped).
+	 */
+	if (tree_members != text_members) {
+		json_object_put(o);
+		if (json_dup_name(buf, len, name, sizeof(name)))
+			return tp_err_set(err, TP_INVALID_ARGUMENT,
+			    "duplicate key \"%s\" in a JSON object", name),
+			    NULL;
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "duplicate key in a JSON object"), NULL;
 	}
 	return o;
 }

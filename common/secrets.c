@@ -112,9 +112,14 @@ secrets_open_dir(const char *keyfile, struct tp_err *err)
 	return dfd;
 }
 
-/* Refuses anything but a regular file that only its owner can access. */
+/*
+ * Refuses anything but a regular file that only its owner can access and,
+ * when owned is set, one that another user owns: that user could read
+ * the keys, or swap them for keys of their own. A rotation (run as root
+ * on the daemon user's file) does not ask for it; loading does.
+ */
 static int
-secrets_check_mode(const char *keyfile, const struct stat *st,
+secrets_check_mode(const char *keyfile, const struct stat *st, bool owned,
     struct tp_err *err)
 {
 	if (!S_ISREG(st->st_mode))
@@ -125,13 +130,18 @@ secrets_check_mode(const char *keyfile, const struct stat *st,
 		    "master key file %s has mode %04o; it must not be "
 		    "readable or writable by group or others: chmod 600 %s",
 		    keyfile, (unsigned)(st->st_mode & 07777), keyfile);
+	if (owned && st->st_uid != geteuid())
+		return tp_err_set(err, TP_FAILED_PRECONDITION,
+		    "master key file %s is owned by uid %u, not by uid %u "
+		    "that reads it: chown it to that user", keyfile,
+		    (unsigned)st->st_uid, (unsigned)geteuid());
 	return 0;
 }
 
 /* Reads the whole file (bounded) into sodium_malloc'd memory. */
 static int
-secrets_read_file(const char *keyfile, struct keyfile *kf, char **buf,
-    size_t *len, struct tp_err *err)
+secrets_read_file(const char *keyfile, struct keyfile *kf, bool owned,
+    char **buf, size_t *len, struct tp_err *err)
 {
 	ssize_t n;
 	size_t off = 0;
@@ -147,7 +157,7 @@ secrets_read_file(const char *keyfile, struct keyfile *kf, char **buf,
 		tp_err_errno(err, TP_UNAVAILABLE, "cannot stat %s", keyfile);
 		goto fail;
 	}
-	if (secrets_check_mode(keyfile, &kf->st, err) == -1)
+	if (secrets_check_mode(keyfile, &kf->st, owned, err) == -1)
 		goto fail;
 	if (kf->st.st_size > SECRETS_FILE_MAX) {
 		tp_err_set(err, TP_FAILED_PRECONDITION,
@@ -258,7 +268,7 @@ secrets_keyfile_wipe(struct keyfile *kf)
 
 /* Reads and strictly parses a key file, refusing a bad mode first. */
 static int
-secrets_keyfile_read(const char *keyfile, struct keyfile *kf,
+secrets_keyfile_read(const char *keyfile, struct keyfile *kf, bool owned,
     struct tp_err *err)
 {
 	char *buf = NULL, *line, *nl;
@@ -271,7 +281,7 @@ secrets_keyfile_read(const char *keyfile, struct keyfile *kf,
 	if (kf->keys == NULL)
 		return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
 		    "out of guarded memory");
-	if (secrets_read_file(keyfile, kf, &buf, &len, err) == -1)
+	if (secrets_read_file(keyfile, kf, owned, &buf, &len, err) == -1)
 		goto done;
 	if (memchr(buf, '\0', len) != NULL) {
 		tp_err_set(err, TP_FAILED_PRECONDITION,
@@ -472,7 +482,7 @@ secrets_keygen_rotate(const char *keyfile, unsigned *version,
 		    "cannot lock the folder of %s", keyfile);
 		goto done;
 	}
-	if (secrets_keyfile_read(keyfile, &kf, err) == -1 ||
+	if (secrets_keyfile_read(keyfile, &kf, false, err) == -1 ||
 	    secrets_keyfile_add(&kf, version, err) == -1)
 		goto done;
 	fd = secrets_rotate_tmp(keyfile, &kf.st, tmp, sizeof(tmp), err);
@@ -509,7 +519,7 @@ secrets_load(const char *keyfile, struct tp_err *err)
 	struct secrets *s;
 	size_t size;
 
-	if (secrets_keyfile_read(keyfile, &kf, err) == -1)
+	if (secrets_keyfile_read(keyfile, &kf, true, err) == -1)
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		secrets_keyfile_wipe(&kf);

@@ -40,7 +40,8 @@ int secrets_keygen(const char *keyfile, struct tp_err *err);
 int secrets_keygen_rotate(const char *keyfile, unsigned *version,
     struct tp_err *err);
 
-/* Loads a key file (checks its mode first). Keys live in guarded memory. */
+/* Loads a key file (checks first its mode and that the effective uid owns
+ * it). Keys live in guarded memory. */
 struct secrets *secrets_load(const char *keyfile, struct tp_err *err);
 void secrets_free(struct secrets *s);
 unsigned secrets_current_version(const struct secrets *s);

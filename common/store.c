@@ -862,6 +862,20 @@ store_threads_start(struct store *st, struct tp_err *err)
 
 /* --- open / free --- */
 
+int
+store_backend_available(enum store_backend backend, struct tp_err *err)
+{
+	if ((size_t)backend >= sizeof(store_backends) /
+	    sizeof(store_backends[0]))
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "unknown store backend %d", (int)backend);
+	if (store_backends[backend] == NULL)
+		return tp_err_set(err, TP_FAILED_PRECONDITION,
+		    "store backend %s is not available in this build",
+		    store_backend_names[backend]);
+	return 0;
+}
+
 struct store *
 store_open(const struct store_params *params, struct event_base *base,
     struct tp_err *err)
@@ -873,14 +887,9 @@ store_open(const struct store_params *params, struct event_base *base,
 	if (params == NULL)
 		return tp_err_set(err, TP_INVALID_ARGUMENT,
 		    "no store parameters"), NULL;
-	if ((size_t)params->backend >=
-	    sizeof(store_backends) / sizeof(store_backends[0]))
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "unknown store backend %d", (int)params->backend), NULL;
-	if ((ops = store_backends[params->backend]) == NULL)
-		return tp_err_set(err, TP_FAILED_PRECONDITION,
-		    "store backend %s is not available in this build",
-		    store_backend_names[params->backend]), NULL;
+	if (store_backend_available(params->backend, err) == -1)
+		return NULL;
+	ops = store_backends[params->backend];
 	threads = params->threads == 0 ? STORE_THREADS_DEFAULT :
 	    params->threads;
 	if (threads < 1 || threads > STORE_THREADS_MAX)

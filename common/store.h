@@ -181,5 +181,8 @@ size_t store_pending(struct store *st);
 void store_timestamp(char *buf, size_t size);
 /* Backend name, e.g. "sqlite", for status reports. */
 const char *store_backend_name(const struct store *st);
+/* 0 when this build has the backend, else -1 saying so (store_open
+ * refuses it the same way). */
+int store_backend_available(enum store_backend backend, struct tp_err *err);
 
 #endif

@@ -64,6 +64,12 @@ uint64_t	 daemon_uptime_ms(const struct daemon *d);
  * daemon is stopping: it exits once both are idle. */
 void		 daemon_idle(struct daemon *d);
 
+/* preflight.c: the start's checks of the configured files and folders,
+ * without side effects (tradepulsed -n runs them too); -1 with
+ * "FILE:LINE: reason", LINE that of the key at fault or 0. */
+int		 daemon_preflight(const struct config *cfg, bool foreground,
+		    struct tp_err *err);
+
 /* files.c: the folders and the pidfile the daemon owns. */
 int		 files_mkdir(const char *path, mode_t mode, struct tp_err *err);
 int		 files_check_private_dir(const char *path, const char *what,

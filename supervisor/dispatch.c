@@ -422,9 +422,10 @@ dispatch_keys_free(struct jobs_work *w)
 /*
  * The operator's market-data key for a prices job: the id from the
  * configuration, the secret from its file (one line, at most
- * API_SECRET_MAX bytes; a file others may read is refused).
+ * API_SECRET_MAX bytes; a file others may read, or another user owns,
+ * is refused). The preflight reads it the same way, and wipes it.
  */
-static int
+int
 dispatch_data_key(const char *key_id, const char *file,
     struct alpaca_creds *c, struct tp_err *err)
 {
@@ -446,6 +447,13 @@ dispatch_data_key(const char *key_id, const char *file,
 		return tp_err_set(err, TP_FAILED_PRECONDITION, "[alpaca] "
 		    "data_secret_file %s must be a regular file that only its "
 		    "owner may read (chmod 600)", file);
+	}
+	if (sb.st_uid != geteuid()) {
+		close(fd);
+		return tp_err_set(err, TP_FAILED_PRECONDITION, "[alpaca] "
+		    "data_secret_file %s is owned by uid %u, not by uid %u "
+		    "that %s runs as: chown it to that user", file,
+		    (unsigned)sb.st_uid, (unsigned)geteuid(), DAEMON_NAME);
 	}
 	while (len < sizeof(c->secret) - 1 && (r = read(fd, c->secret + len,
 	    sizeof(c->secret) - 1 - len)) != 0) {

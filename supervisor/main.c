@@ -59,10 +59,13 @@ daemon_help(void)
 "     tradepulsed holds the master key, owns the document store and serves\n"
 "     the job API (JSON over a ZeroMQ ROUTER socket, [daemon] api) through\n"
 "     which the tradepulse command and other services administer tenants\n"
-"     and submit jobs. Jobs run in sandboxed worker processes ([workers]\n"
-"     program), one per batch of tenants; a worker's crash is reported in\n"
-"     ops/crashes/reports, and a tenant whose jobs crash workers\n"
-"     max_strikes times is quarantined until released. Every [pulse]\n"
+"     and submit jobs. The job API is served on an ipc:// socket only: its\n"
+"     folder and group are the access control, and a tcp:// (or any\n"
+"     network) endpoint is a configuration error until CURVE\n"
+"     authentication exists. Jobs run in sandboxed worker processes\n"
+"     ([workers] program), one per batch of tenants; a worker's crash is\n"
+"     reported in ops/crashes/reports, and a tenant whose jobs crash\n"
+"     workers max_strikes times is quarantined until released. Every [pulse]\n"
 "     interval (and on tradepulse pulse) it runs a pulse: every tenant\n"
 "     with trading enabled, keys and no quarantine is synced with\n"
 "     Alpaca ([alpaca] trading_url, data_url): account snapshot, P&L of\n"
@@ -79,8 +82,15 @@ daemon_help(void)
 "             Read the configuration from file instead of\n"
 "             $TRADEPULSE_CONF or, when that is unset,\n"
 "             %s.\n"
-"     -n      Check the configuration file only: print \"configuration OK\"\n"
-"             and exit 0, or print FILE:LINE: reason and exit 1.\n"
+"     -n      Check the configuration: the file, then every check the start\n"
+"             makes of what it names, changing nothing (the folders can be\n"
+"             created, the master key and data_secret_file are private to\n"
+"             the daemon's user, the store, the worker program and user,\n"
+"             the api socket's folder; the pidfile's folder unless -d is\n"
+"             given too). Print \"configuration OK\" and exit 0, or print\n"
+"             FILE:LINE: reason and exit 1 (LINE is 0 when the key at\n"
+"             fault keeps its default). The start makes the same checks\n"
+"             first and exits 1 the same way.\n"
 "     -v      Verbose: also log debug messages, among them one line per API\n"
 "             request (operation, tenant, outcome; never its content).\n"
 "     -h, --help\n"
@@ -108,7 +118,13 @@ daemon_help(void)
 "     %s\n"
 "             The configuration (INI; see tradepulse.conf.example).\n"
 "     [secrets] master_key\n"
-"             The master key file; refused unless mode 0600 or 0400.\n"
+"             The master key file; refused unless a regular file of mode\n"
+"             0600 or 0400 owned by the user tradepulsed runs as.\n"
+"     [alpaca] data_secret_file\n"
+"             Refused under the same rules as the master key file.\n"
+"     [workers] program\n"
+"             Must exist and be executable; as root, [workers] user must\n"
+"             exist.\n"
 "     [daemon] state_dir, log_dir\n"
 "             Created (0700, 0750) when missing; tenant logs are\n"
 "             log_dir/tenants/UID.log.\n"
@@ -117,9 +133,11 @@ daemon_help(void)
 "             stale one is replaced, a live one makes a second daemon\n"
 "             refuse to start.\n"
 "     [daemon] api\n"
-"             For ipc:// the socket's folder is created 0750 when missing\n"
-"             and refused when other users can enter it; a stale socket\n"
-"             is removed, a live one refused.\n"
+"             ipc:// only (tcp:// is refused: no CURVE yet). The socket's\n"
+"             folder is created 0750 when missing and refused when other\n"
+"             users can enter it; the socket is made 0660, so members of\n"
+"             the folder's group may connect. A stale socket is removed, a\n"
+"             live one refused.\n"
 "\n"
 "ENVIRONMENT\n"
 "     TRADEPULSE_CONF\n"
@@ -593,6 +611,13 @@ main(int argc, char *argv[])
 		file = path;
 	if (config_load(file, &d.cfg, &err) == -1) {
 		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	/* The same checks for -n and the start, before detaching, so that
+	 * -n passing means the start will not refuse the configuration. */
+	if (daemon_preflight(&d.cfg, d.foreground, &err) == -1) {
+		fprintf(stderr, "%s\n", err.msg);
+		config_free(&d.cfg);
 		return 1;
 	}
 	if (check) {

@@ -4,6 +4,7 @@ UNIT_TESTS = \
 	tests/unit/test_store \
 	tests/unit/test_secrets \
 	tests/unit/test_config \
+	tests/unit/test_jsonutil \
 	tests/unit/test_log \
 	tests/unit/test_tenantlog \
 	tests/unit/test_wire \
@@ -30,6 +31,9 @@ tests_unit_test_secrets_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_LDADD = $(UNIT_LDADD)
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jsonutil_SOURCES = tests/unit/test_jsonutil.c
+tests_unit_test_jsonutil_LDADD = $(UNIT_LDADD)
+tests_unit_test_jsonutil_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_log_SOURCES = tests/unit/test_log.c
 tests_unit_test_log_LDADD = $(UNIT_LDADD)
 tests_unit_test_log_CFLAGS = $(UNIT_CFLAGS)
@@ -86,6 +90,7 @@ INTEGRATION_TESTS = \
 	tests/integration/cli.sh \
 	tests/integration/api.sh \
 	tests/integration/apilimits.sh \
+	tests/integration/config.sh \
 	tests/integration/crash.sh \
 	tests/integration/sandbox.sh \
 	tests/integration/foreign.sh \

@@ -106,6 +106,29 @@ ereq "two objects" invalid_argument '{"op":"status"}{"op":"status"}'
 ereq "an object then a NUL" invalid_argument '{"op":"status"}\x00'
 ereq "an object then a brace" invalid_argument '{"op":"status"}}'
 
+tp_log "duplicate keys"
+# dupe NAME TEXT: the reply, parsed with jq, is invalid_argument naming
+# the key, never the result of either value.
+dupe() {
+	req "${1//[^A-Za-z0-9]/_}" "$2"
+	api "$REQ"
+	SENT_ERRORS=$((SENT_ERRORS + 1))
+	tp_eq "$1: ok is false" false "$(printf '%s' "$OUT" | jq -r '.ok' 2>&1)"
+	tp_eq "$1: invalid_argument" invalid_argument "$(printf '%s' "$OUT" | jq -r '.error.code' 2>&1)"
+	tp_has "$1: the message names the key" "duplicate key \"$3\"" "$(printf '%s' "$OUT" | jq -r '.error.message' 2>&1)"
+	tp_eq "$1: no result" null "$(printf '%s' "$OUT" | jq -c '.result' 2>&1)"
+}
+dupe "op given twice" '{"op":"status","op":"tenant.list"}' op
+dupe "op given twice, escaped" '{"op":"status","o\\u0070":"tenant.list"}' op
+dupe "uid given twice" '{"op":"tenant.add","uid":"dupa","uid":"dupb"}' uid
+dupe "a duplicate in a nested profile" '{"op":"tenant.add","uid":"dupc","profile":{"n":1,"n":2}}' n
+tp_jcli tenant show dupa
+tp_rc_code "no tenant was added from a duplicate uid (dupa)" 1 not_found
+tp_jcli tenant show dupb
+tp_rc_code "no tenant was added from a duplicate uid (dupb)" 1 not_found
+tp_jcli tenant show dupc
+tp_rc_code "no tenant was added from a duplicate in its profile" 1 not_found
+
 tp_log "size"
 # Exactly at the limit: not refused for its size (the unknown field may be).
 { printf '{"op":"status","pad":"'; repeat A $((MAX - 24)); printf '"}'; } >"$R/at-limit"

@@ -388,6 +388,9 @@ path = $T/state/tradepulse.db
 [secrets]
 master_key = $T/master.key
 
+[workers]
+program = $TP_BUILDDIR/worker/tradepulse-worker
+
 [pulse]
 enabled = no
 EOF

@@ -1,0 +1,279 @@
+/* preflight.c: the start's checks of the configured files, made without side effects, for tradepulsed -n and the start alike. */
+#include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/secrets.h"
+#include "common/store.h"
+#include "supervisor/daemon.h"
+#include "supervisor/jobs.h"
+
+/*
+ * tradepulsed -n must refuse whatever the start would refuse, or an
+ * operator who checked a file finds out at the restart. So the start runs
+ * this too, before it detaches, and these checks stay free of side
+ * effects: nothing is created, locked, bound or removed. What only the
+ * start can know (a live daemon holding the pidfile or the socket) is left
+ * to the start itself: -n is run next to a running daemon, before a
+ * reload or a restart.
+ */
+
+/* Fails with "FILE:LINE: why", LINE being that of the key at fault (0
+ * when the key keeps its default). */
+static int
+preflight_fail(const struct config *cfg, const char *section,
+    const char *name, const struct tp_err *why, struct tp_err *err)
+{
+	unsigned line = config_key_line(cfg, section, name);
+
+	return tp_err_set(err, why->code, "%s:%u: %s", cfg->file != NULL ?
+	    cfg->file : "(defaults)", line, why->msg);
+}
+
+/* The folder part of path ("/" for "/x"). */
+static int
+preflight_dirname(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (slash == NULL)
+		n = snprintf(dir, size, ".");
+	else if (slash == path)
+		n = snprintf(dir, size, "/");
+	else
+		n = snprintf(dir, size, "%.*s", (int)(slash - path), path);
+	return n >= 0 && (size_t)n < size ? 0 : -1;
+}
+
+/*
+ * What files_mkdir at the start needs: path is a folder we may write in,
+ * or it is missing and its nearest existing ancestor is a folder we may
+ * create it in. Only the folder itself must be writable when it exists
+ * (the start writes in it); a missing one is created by us.
+ */
+static int
+preflight_dir(const char *path, const char *what, struct tp_err *err)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	size_t len;
+	char *slash;
+
+	if ((len = strlen(path)) == 0 || len >= sizeof(buf))
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "%s: bad folder "
+		    "name \"%.64s\"", what, path);
+	memcpy(buf, path, len + 1);
+	for (;;) {
+		if (stat(buf, &st) == 0) {
+			if (!S_ISDIR(st.st_mode))
+				return tp_err_set(err, TP_FAILED_PRECONDITION,
+				    "%s: %s exists and is not a folder", what,
+				    buf);
+			if (euidaccess(buf, W_OK | X_OK) == 0)
+				return 0;
+			if (strcmp(buf, path) == 0)
+				return tp_err_errno(err,
+				    TP_FAILED_PRECONDITION, "%s: %s is not "
+				    "writable", what, path);
+			return tp_err_errno(err, TP_FAILED_PRECONDITION,
+			    "%s: cannot create %s in %s", what, path, buf);
+		}
+		/* ENOTDIR: a file is on the way; the walk up finds it */
+		if (errno != ENOENT && errno != ENOTDIR)
+			return tp_err_errno(err, TP_FAILED_PRECONDITION,
+			    "%s: %s", what, buf);
+		if ((slash = strrchr(buf, '/')) == NULL) {
+			/* a relative name: its parent is the cwd */
+			snprintf(buf, sizeof(buf), ".");
+			continue;
+		}
+		if (slash == buf)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
+/* The master key file as keyring_load reads it: mode, owner, contents. */
+static int
+preflight_master_key(const struct config *cfg, struct tp_err *err)
+{
+	struct secrets *s;
+
+	if (secrets_init(err) == -1)
+		return -1;
+	if ((s = secrets_load(cfg->master_key, err)) == NULL)
+		return -1;
+	secrets_free(s);
+	return 0;
+}
+
+/* The store: a backend this build has, a SQLite file that is a regular
+ * file or can be created (its folder exists, or is made with state_dir). */
+static int
+preflight_store(const struct config *cfg, unsigned *line_key,
+    struct tp_err *err)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	size_t n;
+
+	*line_key = 0;
+	if (store_backend_available(strcmp(cfg->store_backend, "firestore") ==
+	    0 ? STORE_FIRESTORE : STORE_SQLITE, err) == -1)
+		return -1;
+	if (strcmp(cfg->store_backend, "sqlite") != 0)
+		return 0;
+	*line_key = 1;
+	if (stat(cfg->store_path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return tp_err_set(err, TP_FAILED_PRECONDITION,
+			    "store path %s is not a regular file",
+			    cfg->store_path);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return tp_err_errno(err, TP_FAILED_PRECONDITION,
+		    "store path %s", cfg->store_path);
+	if (preflight_dirname(cfg->store_path, dir, sizeof(dir)) == -1)
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "store path too long");
+	/* state_dir and its parents are created before the store opens */
+	n = strlen(dir);
+	if (strncmp(cfg->state_dir, dir, n) == 0 &&
+	    (cfg->state_dir[n] == '\0' || cfg->state_dir[n] == '/' ||
+	    strcmp(dir, "/") == 0))
+		return 0;
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
+		return tp_err_set(err, TP_FAILED_PRECONDITION,
+		    "the folder of store path %s does not exist (only "
+		    "state_dir is created)", cfg->store_path);
+	if (euidaccess(dir, W_OK | X_OK) == -1)
+		return tp_err_errno(err, TP_FAILED_PRECONDITION,
+		    "the folder of store path %s is not writable",
+		    cfg->store_path);
+	return 0;
+}
+
+/* [workers] program: a regular file we may execute. */
+static int
+preflight_program(const char *prog, struct tp_err *err)
+{
+	struct stat st;
+
+	if (stat(prog, &st) == -1)
+		return tp_err_errno(err, TP_FAILED_PRECONDITION,
+		    "worker program %s", prog);
+	if (!S_ISREG(st.st_mode))
+		return tp_err_set(err, TP_FAILED_PRECONDITION,
+		    "worker program %s is not a regular file", prog);
+	if (euidaccess(prog, X_OK) == -1)
+		return tp_err_errno(err, TP_FAILED_PRECONDITION,
+		    "worker program %s is not executable", prog);
+	return 0;
+}
+
+/* [workers] user: the workers drop to it, which happens only as root. */
+static int
+preflight_user(const char *user, struct tp_err *err)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL)
+		return errno != 0 ? tp_err_errno(err, TP_FAILED_PRECONDITION,
+		    "worker user %s", user) :
+		    tp_err_set(err, TP_FAILED_PRECONDITION,
+		    "worker user %s does not exist", user);
+	return 0;
+}
+
+/* [alpaca] data_secret_file, read as a prices job reads it, then wiped. */
+static int
+preflight_data_key(const struct config *cfg, struct tp_err *err)
+{
+	struct alpaca_creds c;
+	int rc;
+
+	if (*cfg->data_secret_file == '\0')
+		return 0;
+	memset(&c, 0, sizeof(c));
+	rc = dispatch_data_key(cfg->data_key_id, cfg->data_secret_file, &c,
+	    err);
+	secrets_alpaca_wipe(&c);
+	return rc;
+}
+
+/* The api socket's folder: private when it exists, creatable when not;
+ * whatever is at the socket's path must be a socket. */
+static int
+preflight_api(const char *ep, struct tp_err *err)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	const char *path = ep + 6;
+
+	if (strncmp(ep, "ipc://", 6) != 0 || path[0] == '@')
+		return 0;
+	if (preflight_dirname(path, dir, sizeof(dir)) == -1)
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "api socket path too long");
+	if (stat(dir, &st) == -1 && errno == ENOENT)
+		return preflight_dir(dir, "api socket folder", err);
+	if (files_check_private_dir(dir, "api socket", err) == -1)
+		return -1;
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return tp_err_set(err, TP_FAILED_PRECONDITION,
+		    "%s exists and is not a socket", path);
+	return 0;
+}
+
+int
+daemon_preflight(const struct config *cfg, bool foreground,
+    struct tp_err *err)
+{
+	struct tp_err why;
+	char dir[PATH_MAX];
+	unsigned store_key;
+
+	tp_err_clear(&why);
+	if (preflight_dir(cfg->state_dir, "state_dir", &why) == -1)
+		return preflight_fail(cfg, "daemon", "state_dir", &why, err);
+	if (preflight_dir(cfg->log_dir, "log_dir", &why) == -1)
+		return preflight_fail(cfg, "daemon", "log_dir", &why, err);
+	if (!foreground) {
+		if (preflight_dirname(cfg->pidfile, dir, sizeof(dir)) == -1 ||
+		    preflight_dir(dir, "pidfile folder", &why) == -1) {
+			if (why.msg[0] == '\0')
+				tp_err_set(&why, TP_INVALID_ARGUMENT,
+				    "pidfile: path too long");
+			return preflight_fail(cfg, "daemon", "pidfile", &why,
+			    err);
+		}
+	}
+	if (preflight_master_key(cfg, &why) == -1)
+		return preflight_fail(cfg, "secrets", "master_key", &why, err);
+	if (preflight_store(cfg, &store_key, &why) == -1)
+		return preflight_fail(cfg, "store", store_key ? "path" :
+		    "backend", &why, err);
+	if (preflight_program(cfg->worker_program, &why) == -1)
+		return preflight_fail(cfg, "workers", "program", &why, err);
+	if (preflight_user(cfg->worker_user, &why) == -1)
+		return preflight_fail(cfg, "workers", "user", &why, err);
+	if (preflight_data_key(cfg, &why) == -1)
+		return preflight_fail(cfg, "alpaca", "data_secret_file", &why,
+		    err);
+	if (preflight_api(cfg->api, &why) == -1)
+		return preflight_fail(cfg, "daemon", "api", &why, err);
+	return 0;
+}

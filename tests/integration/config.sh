@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# tests/integration/config.sh: tradepulsed -n refuses what the start refuses (tcp:// endpoints, CURVE keys, key files with a bad mode or owner, a missing worker program), the start refuses the same, and -n changes nothing.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+tp_init config
+
+# port_closed PORT: nothing accepts a TCP connection on 127.0.0.1:PORT.
+port_closed() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# line_of FILE ERE: the number of the first line of FILE matching ERE.
+line_of() { grep -n -E -m 1 -- "$2" "$1" | cut -d: -f1; }
+
+# check_n NAME CONF ERE: tradepulsed -n on CONF exits 1, says ERE (after
+# "CONF:"), and not "configuration OK".
+check_n() {
+	tp_run "$TPD" -n -f "$2"
+	tp_rc "-n refuses $1 (exit 1)" 1
+	tp_match "-n says why: $1" "^$2:$3" "$ERR"
+	tp_lacks "-n on $1 does not say OK" "configuration OK" "$OUT$ERR"
+}
+
+# check_start NAME CONF ERE [ARGS]: tradepulsed -d (or with ARGS) on CONF
+# exits 1 at once with ERE on stderr; a daemon that stays up fails this
+# and is stopped.
+check_start() {
+	local name=$1 conf=$2 re=$3
+	shift 3
+	"$TPD" -f "$conf" "${@:--d}" >"$T/start.out" 2>"$T/start.err" </dev/null &
+	local pid=$!
+	TP_PIDS+=("$pid")
+	if ! tp_wait_exit "$pid" 15; then
+		tp_fail "the start refuses $name" "tradepulsed ${*:--d} is still running after 15 s"
+		kill -TERM "$pid" 2>/dev/null
+		tp_wait_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null
+		tp_reap "$pid"
+		return 1
+	fi
+	tp_reap "$pid"
+	tp_eq "the start refuses $name (exit 1)" 1 "$REAP_RC"
+	# A daemon that detached after all is found by its config file.
+	local p
+	for p in $(pgrep -f -- "-f $conf" 2>/dev/null); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$TPD")" ] || continue
+		tp_fail "no daemon runs after the refused start ($name)" "pid $p"
+		kill -KILL "$p" 2>/dev/null
+	done
+	tp_slurp START_ERR "$T/start.err"
+	tp_match "the start says why: $name" "$re" "$START_ERR"
+}
+
+# --- a good configuration ----------------------------------------------------
+
+tp_log "a good configuration"
+tp_keygen
+tp_run "$TPD" -n -f "$TP_CONF"
+tp_rc "-n on a good config exits 0" 0
+tp_eq "-n on a good config prints configuration OK" "configuration OK" "$OUT"
+tp_true "-n creates no state_dir" test ! -e "$T/state"
+tp_true "-n creates no log_dir" test ! -e "$T/log"
+tp_true "-n creates no api socket folder" test ! -e "$T/run"
+
+# --- no network endpoint ------------------------------------------------------
+
+tp_log "tcp:// endpoints"
+port=$((20000 + RANDOM % 20000))
+tcp=$T/tcp.conf
+tp_write_config "$tcp" "daemon.api=tcp://127.0.0.1:$port"
+line=$(line_of "$tcp" '^api = tcp://')
+check_n "a tcp:// api" "$tcp" "$line: api: tcp:// endpoints are refused until CURVE authentication exists; use ipc://"
+check_start "a tcp:// api" "$tcp" "$tcp:$line: api: tcp:// endpoints are refused"
+tp_true "nothing listens on 127.0.0.1:$port after the refused start" port_closed "$port"
+check_start "a tcp:// api (detaching, no -d)" "$tcp" "tcp:// endpoints are refused" -v
+tp_true "nothing listens on 127.0.0.1:$port after the refused detaching start" port_closed "$port"
+
+tcp0=$T/tcp0.conf
+tp_write_config "$tcp0" "daemon.api=tcp://0.0.0.0:$port"
+check_n "a tcp://0.0.0.0 api" "$tcp0" "$(line_of "$tcp0" '^api = '): api: tcp:// endpoints are refused"
+
+ev=$T/events.conf
+tp_write_config "$ev" "daemon.events=tcp://127.0.0.1:$((port + 1))"
+check_n "a tcp:// events endpoint" "$ev" "$(line_of "$ev" '^events = '): events: tcp:// endpoints are refused"
+
+curve=$T/curve.conf
+tp_write_config "$curve" "auth.curve_server_key=$T/no-such-curve.key"
+check_n "a curve_server_key (no CURVE yet)" "$curve" "$(line_of "$curve" '^curve_server_key = '): curve_server_key: CURVE authentication is not built yet"
+curve2=$T/curve2.conf
+tp_write_config "$curve2" "auth.curve_clients=$T/no-such-clients"
+check_n "a curve_clients (no CURVE yet)" "$curve2" "$(line_of "$curve2" '^curve_clients = '): curve_clients: CURVE authentication is not built yet"
+
+# --- the master key file -------------------------------------------------------
+
+tp_log "the master key file"
+kline=$(line_of "$TP_CONF" '^master_key = ')
+chmod 0644 "$T/master.key"
+check_n "a 0644 master key" "$TP_CONF" "$kline: master key file $T/master.key has mode 0644"
+check_start "a 0644 master key" "$TP_CONF" "master key file $T/master.key has mode 0644"
+chmod 0600 "$T/master.key"
+
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	chown nobody "$T/master.key"
+	check_n "a 0600 master key owned by nobody" "$TP_CONF" "$kline: master key file $T/master.key is owned by uid $(id -u nobody), not by uid 0"
+	check_start "a 0600 master key owned by nobody" "$TP_CONF" "master key file $T/master.key is owned by uid $(id -u nobody)"
+	check_start "a 0600 master key owned by nobody (detaching, no -d)" "$TP_CONF" "is owned by uid $(id -u nobody)" -v
+	chown 0 "$T/master.key"
+else
+	tp_log "not root: the key owner checks are skipped"
+fi
+
+mv "$T/master.key" "$T/master.key.away"
+check_n "a missing master key" "$TP_CONF" "$kline: cannot open master key file $T/master.key"
+mv "$T/master.key.away" "$T/master.key"
+
+# --- what else the start needs ------------------------------------------------
+
+tp_log "data_secret_file, worker program, folders"
+printf 'DATASECRET%s\n' "$RANDOM" >"$T/data.secret"
+chmod 0644 "$T/data.secret"
+ds=$T/data.conf
+tp_write_config "$ds" alpaca.data_key_id=PKDATA "alpaca.data_secret_file=$T/data.secret"
+dline=$(line_of "$ds" '^data_secret_file = ')
+check_n "a 0644 data_secret_file" "$ds" "$dline: \\[alpaca\\] data_secret_file $T/data.secret must be a regular file that only its owner may read"
+chmod 0600 "$T/data.secret"
+tp_run "$TPD" -n -f "$ds"
+tp_rc "-n accepts a 0600 data_secret_file" 0
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	chown nobody "$T/data.secret"
+	check_n "a data_secret_file owned by nobody" "$ds" "$dline: \\[alpaca\\] data_secret_file $T/data.secret is owned by uid $(id -u nobody)"
+	chown 0 "$T/data.secret"
+fi
+
+prog=$T/prog.conf
+tp_write_config "$prog" "workers.program=$T/no-such-worker"
+check_n "a missing worker program" "$prog" "$(line_of "$prog" '^program = '): worker program $T/no-such-worker"
+: >"$T/not-exec"
+chmod 0644 "$T/not-exec"
+tp_write_config "$prog" "workers.program=$T/not-exec"
+if [ "$(id -u)" = 0 ]; then
+	# root may execute a file only when some x bit is set
+	check_n "a worker program that is not executable" "$prog" "$(line_of "$prog" '^program = '): worker program $T/not-exec is not executable"
+fi
+
+if [ "$(id -u)" = 0 ]; then
+	user=$T/user.conf
+	tp_write_config "$user" workers.user=tp-no-such-user
+	check_n "a worker user that does not exist" "$user" "$(line_of "$user" '^user = '): worker user tp-no-such-user does not exist"
+fi
+
+: >"$T/afile"
+sd=$T/sd.conf
+tp_write_config "$sd" "daemon.state_dir=$T/afile/state" "store.path=$T/x.db"
+check_n "a state_dir under a file" "$sd" "$(line_of "$sd" '^state_dir = '): state_dir: $T/afile exists and is not a folder"
+
+mkdir -m 0755 "$T/open"
+op=$T/open.conf
+tp_write_config "$op" "daemon.api=ipc://$T/open/api.sock"
+check_n "an api socket folder others can enter" "$op" "$(line_of "$op" '^api = '): api socket folder $T/open can be entered by other users"
+
+# --- the good configuration starts, and -n next to it still passes -------------
+
+tp_log "start, and -n next to the running daemon"
+if tp_start; then
+	tp_pass "tradepulsed starts on the configuration -n accepted"
+	tp_run "$TPD" -n -f "$TP_CONF"
+	tp_rc "-n next to the running daemon exits 0" 0
+	tp_eq "-n next to the running daemon prints configuration OK" "configuration OK" "$OUT"
+	tp_stop
+	tp_eq "tradepulsed stops with 0" 0 "$TPD_RC"
+else
+	tp_fail "tradepulsed starts on the configuration -n accepted"
+fi
+
+tp_finish

@@ -87,6 +87,8 @@ static const struct config_key config_keys[] = {
 	    4 * KIB, GIB },
 	{ "daemon", "tenant_log_keep", KIND_U32, F(tenant_log_keep), true,
 	    0, 1000 },
+	{ "daemon", "core_dumps", KIND_BOOL, F(daemon_core_dumps), true,
+	    0, 0 },
 
 	{ "store", "backend", KIND_BACKEND, F(store_backend), true, 0, 0 },
 	{ "store", "path", KIND_PATH, F(store_path), true, 0, 0 },
@@ -339,6 +341,7 @@ config_defaults(struct config *cfg, struct tp_err *err)
 	cfg->api_queue = 1024;
 	cfg->tenant_log_size = MIB;
 	cfg->tenant_log_keep = 5;
+	cfg->daemon_core_dumps = false;
 	cfg->store_sync_full = false;
 	cfg->store_threads = 4;
 	cfg->max_workers = 4;

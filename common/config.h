@@ -30,6 +30,7 @@ struct config {
 	uint32_t api_queue;		/* 1024: requests in progress at once */
 	uint64_t tenant_log_size;	/* 1M: rotate a tenant log past this */
 	uint32_t tenant_log_keep;	/* 5: rotated tenant logs kept */
+	bool daemon_core_dumps;		/* no: the daemon is not dumpable */
 
 	/* [store] */
 	char *store_backend;		/* "sqlite" | "firestore" */

@@ -91,6 +91,7 @@ INTEGRATION_TESTS = \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \
 	tests/integration/worker.sh \
+	tests/integration/coresecrets.sh \
 	tests/integration/demo.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/summary tests/demo

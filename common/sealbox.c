@@ -96,28 +96,29 @@ sealbox_keys_open(const uint8_t *key, const char *text, size_t textlen,
 {
 	uint8_t bin[SEALBOX_BIN_MAX], pt[SEALBOX_PT_MAX];
 	const char *end = NULL;
-	size_t binlen = 0, ptlen;
+	size_t binlen = 0;
 	int rc = -1;
 
 	if (key == NULL)
-		return tp_err_set(err, TP_INTERNAL, "no session key");
-	if (text == NULL || textlen == 0 || textlen >= SEALBOX_TEXT_MAX ||
+		tp_err_set(err, TP_INTERNAL, "no session key");
+	else if (text == NULL || textlen == 0 || textlen >= SEALBOX_TEXT_MAX ||
 	    memchr(text, '\0', textlen) != NULL ||
 	    sodium_base642bin(bin, sizeof(bin), text, textlen, NULL, &binlen,
 	    &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    end != text + textlen)
-		return tp_err_set(err, TP_INVALID_ARGUMENT, "\"keys_sealed\" "
-		    "is not base64 of at most %d bytes", SEALBOX_BIN_MAX);
-	if (binlen < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 3)
-		return tp_err_set(err, TP_INVALID_ARGUMENT, "\"keys_sealed\" "
-		    "is too short (%zu bytes)", binlen);
-	ptlen = binlen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
-	if (crypto_secretbox_open_easy(pt, bin + crypto_secretbox_NONCEBYTES,
+		tp_err_set(err, TP_INVALID_ARGUMENT, "\"keys_sealed\" is not "
+		    "base64 of at most %d bytes", SEALBOX_BIN_MAX);
+	else if (binlen < crypto_secretbox_NONCEBYTES +
+	    crypto_secretbox_MACBYTES + 3)
+		tp_err_set(err, TP_INVALID_ARGUMENT, "\"keys_sealed\" is too "
+		    "short (%zu bytes)", binlen);
+	else if (crypto_secretbox_open_easy(pt,
+	    bin + crypto_secretbox_NONCEBYTES,
 	    binlen - crypto_secretbox_NONCEBYTES, bin, key) != 0)
 		tp_err_set(err, TP_INVALID_ARGUMENT, "\"keys_sealed\" does not "
 		    "open under this worker's session key");
-	else if (sealbox_decode(pt, ptlen, key_id, idsize, secret,
-	    secsize) == -1)
+	else if (sealbox_decode(pt, binlen - crypto_secretbox_NONCEBYTES -
+	    crypto_secretbox_MACBYTES, key_id, idsize, secret, secsize) == -1)
 		tp_err_set(err, TP_INVALID_ARGUMENT, "\"keys_sealed\" does not "
 		    "hold a key id and a secret");
 	else

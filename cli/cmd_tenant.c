@@ -270,6 +270,10 @@ tenant_show_keys(struct table *t, json_object *keys)
 	if ((s = tenant_field(keys, "key_id_last4")) != NULL) {
 		snprintf(id, sizeof(id), "key id \xe2\x80\xa6%s", s);
 		parts[0] = id;
+	} else if ((s = tenant_field(keys, "error")) != NULL) {
+		/* the daemon could not open them: no key id to show */
+		table_kv(t, "keys", "set, unreadable: %s", s);
+		return;
 	}
 	if ((s = tenant_field(keys, "key_version")) != NULL) {
 		snprintf(ver, sizeof(ver), "key version %s", s);

@@ -34,7 +34,11 @@
  *                  next: uid|null}   (next: pass as "after" for the next page)
  *   tenant.show   {uid} -> {uid, created_at|null, profile|null,
  *                 trading: {enabled, reason, updated_at}|null,
- *                 keys: {set: bool, key_id_last4?, key_version?, updated_at?},
+ *                 keys: {set: bool, key_id_last4?, key_version?, updated_at?,
+ *                       error?}  (key_id_last4: from the sealed key id,
+ *                       opened by the daemon; error instead when the
+ *                       sealed keys do not open, e.g. moved from another
+ *                       tenant),
  *                 last_sync_error: doc|null, quarantine: doc|null,
  *                 snapshot: doc|null, trades: {open, more, marked,
  *                 errors, unrealized_pnl: "decimal"|null}}

@@ -60,7 +60,8 @@ void secrets_wipe_free(void *p, size_t len);
 /*
  * Alpaca credentials of a tenant: the document users/{uid}/secrets/alpaca
  * is { "sealed": <sealed map of key_id and secret>, "key_id_last4": "WXYZ",
- *      "updated_at": timestamp }.
+ *      "updated_at": timestamp }; key_id_last4 is a hint in clear, not
+ * authenticated: what is shown comes from secrets_alpaca_last4.
  */
 struct alpaca_creds {
 	char key_id[129];
@@ -74,6 +75,15 @@ json_object *secrets_alpaca_doc(const struct secrets *s, const char *uid,
  * (secrets_alpaca_wipe). */
 int secrets_alpaca_open(const struct secrets *s, const char *uid,
     json_object *doc, struct alpaca_creds *c, struct tp_err *err);
+/*
+ * The last four characters of the key id sealed in that document (out:
+ * at least 5 bytes), opened and wiped at once. The document's own
+ * "key_id_last4" is not authenticated (a document moved from another
+ * tenant keeps it); this is, since the sealed map is bound to the path:
+ * a moved document fails here.
+ */
+int secrets_alpaca_last4(const struct secrets *s, const char *uid,
+    json_object *doc, char *out, size_t size, struct tp_err *err);
 void secrets_alpaca_wipe(struct alpaca_creds *c);
 /* Re-encrypts a document under the current key version; returns 1 when a
  * new document was made (*out), 0 when it already was current. */

@@ -37,18 +37,28 @@
  *   HELLO      W  {"pid": int, "token": hex string}
  *                 token = the per-spawn secret (WIRE_TOKEN_BYTES random
  *                 bytes, hex) that the supervisor wrote into the worker's
- *                 fd 3 pipe at spawn; compared in constant time.
+ *                 fd 3 pipe at spawn; compared in constant time. After
+ *                 the token the pipe holds the worker's session key
+ *                 (SEALBOX_KEY_BYTES random bytes, common/sealbox.h),
+ *                 which never travels on this channel.
  *   CONFIG     S  {"max_jobs": int, "heartbeat_ms": int, "job_timeout_ms":
  *                 int, "resolve": ["host:port:address", ...],
  *                 "trading_url": str, "data_url": str,
  *                 "requests_per_minute": int}
  *                 sent once in reply to a good HELLO, before any JOB.
  *   JOB        S  {"job_id": str, "uid": str, "kind": "sync",
- *                 "deadline_ms": int, "keys": {"key_id": str, "secret": str},
+ *                 "deadline_ms": int, "keys_sealed": base64 str,
  *                 "trades": [{"id": str, "symbol", "side", "qty",
  *                             "entry_price"}, ...],
  *                 "prices": {"SYMBOL": "decimal", ...} (optional)}
- *                 (keys: that tenant's only; the buffer is wiped after use)
+ *                 keys_sealed: that tenant's key id and secret only,
+ *                 sealed under the worker's session key (sealbox.h:
+ *                 base64 of nonce || crypto_secretbox, at most
+ *                 SEALBOX_TEXT_MAX - 1 characters): ZeroMQ keeps copies
+ *                 of a message in buffers nobody wipes, so clear keys
+ *                 never go through it. A JOB whose keys_sealed is absent,
+ *                 not base64, of a wrong length or fails its MAC is
+ *                 answered with an invalid_argument RESULT.
  *                 trades: the tenant's OPEN shadow trades (at most
  *                 WIRE_TRADES_MAX), their fields as stored, unchecked: the
  *                 worker checks them and fails a bad trade alone. prices:
@@ -57,7 +67,7 @@
  *                 (unknown). Absent, the worker fetches its symbols' prices
  *                 with the tenant's keys.
  *              S  {"job_id": str, "kind": "prices", "deadline_ms": int,
- *                 "keys": {...}, "symbols": ["SYMBOL", ...]}
+ *                 "keys_sealed": ..., "symbols": ["SYMBOL", ...]}
  *                 the pulse's one price fetch, with the operator's data key
  *                 ([alpaca] data_key_id); no uid: it belongs to no tenant.
  *   JOB_BEGIN  W  {"job_id": str}   optional: for a worker that queues
@@ -93,7 +103,8 @@
 #define WIRE_VERSION		1
 #define WIRE_HEADER_LEN		20
 #define WIRE_TOKEN_BYTES	32
-#define WIRE_TOKEN_FD		3	/* the pipe the token is read from */
+#define WIRE_TOKEN_FD		3	/* the pipe the token and the session
+					   key are read from */
 #define WIRE_JOB_ID_MAX		64
 
 enum wire_type {

@@ -14,6 +14,7 @@
 
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "common/sealbox.h"
 #include "common/secrets.h"
 #include "common/store.h"
 #include "common/wire.h"
@@ -331,24 +332,30 @@ dispatch_deadline(evutil_socket_t fd, short what, void *arg)
 	dispatch_kill(b, reason, false);
 }
 
-/* Sends one JOB; the clear keys are wiped whatever happens. */
+/*
+ * Sends one JOB; the clear keys are wiped whatever happens. They go out
+ * sealed under the worker's session key ("keys_sealed"): the clear ones
+ * never reach a json-c string or ZeroMQ, whose I/O thread keeps copies of
+ * small messages in buffers nobody wipes.
+ */
 static int
 dispatch_send_job(struct jobs *j, struct batch *b, struct job *job,
     struct alpaca_creds *creds)
 {
 	const struct config *cfg = &j->d->cfg;
-	json_object *p, *keys, *trades = NULL, *prices;
+	json_object *p = NULL, *trades = NULL, *prices;
+	char sealed[SEALBOX_TEXT_MAX];
 	struct timeval tv;
 	struct tp_err err;
 	int want, rc = -1;
 
-	tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory");
-	if ((p = json_object_new_object()) != NULL &&
-	    (keys = json_object_new_object()) != NULL) {
-		api_json_add(keys, "key_id",
-		    json_object_new_string(creds->key_id));
-		api_json_add(keys, "secret",
-		    json_object_new_string(creds->secret));
+	if (worker_seal_keys(b->w, creds->key_id, creds->secret, sealed,
+	    sizeof(sealed), &err) == 0 &&
+	    (p = json_object_new_object()) == NULL)
+		tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	secrets_alpaca_wipe(creds);
+	if (p != NULL) {
+		tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory");
 		api_json_add(p, "job_id", json_object_new_string(job->id));
 		if (job->kind == JOB_SYNC)
 			api_json_add(p, "uid", json_object_new_string(
@@ -357,7 +364,7 @@ dispatch_send_job(struct jobs *j, struct batch *b, struct job *job,
 		    jobs_kind_name(job->kind)));
 		api_json_add(p, "deadline_ms", json_object_new_int64(
 		    (int64_t)cfg->job_timeout));
-		api_json_add(p, "keys", keys);
+		api_json_add(p, "keys_sealed", json_object_new_string(sealed));
 		want = 5;
 		if (job->kind == JOB_SYNC) {
 			/* the pulse's prices of this tenant's symbols */
@@ -372,12 +379,9 @@ dispatch_send_job(struct jobs *j, struct batch *b, struct job *job,
 		} else {
 			api_json_add(p, "symbols", json_copy(job->symbols));
 		}
-		if (json_object_object_length(keys) == 2 &&
-		    json_object_object_length(p) == want)
+		if (json_object_object_length(p) == want)
 			rc = worker_send(b->w, WIRE_JOB, p, &err);
 	}
-	secrets_alpaca_wipe(creds);
-	json_wipe_string(p);
 	json_object_put(p);
 	if (rc == -1) {
 		log_warnx("worker pid %ld: cannot send job %s: %s",

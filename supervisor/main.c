@@ -1,6 +1,7 @@
 /* main.c: tradepulsed: arguments, configuration, daemonizing, signals, the event loop. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -464,6 +465,34 @@ daemon_raise_nofile(struct daemon *d, struct tp_err *err)
 	return 0;
 }
 
+/*
+ * Unless [daemon] core_dumps = yes: no core file and not dumpable (no
+ * ptrace by the same user, /proc/PID/mem closed to it), before the master
+ * key and any tenant secret are in memory: a crash must not write them to
+ * disk.
+ */
+static int
+daemon_harden(const struct daemon *d, struct tp_err *err)
+{
+	struct rlimit rl;
+
+	if (d->cfg.daemon_core_dumps) {
+		log_info("[daemon] core_dumps = yes: a core of tradepulsed "
+		    "holds the master key and tenant secrets");
+		return 0;
+	}
+	/* the soft limit only: a worker with [workers] core_dumps = yes
+	 * may still raise its own */
+	if (getrlimit(RLIMIT_CORE, &rl) == -1)
+		return tp_err_errno(err, TP_INTERNAL, "getrlimit RLIMIT_CORE");
+	rl.rlim_cur = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		return tp_err_errno(err, TP_INTERNAL, "setrlimit RLIMIT_CORE");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		return tp_err_errno(err, TP_INTERNAL, "prctl PR_SET_DUMPABLE");
+	return 0;
+}
+
 /* Everything after the configuration, in dependency order. */
 static int
 daemon_start(struct daemon *d, struct tp_err *err)
@@ -471,7 +500,8 @@ daemon_start(struct daemon *d, struct tp_err *err)
 	struct store_params sp;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (daemon_raise_nofile(d, err) == -1)
+	if (daemon_harden(d, err) == -1 ||
+	    daemon_raise_nofile(d, err) == -1)
 		return -1;
 	d->pid = getpid();
 	store_timestamp(d->started_at, sizeof(d->started_at));

@@ -21,6 +21,7 @@
 
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "common/sealbox.h"
 #include "supervisor/daemon.h"
 #include "supervisor/pool_int.h"
 #include "supervisor/zframes.h"
@@ -566,6 +567,17 @@ worker_send(struct worker *w, enum wire_type type, json_object *payload,
 		pool_note_peak(w);
 	}
 	return 0;
+}
+
+int
+worker_seal_keys(const struct worker *w, const char *key_id,
+    const char *secret, char *out, size_t size, struct tp_err *err)
+{
+	if (w->session_key == NULL)
+		return tp_err_set(err, TP_UNAVAILABLE, "worker %ld is gone",
+		    (long)w->pid);
+	return sealbox_keys_seal(w->session_key, key_id, secret, out, size,
+	    err);
 }
 
 /* Receiving */

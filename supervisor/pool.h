@@ -19,9 +19,10 @@
  *  - the worker channel (ROUTER on ipc://<state_dir>/run/workers.sock);
  *  - spawning: posix_spawn of tradepulse-worker (never a bare fork of the
  *    daemon: the child closes every fd but stdin=/dev/null, stdout and
- *    stderr = a pipe read by the pool, and fd 3 = the token pipe, then
- *    execs with a minimal environment); the per-spawn token; the
- *    generation number;
+ *    stderr = a pipe read by the pool, and fd 3 = the token and session
+ *    key pipe, then execs with a minimal environment); the per-spawn
+ *    token and session key (which seals its JOBs' keys); the generation
+ *    number;
  *  - HELLO checks (token in constant time, pid matches the child), after
  *    which it sends CONFIG and calls ev->ready;
  *  - HEARTBEAT: consumed here; a worker silent for heartbeat_timeout is
@@ -121,6 +122,12 @@ json_object *pool_status(const struct pool *p);
  * message. */
 int worker_send(struct worker *w, enum wire_type type, json_object *payload,
     struct tp_err *err);
+/* Seals a job's keys under the worker's session key into out (size >=
+ * SEALBOX_TEXT_MAX, common/sealbox.h): the JOB's "keys_sealed". The
+ * clear fields are the caller's to wipe. TP_UNAVAILABLE once the worker
+ * is gone (its key is freed when it is reaped). */
+int worker_seal_keys(const struct worker *w, const char *key_id,
+    const char *secret, char *out, size_t size, struct tp_err *err);
 /* SIGTERM, then SIGKILL after POOL_KILL_GRACE_MS; the reason goes to the
  * worker_exit. Safe to call more than once. */
 void worker_kill(struct worker *w, const char *reason);

@@ -49,6 +49,9 @@ struct worker {
 	uint8_t			 rid[8];	/* its routing id on the channel */
 	enum worker_state	 state;
 	uint8_t			 token[WIRE_TOKEN_BYTES]; /* wiped after HELLO */
+	uint8_t			*session_key;	/* SEALBOX_KEY_BYTES, sodium_malloc'd
+						   (guarded, mlocked); seals its
+						   JOBs' keys; freed when reaped */
 
 	struct timespec		 t_spawn;
 	bool			 hello_ok;

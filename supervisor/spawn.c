@@ -1,7 +1,8 @@
-/* spawn.c: worker processes: posix_spawn, the token and stderr pipes, killing and reaping. */
+/* spawn.c: worker processes: posix_spawn, the token (and session key) and stderr pipes, killing and reaping. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <sodium.h>
 
 #include "common/log.h"
+#include "common/sealbox.h"
 #include "supervisor/daemon.h"
 #include "supervisor/pool_int.h"
 
@@ -253,11 +255,21 @@ spawn_events(struct pool *p, struct worker *w, struct tp_err *err)
 	return 0;
 }
 
+/* sodium_free wipes it first */
+static void
+spawn_session_key_free(struct worker *w)
+{
+	if (w->session_key != NULL)
+		sodium_free(w->session_key);
+	w->session_key = NULL;
+}
+
 int
 spawn_worker(struct pool *p, struct worker *w, struct tp_err *err)
 {
 	struct spawn_plan sp;
 	int errp[2] = { -1, -1 }, tokp[2] = { -1, -1 }, rc = -1;
+	struct iovec iov[2];
 	ssize_t n;
 	pid_t pid;
 
@@ -272,15 +284,26 @@ spawn_worker(struct pool *p, struct worker *w, struct tp_err *err)
 		goto out;
 	}
 	/*
-	 * The token goes into the pipe now and its write end is closed
-	 * before the spawn: the child reads 32 bytes, then end of file, and no
-	 * process but the two of us ever holds the pipe.
+	 * The token and the session key go into the pipe now and its write
+	 * end is closed before the spawn: the child reads 32 + 32 bytes, then
+	 * end of file, and no process but the two of us ever holds the pipe.
+	 * The key never passes through ZeroMQ, so only its sealed JOB keys
+	 * do (sealbox.h).
 	 */
+	if ((w->session_key = sodium_malloc(SEALBOX_KEY_BYTES)) == NULL) {
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of guarded memory");
+		goto out;
+	}
 	randombytes_buf(w->token, sizeof(w->token));
+	randombytes_buf(w->session_key, SEALBOX_KEY_BYTES);
+	iov[0].iov_base = w->token;
+	iov[0].iov_len = sizeof(w->token);
+	iov[1].iov_base = w->session_key;
+	iov[1].iov_len = SEALBOX_KEY_BYTES;
 	do
-		n = write(tokp[1], w->token, sizeof(w->token));
+		n = writev(tokp[1], iov, 2);
 	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)sizeof(w->token)) {
+	if (n != (ssize_t)(sizeof(w->token) + SEALBOX_KEY_BYTES)) {
 		tp_err_errno(err, TP_INTERNAL, "token pipe");
 		goto out;
 	}
@@ -303,8 +326,10 @@ spawn_worker(struct pool *p, struct worker *w, struct tp_err *err)
 		rc = 0;
 	}
 out:
-	if (rc == -1)
+	if (rc == -1) {
 		sodium_memzero(w->token, sizeof(w->token));
+		spawn_session_key_free(w);
+	}
 	if (errp[0] != -1)
 		close(errp[0]);
 	if (errp[1] != -1)
@@ -534,6 +559,7 @@ spawn_reaped(struct pool *p, struct worker *w, int wstatus)
 	if (w->ev_kill != NULL)
 		evtimer_del(w->ev_kill);
 	sodium_memzero(w->token, sizeof(w->token));
+	spawn_session_key_free(w);
 	/* all it wrote is in the pipe now */
 	spawn_read_stderr(w, true);
 	spawn_stderr_close(w);
@@ -611,4 +637,5 @@ spawn_worker_release(struct worker *w)
 		close(w->errfd);
 	w->errfd = -1;
 	sodium_memzero(w->token, sizeof(w->token));
+	spawn_session_key_free(w);
 }

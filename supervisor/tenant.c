@@ -16,6 +16,7 @@
 #include "common/tenantlog.h"
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
+#include "supervisor/keyring.h"
 #include "supervisor/tenant.h"
 
 #define TENANT_PATH_MAX	(UID_MAX_LEN + 64)
@@ -40,6 +41,7 @@ struct tenant_ctx {
 	size_t		 limit;		/* tenant.list */
 	char		 after[UID_MAX_LEN + 1];
 	char		 stamp[32];	/* created_at / updated_at */
+	struct keyring	*ring;		/* tenant.show: opens the keys */
 	json_object	*result;
 	struct tp_err	 err;
 	int		 rc;
@@ -52,6 +54,7 @@ tenant_ctx_free(void *arg)
 
 	json_object_put(c->in);
 	json_object_put(c->result);
+	keyring_unref(c->ring);
 	free(c);
 }
 
@@ -389,11 +392,19 @@ tenant_show_trading(json_object *doc)
 	return o;
 }
 
-/* Never a ciphertext: whether keys are set, and what identifies them. */
+/*
+ * Never a ciphertext: whether keys are set, and what identifies them. The
+ * key id's end comes from the sealed key id, opened and wiped here: the
+ * document's own "key_id_last4" is not authenticated, and a document
+ * moved from another tenant would show that tenant's. A document that
+ * does not open says so in "error" instead.
+ */
 static json_object *
-tenant_show_keys(json_object *doc)
+tenant_show_keys(const struct tenant_ctx *c, json_object *doc)
 {
+	struct tp_err err;
 	json_object *o;
+	char last4[8];
 	const char *s;
 
 	if ((o = json_object_new_object()) == NULL)
@@ -401,8 +412,12 @@ tenant_show_keys(json_object *doc)
 	api_json_add(o, "set", json_object_new_boolean(doc != NULL));
 	if (doc == NULL)
 		return o;
-	if ((s = json_get_str(doc, "key_id_last4")) != NULL)
-		api_json_add(o, "key_id_last4", json_object_new_string(s));
+	tp_err_clear(&err);
+	if (secrets_alpaca_last4(keyring_secrets(c->ring), c->uid, doc, last4,
+	    sizeof(last4), &err) == 0)
+		api_json_add(o, "key_id_last4", json_object_new_string(last4));
+	else
+		api_json_add(o, "error", json_object_new_string(err.msg));
 	api_json_add(o, "key_version", json_object_new_int64(
 	    secrets_sealed_version(json_get_obj(doc, "sealed"))));
 	if ((s = json_get_str(doc, "updated_at")) != NULL)
@@ -513,7 +528,7 @@ tenant_show_work(struct store *st, void *arg)
 	api_json_add(r, "created_at", api_json_str_or_null(created));
 	api_json_add(r, "profile", profile);
 	api_json_add(r, "trading", tenant_show_trading(docs[TRADING]));
-	api_json_add(r, "keys", tenant_show_keys(docs[KEYS]));
+	api_json_add(r, "keys", tenant_show_keys(c, docs[KEYS]));
 	api_json_add(r, "last_sync_error", docs[LSE]);
 	api_json_add(r, "quarantine", docs[QUARANTINE]);
 	api_json_add(r, "snapshot", docs[SNAPSHOT]);
@@ -547,6 +562,7 @@ tenant_show_start(struct api_req *req, struct tp_err *err)
 	if ((c = tenant_ctx_new(req, err)) == NULL)
 		return -1;
 	snprintf(c->uid, sizeof(c->uid), "%s", uid);
+	c->ring = keyring_ref(req->d->keys);
 	return api_submit(req, tenant_show_work, tenant_show_done, err);
 }
 

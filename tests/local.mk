@@ -8,6 +8,7 @@ UNIT_TESTS = \
 	tests/unit/test_log \
 	tests/unit/test_tenantlog \
 	tests/unit/test_wire \
+	tests/unit/test_sealbox \
 	tests/unit/test_throttle \
 	tests/unit/test_decimal \
 	tests/unit/test_pnl \
@@ -44,6 +45,9 @@ tests_unit_test_tenantlog_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_wire_SOURCES = tests/unit/test_wire.c
 tests_unit_test_wire_LDADD = $(UNIT_LDADD)
 tests_unit_test_wire_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_sealbox_SOURCES = tests/unit/test_sealbox.c
+tests_unit_test_sealbox_LDADD = $(UNIT_LDADD)
+tests_unit_test_sealbox_CFLAGS = $(UNIT_CFLAGS)
 
 tests_unit_test_throttle_SOURCES = tests/unit/test_throttle.c supervisor/throttle.c
 tests_unit_test_throttle_LDADD = $(UNIT_LDADD)
@@ -102,6 +106,7 @@ INTEGRATION_TESTS = \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \
 	tests/integration/worker.sh \
+	tests/integration/coresecrets.sh \
 	tests/integration/demo.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/summary tests/demo

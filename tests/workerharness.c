@@ -19,16 +19,22 @@
 #include <zmq.h>
 
 #include "common/jsonutil.h"
+#include "common/sealbox.h"
 #include "common/wire.h"
 
 /*
  * usage: workerharness WORKER CONFIG_JSON JOBS_FILE [TIMEOUT_MS]
  *
- * Binds a ROUTER on ipc://<tmp>/w.sock, starts WORKER with a token on fd
- * 3 (as tradepulsed does), checks its HELLO, sends CONFIG (CONFIG_JSON
+ * Binds a ROUTER on ipc://<tmp>/w.sock, starts WORKER with a token and a
+ * session key on fd 3 (as tradepulsed does), checks its HELLO, sends
+ * CONFIG (CONFIG_JSON
  * merged over {"max_jobs": 100000, "heartbeat_ms": 1500,
  * "job_timeout_ms": 60000}), then every JOB of JOBS_FILE (one JSON object
- * per line, "-" for stdin) at once. Prints, one per line:
+ * per line, "-" for stdin) at once. A JOB's "keys": {"key_id", "secret"}
+ * is sent sealed under the session key, as "keys_sealed" (sealbox.h); a
+ * "keys_sealed" of the line goes as it is (a test's bad one), and
+ * "keys_clear" goes as "keys", unsealed (a test of the refusal). Prints,
+ * one per line:
  *   RESULT <payload>      LOG <payload>
  * and at the end
  *   SUMMARY {"results": n, "jobs": n, "max_heartbeat_gap_ms": n,
@@ -141,17 +147,23 @@ wh_recv(void *sock, int *errfd, long ms, uint8_t rid[8], struct wire_msg *m)
  */
 static pid_t
 wh_spawn(const char *worker, const char *endpoint, const uint8_t *token,
-    int *errfd)
+    const uint8_t *key, int *errfd)
 {
+	uint8_t both[WIRE_TOKEN_BYTES + SEALBOX_KEY_BYTES];
 	char gen[24];
 	int p[2], e[2];
 	pid_t pid;
+	ssize_t n;
 
 	if (pipe(e) == -1)
 		return -1;
 	if (pipe(p) == -1)
 		return -1;
-	if (write(p[1], token, WIRE_TOKEN_BYTES) != WIRE_TOKEN_BYTES) {
+	memcpy(both, token, WIRE_TOKEN_BYTES);
+	memcpy(both + WIRE_TOKEN_BYTES, key, SEALBOX_KEY_BYTES);
+	n = write(p[1], both, sizeof(both));
+	sodium_memzero(both, sizeof(both));
+	if (n != (ssize_t)sizeof(both)) {
 		close(p[0]);
 		close(p[1]);
 		return -1;
@@ -205,6 +217,34 @@ wh_config(const char *extra)
 	return c;
 }
 
+/* Seals a JOB's "keys" as tradepulsed does; renames "keys_clear" to
+ * "keys". Exits 2 when the keys cannot be sealed. */
+static void
+wh_seal(json_object *job, const uint8_t *key)
+{
+	char sealed[SEALBOX_TEXT_MAX];
+	json_object *keys;
+	struct tp_err err;
+
+	if ((keys = json_get_obj(job, "keys")) != NULL) {
+		if (sealbox_keys_seal(key, json_get_str(keys, "key_id") != NULL ?
+		    json_get_str(keys, "key_id") : "",
+		    json_get_str(keys, "secret") != NULL ?
+		    json_get_str(keys, "secret") : "", sealed, sizeof(sealed),
+		    &err) == -1) {
+			fprintf(stderr, "workerharness: seal: %s\n", err.msg);
+			exit(2);
+		}
+		json_object_object_del(job, "keys");
+		json_object_object_add(job, "keys_sealed",
+		    json_object_new_string(sealed));
+	}
+	if ((keys = json_get_obj(job, "keys_clear")) != NULL) {
+		json_object_object_add(job, "keys", json_object_get(keys));
+		json_object_object_del(job, "keys_clear");
+	}
+}
+
 /* The JOBs, one JSON object a line. */
 static size_t
 wh_jobs(const char *path, json_object **jobs)
@@ -244,7 +284,7 @@ int
 main(int argc, char **argv)
 {
 	char dir[] = "/tmp/workerharness.XXXXXX", endpoint[128], path[96];
-	uint8_t token[WIRE_TOKEN_BYTES], rid[8];
+	uint8_t token[WIRE_TOKEN_BYTES], key[SEALBOX_KEY_BYTES], rid[8];
 	char hex[WIRE_TOKEN_BYTES * 2 + 1], exitstr[64];
 	uint64_t start, timeout = 60000, last_hb = 0, gap = 0, now;
 	size_t njobs, i, results = 0, hbs = 0;
@@ -283,8 +323,11 @@ main(int argc, char **argv)
 	/* the worker, dropped to nobody, connects before its drop */
 	chmod(path, 0777);
 	randombytes_buf(token, sizeof(token));
+	randombytes_buf(key, sizeof(key));
+	for (i = 0; i < njobs; i++)
+		wh_seal(jobs[i], key);
 	sodium_bin2hex(hex, sizeof(hex), token, sizeof(token));
-	if ((pid = wh_spawn(argv[1], endpoint, token, &errfd)) == -1) {
+	if ((pid = wh_spawn(argv[1], endpoint, token, key, &errfd)) == -1) {
 		fprintf(stderr, "workerharness: spawn: %s\n", strerror(errno));
 		return 2;
 	}

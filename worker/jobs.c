@@ -10,6 +10,7 @@
 #include "common/decimal.h"
 #include "common/jsonutil.h"
 #include "common/pnl.h"
+#include "common/sealbox.h"
 #include "worker/sandbox.h"
 #include "worker/worker.h"
 
@@ -49,38 +50,6 @@ job_json_append(json_object *a, json_object *v)
 {
 	if (v == NULL || json_object_array_add(a, v) != 0)
 		sandbox_oom();
-}
-
-/*
- * A string field of printable ASCII (no spaces when token) of min..max
- * bytes, copied into out (size > max). Never quotes the value: it may be a
- * secret.
- */
-static int
-job_field(json_object *p, const char *key, size_t min, size_t max, bool token,
-    char *out, struct tp_err *err)
-{
-	json_object *v;
-	const char *s;
-	size_t len, i;
-
-	if (!json_object_object_get_ex(p, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "\"%s\" is missing or not a string", key);
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	if (strlen(s) != len || len < min || len > max)
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "\"%s\" must be %zu..%zu bytes", key, min, max);
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < (token ? 0x21 : 0x20) ||
-		    (unsigned char)s[i] > 0x7e)
-			return tp_err_set(err, TP_INVALID_ARGUMENT,
-			    "\"%s\" must be printable ASCII%s", key,
-			    token ? " without spaces" : "");
-	memcpy(out, s, len + 1);
-	return 0;
 }
 
 /* Takes key's value out of p (so the payload's wipe leaves it alone);
@@ -198,10 +167,10 @@ job_symbols(struct job *j, struct tp_err *err)
 }
 
 int
-job_parse(json_object *p, uint64_t max_deadline_ms, struct job *j,
-    struct tp_err *err)
+job_parse(json_object *p, uint64_t max_deadline_ms,
+    const uint8_t *session_key, struct job *j, struct tp_err *err)
 {
-	json_object *keys;
+	json_object *sealed;
 	const char *s;
 	int64_t dl;
 
@@ -232,16 +201,20 @@ job_parse(json_object *p, uint64_t max_deadline_ms, struct job *j,
 	/* never longer than the configured job timeout */
 	j->deadline_ms = (uint64_t)dl < max_deadline_ms ? (uint64_t)dl :
 	    max_deadline_ms;
-	if ((keys = json_get_obj(p, "keys")) == NULL)
+	/* opened straight into the job, which job_free wipes */
+	if (!json_object_object_get_ex(p, "keys_sealed", &sealed) ||
+	    !json_object_is_type(sealed, json_type_string))
 		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "\"keys\" is missing or not a map");
-	if (job_field(keys, "key_id", JOB_KEY_ID_MIN, API_KEY_ID_MAX, true,
-	    j->key_id, err) == -1 ||
-	    job_field(keys, "secret", 1, API_SECRET_MAX, false, j->secret,
-	    err) == -1) {
+		    "\"keys_sealed\" is missing or not a string");
+	if (sealbox_keys_open(session_key, json_object_get_string(sealed),
+	    (size_t)json_object_get_string_len(sealed), j->key_id,
+	    sizeof(j->key_id), j->secret, sizeof(j->secret), err) == -1)
+		return -1;
+	if (strlen(j->key_id) < JOB_KEY_ID_MIN) {
 		sodium_memzero(j->key_id, sizeof(j->key_id));
 		sodium_memzero(j->secret, sizeof(j->secret));
-		return -1;
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "the sealed key id "
+		    "must be %d..%d bytes", JOB_KEY_ID_MIN, API_KEY_ID_MAX);
 	}
 	if (j->kind == JOB_PRICES) {
 		if ((j->symbols = job_detach(p, "symbols")) == NULL)

@@ -21,6 +21,7 @@
 #include <zmq.h>
 
 #include "common/jsonutil.h"
+#include "common/sealbox.h"
 #include "worker/sandbox.h"
 #include "worker/worker.h"
 
@@ -40,6 +41,9 @@ enum worker_rx {
 };
 
 static uint8_t worker_token[WIRE_TOKEN_BYTES];
+/* The session key the JOBs' keys are sealed under (sealbox.h): read after
+ * the token, in sodium_malloc'd memory (guarded, mlocked), wiped at exit. */
+static uint8_t *worker_session_key;
 
 #ifdef TP_SANITIZERS
 /*
@@ -298,36 +302,65 @@ worker_args(int argc, char **argv, struct worker_opts *o, bool *done)
 
 /* --- the token on fd 3 --- */
 
+/* Reads exactly len bytes of the fd 3 pipe; 0 or -1 (err says why). */
 static int
-worker_read_token(struct tp_err *err)
+worker_read_pipe(uint8_t *buf, size_t len, const char *what,
+    struct tp_err *err)
 {
 	size_t off = 0;
 	ssize_t n;
+
+	while (off < len) {
+		n = read(WIRE_TOKEN_FD, buf + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return tp_err_errno(err, TP_UNAUTHENTICATED,
+			    "cannot read the %s on fd %d", what,
+			    WIRE_TOKEN_FD);
+		if (n == 0)
+			return tp_err_set(err, TP_UNAUTHENTICATED, "short %s "
+			    "on fd %d: %zu of %zu bytes", what, WIRE_TOKEN_FD,
+			    off, len);
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Wipes the token and the session key: at every exit. */
+static void
+worker_wipe_secrets(void)
+{
+	sodium_memzero(worker_token, sizeof(worker_token));
+	if (worker_session_key != NULL)
+		sodium_memzero(worker_session_key, SEALBOX_KEY_BYTES);
+}
+
+/* The token, then the session key, both before the sandbox. */
+static int
+worker_read_token(struct tp_err *err)
+{
+	int rc;
 
 	if (fcntl(WIRE_TOKEN_FD, F_GETFD) == -1)
 		return tp_err_set(err, TP_UNAUTHENTICATED, "no token on fd %d: "
 		    "%s is started by tradepulsed, not by hand", WIRE_TOKEN_FD,
 		    WORKER_NAME);
-	while (off < WIRE_TOKEN_BYTES) {
-		n = read(WIRE_TOKEN_FD, worker_token + off,
-		    WIRE_TOKEN_BYTES - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(WIRE_TOKEN_FD);
-			sodium_memzero(worker_token, sizeof(worker_token));
-			if (n == -1)
-				return tp_err_errno(err, TP_UNAUTHENTICATED,
-				    "cannot read the token on fd %d",
-				    WIRE_TOKEN_FD);
-			return tp_err_set(err, TP_UNAUTHENTICATED, "short token "
-			    "on fd %d: %zu of %d bytes", WIRE_TOKEN_FD, off,
-			    WIRE_TOKEN_BYTES);
-		}
-		off += (size_t)n;
-	}
+	/* sodium_malloc needs it (the sandbox calls it again: a no-op) */
+	if (sodium_init() < 0)
+		rc = tp_err_set(err, TP_INTERNAL, "sodium_init failed");
+	else if ((worker_session_key = sodium_malloc(SEALBOX_KEY_BYTES)) ==
+	    NULL)
+		rc = tp_err_set(err, TP_RESOURCE_EXHAUSTED,
+		    "out of guarded memory");
+	else if ((rc = worker_read_pipe(worker_token, sizeof(worker_token),
+	    "token", err)) == 0)
+		rc = worker_read_pipe(worker_session_key, SEALBOX_KEY_BYTES,
+		    "session key", err);
 	close(WIRE_TOKEN_FD);
-	return 0;
+	if (rc == -1)
+		worker_wipe_secrets();
+	return rc;
 }
 
 /* --- the channel --- */
@@ -946,7 +979,8 @@ worker_job(struct worker *w, json_object *payload)
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		sandbox_oom();
 	tp_err_clear(&err);
-	if (job_parse(payload, w->conf.job_timeout_ms, j, &err) == -1) {
+	if (job_parse(payload, w->conf.job_timeout_ms, worker_session_key, j,
+	    &err) == -1) {
 		if (j->id[0] != '\0')
 			worker_refuse(w, j->id, TP_INVALID_ARGUMENT, err.msg);
 		else {
@@ -1093,6 +1127,7 @@ worker_dispatch(struct worker *w, struct wire_msg *m)
 		 * teardown has made a forbidden call under load.
 		 */
 		worker_wipe_jobs(w);
+		worker_wipe_secrets();
 		_exit(0);
 	default:
 		fprintf(stderr, "worker: unexpected %s ignored\n",
@@ -1239,7 +1274,7 @@ main(int argc, char **argv)
 #endif
 	if (sandbox_enter(&sp, &err) == -1) {
 		fprintf(stderr, "worker: sandbox: %s\n", err.msg);
-		sodium_memzero(worker_token, sizeof(worker_token));
+		worker_wipe_secrets();
 		worker_close(&w);
 		return 1;
 	}
@@ -1253,10 +1288,11 @@ main(int argc, char **argv)
 			rc = worker_run(&w);
 	}
 	worker_close(&w);
+	worker_wipe_secrets();
 	return rc;
 fail:
 	fprintf(stderr, "worker: %s\n", err.msg);
-	sodium_memzero(worker_token, sizeof(worker_token));
+	worker_wipe_secrets();
 	worker_close(&w);
 	return 1;
 }

@@ -159,13 +159,16 @@ void job_json_add(json_object *o, const char *key, json_object *v);
 void job_json_append(json_object *a, json_object *v);
 /*
  * Checks every field of a JOB payload into j (job id, kind "sync" or
- * "prices", uid, deadline_ms, keys, trades, prices, symbols). trades,
+ * "prices", uid, deadline_ms, keys_sealed, trades, prices, symbols).
+ * keys_sealed is opened under session_key (sealbox.h) straight into j's
+ * key_id and secret, which job_free wipes; a bad one (not base64, wrong
+ * length, failed MAC) is a job error. trades,
  * prices and symbols are detached from the payload (whose strings are
  * wiped afterwards) and kept by j. On failure j->id is set when the job
  * id itself was valid, so the error can be answered with a RESULT.
  */
-int job_parse(json_object *payload, uint64_t max_deadline_ms, struct job *j,
-    struct tp_err *err);
+int job_parse(json_object *payload, uint64_t max_deadline_ms,
+    const uint8_t *session_key, struct job *j, struct tp_err *err);
 /* Starts a job: its requests go to w->alpaca; j->done and j->result are
  * set when it has finished (at once when it fails to start). Out of
  * memory takes sandbox_oom(). */

@@ -204,6 +204,27 @@ tp_file_lacks "bob's full key id is not in his tenant log" "$bob_kid" "$T/log/te
 found=$(grep -rlaF -e "$alice_secret" -e "$bob_secret" "$T" 2>/dev/null)
 tp_eq "no file under the test folder holds a secret" "" "$found"
 
+tp_log "a keys document moved to another tenant (issue 9)"
+# bob's document replaced by alice's whole one (sealed map and key_id_last4):
+# the sealed map is bound to alice's path, and key_id_last4 is not trusted
+STORETOOL=$TP_BUILDDIR/tests/storetool
+bob_doc=$("$STORETOOL" "$db" get users/bob/secrets/alpaca)
+alice_doc=$("$STORETOOL" "$db" get users/alice/secrets/alpaca)
+tp_true "alice's keys document read with storetool" test -n "$alice_doc" -a -n "$bob_doc"
+"$STORETOOL" "$db" set users/bob/secrets/alpaca "$alice_doc" || tp_fail "alice's document copied to bob"
+tp_jcli tenant show bob
+keys=$(tp_jobj keys "$OUT")
+tp_rc "tenant show of the swapped tenant exits 0" 0
+tp_ne "tenant show: not alice's key id end for bob" ABCD "$(tp_jval key_id_last4 "$keys")"
+tp_eq "tenant show: no key id end for bob" "" "$(tp_jval key_id_last4 "$keys")"
+tp_match "tenant show: the keys do not open, said so" 'cannot decrypt' "$(tp_jval error "$keys")"
+tp_cli tenant show bob
+tp_lacks "tenant show (human): not alice's key id end" ABCD "$OUT"
+tp_match "tenant show (human): the keys are unreadable" 'set, unreadable: cannot decrypt' "$OUT"
+"$STORETOOL" "$db" set users/bob/secrets/alpaca "$bob_doc" || tp_fail "bob's document put back"
+tp_jcli tenant show bob
+tp_eq "bob's own document: his key id end again" WXYZ "$(tp_jval key_id_last4 "$(tp_jobj keys "$OUT")")"
+
 tp_log "trading"
 tp_cli trading disable alice --reason "vacation time"
 tp_rc "trading disable exits 0" 0

@@ -155,6 +155,15 @@ tp_has "prices: one request for the distinct symbols" '"requests":{"trades_lates
 	awk 'BEGIN { printf "{\"job_id\":\"many\",\"uid\":\"many\",\"kind\":\"sync\",\"deadline_ms\":5000,\"keys\":{\"key_id\":\"PKWGOOD0001\",\"secret\":\"x\"},\"trades\":["
 		for (i = 0; i <= 500; i++) printf "%s{\"id\":\"t%d\"}", (i ? "," : ""), i
 		print "]}" }'
+	# sealed keys: the harness seals "keys"; these lines bring their own
+	sk() { printf '{"job_id":"%s","uid":"%s","kind":"sync","deadline_ms":%d,%s}\n' "$1" "$1" "$DL" "$2"; }
+	sk skclear '"keys_clear":{"key_id":"PKWGOOD0001","secret":"'"$SECRET_MARK"'-PKWGOOD0001"}'
+	sk sknob64 '"keys_sealed":"not base64!"'
+	sk skshort '"keys_sealed":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"'
+	sk sklong "\"keys_sealed\":\"$(head -c 600 /dev/zero | base64 -w0)\""
+	# the right length, another key (or a tampered box): the MAC fails
+	sk skmac "\"keys_sealed\":\"$(head -c 80 /dev/urandom | base64 -w0)\""
+	sk sknum '"keys_sealed":42'
 } >"$T/pp.txt"
 run "$CONF" "$T/pp.txt" "$T/pp.out"
 r=$(result pp "$T/pp.out")
@@ -163,6 +172,13 @@ tp_has "pulse prices: a symbol they lack has none" '"message":"no latest trade f
 tp_has "pulse prices: no price request" '"requests":{"account":1,"trades_latest":0,' "$r"
 tp_has "a bad price map refuses the JOB" '"code":"invalid_argument","message":"\"prices\" of AAPL is not a decimal string above 0"' "$(result badprice "$T/pp.out")"
 tp_has "a trade id outside the tenant refuses the JOB" '"code":"invalid_argument","message":"trade 0 is not a map with a document \"id\""' "$(result badtrade "$T/pp.out")"
+tp_has "clear keys refuse the JOB" '"code":"invalid_argument","message":"\"keys_sealed\" is missing or not a string"' "$(result skclear "$T/pp.out")"
+tp_has "keys_sealed not a string refuses the JOB" '"code":"invalid_argument","message":"\"keys_sealed\" is missing or not a string"' "$(result sknum "$T/pp.out")"
+tp_has "keys_sealed not base64 refuses the JOB" '"code":"invalid_argument","message":"\"keys_sealed\" is not base64 of at most' "$(result sknob64 "$T/pp.out")"
+tp_has "keys_sealed too short refuses the JOB" '"code":"invalid_argument","message":"\"keys_sealed\" is too short' "$(result skshort "$T/pp.out")"
+tp_has "keys_sealed too long refuses the JOB" '"code":"invalid_argument","message":"\"keys_sealed\" is not base64 of at most' "$(result sklong "$T/pp.out")"
+tp_has "keys_sealed under another key refuses the JOB" '"code":"invalid_argument","message":"\"keys_sealed\" does not open under this worker'"'"'s session key"' "$(result skmac "$T/pp.out")"
+tp_lacks "the clear secret is never echoed" "$SECRET_MARK" "$(cat "$T/pp.out")"
 tp_has "more than 500 trades refuse the JOB" '"code":"invalid_argument","message":"\"trades\" must be a list of at most 500 trades"' "$(result many "$T/pp.out")"
 
 # --- limits --------------------------------------------------------------------

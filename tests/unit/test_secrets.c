@@ -463,6 +463,49 @@ Test(secrets, alpaca_doc_copied_to_another_tenant_fails)
 	secrets_free(s);
 }
 
+/* Issue 9: key_id_last4 in the document is not authenticated; what is
+ * shown comes from the sealed key id, and a swapped document fails. */
+Test(secrets, alpaca_last4_comes_from_the_sealed_key_id)
+{
+	struct secrets *s = fresh_secrets();
+	struct alpaca_creds c;
+	json_object *a, *b;
+	char last4[8];
+
+	creds_set(&c, "PKAAAAWXYZ", "SECRET-A");
+	a = secrets_alpaca_doc(s, UID_A, &c, &err);
+	cr_assert_not_null(a, "%s", err.msg);
+	creds_set(&c, "PKBBBBQRST", "SECRET-B");
+	b = secrets_alpaca_doc(s, UID_B, &c, &err);
+	cr_assert_not_null(b, "%s", err.msg);
+	cr_assert_eq(secrets_alpaca_last4(s, UID_A, a, last4, sizeof(last4),
+	    &err), 0, "%s", err.msg);
+	cr_assert_str_eq(last4, "WXYZ");
+	/* a forged clear hint is not believed */
+	json_object_object_add(a, "key_id_last4",
+	    json_object_new_string("QRST"));
+	cr_assert_eq(secrets_alpaca_last4(s, UID_A, a, last4, sizeof(last4),
+	    &err), 0, "%s", err.msg);
+	cr_assert_str_eq(last4, "WXYZ");
+	/* B's whole document under A's path: an error, never B's ending */
+	memset(last4, 0, sizeof(last4));
+	cr_assert_eq(secrets_alpaca_last4(s, UID_A, b, last4, sizeof(last4),
+	    &err), -1);
+	cr_assert_eq(err.code, TP_PERMISSION_DENIED);
+	cr_assert_str_eq(last4, "");
+	/* a short key id is shown whole */
+	creds_set(&c, "AB", "S");
+	json_object_put(b);
+	b = secrets_alpaca_doc(s, UID_B, &c, &err);
+	cr_assert_not_null(b, "%s", err.msg);
+	cr_assert_eq(secrets_alpaca_last4(s, UID_B, b, last4, sizeof(last4),
+	    &err), 0, "%s", err.msg);
+	cr_assert_str_eq(last4, "AB");
+	json_object_put(a);
+	json_object_put(b);
+	secrets_free(s);
+}
+
 Test(secrets, sealed_bytes_that_are_not_credentials_are_refused)
 {
 	struct secrets *s = fresh_secrets();

@@ -84,7 +84,7 @@ tp_stop
 tp_start || { tp_fail "tradepulsed restarts"; tp_finish; }
 
 tp_log "the daemon's own protections"
-tp_match "the daemon's core size limit is 0" "^Max core file size +0 +0 " \
+tp_match "the daemon's core size limit is 0" "^Max core file size +0 +" \
     "$(grep '^Max core file size' "/proc/$TPD_PID/limits")"
 
 tp_log "one pulse over the $N tenants"

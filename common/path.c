@@ -1,9 +1,10 @@
-/* path.c: validation of document paths, field names and uids; random document ids. */
+/* path.c: validation of document paths, field names and uids; random document ids; the folder of a file path. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include "common/path.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -241,4 +242,19 @@ path_auto_id(char *id)
 	for (i = 0; i < AUTO_ID_LEN; i++)
 		id[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
 	id[AUTO_ID_LEN] = '\0';
+}
+
+int
+path_fs_dirname(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (slash == NULL)
+		n = snprintf(dir, size, ".");
+	else if (slash == path)
+		n = snprintf(dir, size, "/");
+	else
+		n = snprintf(dir, size, "%.*s", (int)(slash - path), path);
+	return n >= 0 && (size_t)n < size ? 0 : -1;
 }

@@ -37,4 +37,8 @@ bool path_tenant(const char *path, char *uid, size_t uidsize);
 /* Fills id (size >= AUTO_ID_LEN + 1) with a random [A-Za-z0-9] id. */
 void path_auto_id(char *id);
 
+/* The folder part of a file system path ("." for "x", "/" for "/x"):
+ * 0, or -1 when it does not fit in size. */
+int	path_fs_dirname(const char *path, char *dir, size_t size);
+
 #endif

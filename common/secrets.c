@@ -1,6 +1,7 @@
 /* secrets.c: the versioned master key file and tenant secrets sealed with XChaCha20-Poly1305. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
+#include "common/path.h"
 #include "common/secrets.h"
 
 #include <sys/file.h>
@@ -79,29 +80,13 @@ secrets_init(struct tp_err *err)
 	return 0;
 }
 
-/* The folder of path, for fsync and the temporary file of a rotation. */
-static int
-secrets_dirname(const char *path, char *dir, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-	size_t n;
-
-	if (slash == NULL)
-		n = snprintf(dir, size, ".");
-	else if (slash == path)
-		n = snprintf(dir, size, "/");
-	else
-		n = snprintf(dir, size, "%.*s", (int)(slash - path), path);
-	return n < size ? 0 : -1;
-}
-
 static int
 secrets_open_dir(const char *keyfile, struct tp_err *err)
 {
 	char dir[PATH_MAX];
 	int dfd;
 
-	if (secrets_dirname(keyfile, dir, sizeof(dir)) == -1) {
+	if (path_fs_dirname(keyfile, dir, sizeof(dir)) == -1) {
 		tp_err_set(err, TP_INVALID_ARGUMENT,
 		    "master key file path is too long");
 		return -1;

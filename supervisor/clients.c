@@ -162,6 +162,17 @@ clients_enforce(struct clients *c)
 	clients_log(c, false);
 }
 
+/* Called with the lock held. */
+static void
+clients_forget(struct clients *c, struct client *cl)
+{
+	TAILQ_REMOVE(&c->list, cl, entry);
+	if (cl->closing)
+		c->closing--;
+	c->n--;
+	free(cl);
+}
+
 static void
 clients_accepted(struct clients *c, int fd)
 {
@@ -169,13 +180,8 @@ clients_accepted(struct clients *c, int fd)
 
 	pthread_mutex_lock(&c->mtx);
 	/* a missed disconnect: the number is a new connection now */
-	if ((cl = clients_find(c, fd)) != NULL) {
-		TAILQ_REMOVE(&c->list, cl, entry);
-		if (cl->closing)
-			c->closing--;
-		c->n--;
-		free(cl);
-	}
+	if ((cl = clients_find(c, fd)) != NULL)
+		clients_forget(c, cl);
 	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
 		/* not tracked, so not capped: close it rather than risk
 		 * the descriptor limit */
@@ -202,12 +208,8 @@ clients_disconnected(struct clients *c, int fd)
 
 	pthread_mutex_lock(&c->mtx);
 	if ((cl = clients_find(c, fd)) != NULL) {
-		TAILQ_REMOVE(&c->list, cl, entry);
-		if (cl->closing)
-			c->closing--;
-		c->n--;
+		clients_forget(c, cl);
 		c->st.left++;
-		free(cl);
 	}
 	pthread_mutex_unlock(&c->mtx);
 }

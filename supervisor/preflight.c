@@ -12,6 +12,7 @@
 
 #include "common/secrets.h"
 #include "common/store.h"
+#include "common/path.h"
 #include "supervisor/daemon.h"
 #include "supervisor/jobs.h"
 
@@ -35,22 +36,6 @@ preflight_fail(const struct config *cfg, const char *section,
 
 	return tp_err_set(err, why->code, "%s:%u: %s", cfg->file != NULL ?
 	    cfg->file : "(defaults)", line, why->msg);
-}
-
-/* The folder part of path ("/" for "/x"). */
-static int
-preflight_dirname(const char *path, char *dir, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-	int n;
-
-	if (slash == NULL)
-		n = snprintf(dir, size, ".");
-	else if (slash == path)
-		n = snprintf(dir, size, "/");
-	else
-		n = snprintf(dir, size, "%.*s", (int)(slash - path), path);
-	return n >= 0 && (size_t)n < size ? 0 : -1;
 }
 
 /*
@@ -143,7 +128,7 @@ preflight_store(const struct config *cfg, unsigned *line_key,
 	if (errno != ENOENT)
 		return tp_err_errno(err, TP_FAILED_PRECONDITION,
 		    "store path %s", cfg->store_path);
-	if (preflight_dirname(cfg->store_path, dir, sizeof(dir)) == -1)
+	if (path_fs_dirname(cfg->store_path, dir, sizeof(dir)) == -1)
 		return tp_err_set(err, TP_INVALID_ARGUMENT,
 		    "store path too long");
 	/* state_dir and its parents are created before the store opens */
@@ -225,7 +210,7 @@ preflight_api(const char *ep, struct tp_err *err)
 
 	if (strncmp(ep, "ipc://", 6) != 0 || path[0] == '@')
 		return 0;
-	if (preflight_dirname(path, dir, sizeof(dir)) == -1)
+	if (path_fs_dirname(path, dir, sizeof(dir)) == -1)
 		return tp_err_set(err, TP_INVALID_ARGUMENT,
 		    "api socket path too long");
 	if (stat(dir, &st) == -1 && errno == ENOENT)
@@ -252,7 +237,7 @@ daemon_preflight(const struct config *cfg, bool foreground,
 	if (preflight_dir(cfg->log_dir, "log_dir", &why) == -1)
 		return preflight_fail(cfg, "daemon", "log_dir", &why, err);
 	if (!foreground) {
-		if (preflight_dirname(cfg->pidfile, dir, sizeof(dir)) == -1 ||
+		if (path_fs_dirname(cfg->pidfile, dir, sizeof(dir)) == -1 ||
 		    preflight_dir(dir, "pidfile folder", &why) == -1) {
 			if (why.msg[0] == '\0')
 				tp_err_set(&why, TP_INVALID_ARGUMENT,

@@ -111,8 +111,9 @@ daemon_help(void)
 "             configuration kept. api_max_request, api_queue,\n"
 "             tenant_log_size and tenant_log_keep apply at once, the\n"
 "             [workers] settings to the next worker and job; changed\n"
-"             folders, endpoints, store and master key settings are logged\n"
-"             as needing a restart.\n"
+"             folders, endpoints, store and master key settings,\n"
+"             max_clients, api_memory and core_dumps are logged as needing\n"
+"             a restart.\n"
 "     SIGPIPE is ignored.\n"
 "\n"
 "FILES\n"
@@ -380,6 +381,10 @@ daemon_reload(struct daemon *d)
 	RELOAD_KEEP_STR(&nc, oc, api, "[daemon] api");
 	RELOAD_KEEP_STR(&nc, oc, events, "[daemon] events");
 	RELOAD_KEEP_STR(&nc, oc, http, "[daemon] http");
+	/* the API's queues and the process's core policy are set at start */
+	RELOAD_KEEP_NUM(&nc, oc, max_clients, "[daemon] max_clients");
+	RELOAD_KEEP_NUM(&nc, oc, api_memory, "[daemon] api_memory");
+	RELOAD_KEEP_NUM(&nc, oc, daemon_core_dumps, "[daemon] core_dumps");
 	RELOAD_KEEP_STR(&nc, oc, store_backend, "[store] backend");
 	RELOAD_KEEP_STR(&nc, oc, store_path, "[store] path");
 	RELOAD_KEEP_NUM(&nc, oc, store_sync_full, "[store] synchronous");

@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "cli/cli.h"
+#include "common/clock.h"
 #include "common/jsonutil.h"
 
 #define CLIENT_MONITOR "inproc://tradepulse-cli.monitor"
@@ -31,15 +32,6 @@ struct client {
 	bool connected;		/* a connection was made (maybe no handshake) */
 	bool dropped;		/* a connection closed before the request */
 };
-
-static int64_t
-client_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The socket file must be there before ZeroMQ starts retrying in silence. */
 static int
@@ -332,7 +324,7 @@ int
 client_call(struct client *c, const char *buf, size_t len, bool borrowed,
     int timeout_ms, json_object **reply, struct tp_err *err)
 {
-	int64_t deadline = client_now_ms() + timeout_ms, left;
+	int64_t deadline = (int64_t)clock_mono_ms() + timeout_ms, left;
 	bool sent = false;
 	int rc;
 
@@ -343,7 +335,7 @@ client_call(struct client *c, const char *buf, size_t len, bool borrowed,
 			{ c->mon, 0, ZMQ_POLLIN, 0 },
 		};
 
-		if ((left = deadline - client_now_ms()) <= 0)
+		if ((left = deadline - (int64_t)clock_mono_ms()) <= 0)
 			return client_timeout(c, sent, timeout_ms, err);
 		if (zmq_poll(items, 2, (long)left) == -1) {
 			if (errno == EINTR)

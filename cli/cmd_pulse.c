@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/clock.h"
 #include "common/api.h"
 #include "common/jsonutil.h"
 
@@ -27,15 +28,6 @@ pulse_int(json_object *o, const char *key)
 	int64_t v;
 
 	return json_get_int(o, key, &v) ? (long long)v : 0;
-}
-
-static long long
-pulse_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* "pulse pID: 1234/10000 tenants done, 3 errors (12.3s)" */
@@ -119,7 +111,7 @@ pulse_follow(struct cli *cli, const char *id, json_object **done)
 	int rc;
 
 	*done = NULL;
-	deadline = pulse_now_ms() + (cli->timeout_set ? cli->timeout_ms :
+	deadline = (long long)clock_mono_ms() + (cli->timeout_set ? cli->timeout_ms :
 	    PULSE_WAIT_MS);
 	for (;;) {
 		if ((req = cli_request(API_OP_PULSE_STATUS, NULL)) == NULL)
@@ -145,12 +137,12 @@ pulse_follow(struct cli *cli, const char *id, json_object **done)
 			    "one: its figures are gone", id);
 			return CLI_EXIT_ERROR;
 		}
-		if (!cli->json && (tty || pulse_now_ms() >= next_line)) {
+		if (!cli->json && (tty || (long long)clock_mono_ms() >= next_line)) {
 			pulse_progress(run, tty, false);
-			next_line = pulse_now_ms() + PULSE_LINE_MS;
+			next_line = (long long)clock_mono_ms() + PULSE_LINE_MS;
 		}
 		json_object_put(reply);
-		if (pulse_now_ms() >= deadline) {
+		if ((long long)clock_mono_ms() >= deadline) {
 			if (tty && !cli->json)
 				fputc('\n', stderr);
 			cli_warnx("pulse %s has not ended in time; follow it "

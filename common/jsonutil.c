@@ -534,3 +534,13 @@ json_wipe_string(json_object *o)
 		sodium_memzero((void *)(uintptr_t)s, len);
 	json_wipe_tree(o);
 }
+
+int
+json_add(json_object *o, const char *key, json_object *v)
+{
+	if (o == NULL || json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}

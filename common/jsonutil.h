@@ -36,4 +36,11 @@ const char *json_compact(json_object *o, size_t *len);
  * through json-c) before the object is released. */
 void json_wipe_string(json_object *o);
 
+/*
+ * Adds v under key (a NULL v adds JSON null), or releases v when it cannot
+ * be added, so that callers may build a tree without checking each step:
+ * 0, or -1 when o is NULL or out of memory.
+ */
+int json_add(json_object *o, const char *key, json_object *v);
+
 #endif

@@ -14,4 +14,5 @@ common_libtpcommon_a_SOURCES = \
 	common/wire.c common/wire.h \
 	common/sealbox.c common/sealbox.h \
 	common/decimal.c common/decimal.h \
-	common/pnl.c common/pnl.h
+	common/pnl.c common/pnl.h \
+	common/clock.c common/clock.h

@@ -16,6 +16,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "common/clock.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "supervisor/api.h"
@@ -208,7 +209,7 @@ api_open(struct daemon *d, struct tp_err *err)
 	struct api *api;
 	const struct config *cfg = &d->cfg;
 	const char *ep = cfg->api;
-	struct timeval tv = { API_TRIM_MS / 1000, (API_TRIM_MS % 1000) * 1000 };
+	struct timeval tv = clock_tv(API_TRIM_MS);
 	int64_t maxsize = API_HARD_MAX_FRAME;
 	int on = 1, linger = API_LINGER_MS, hs = API_HANDSHAKE_MS, fd;
 	size_t fdlen = sizeof(fd), reserve = api_fd_reserve(cfg);
@@ -442,16 +443,6 @@ api_send(struct api *api, struct api_req *req, json_object *reply)
 	(void)api_send_text(api, req, s, len);
 }
 
-static double
-api_elapsed_ms(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) * 1e3 +
-	    (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 /* Never the body: only the op, the uid (once valid) and the outcome. */
 static void
 api_finish(struct api *api, struct api_req *req, const char *outcome)
@@ -459,7 +450,7 @@ api_finish(struct api *api, struct api_req *req, const char *outcome)
 	log_debug("api: %s%s%s: %s (%.1f ms)",
 	    req->op != NULL ? req->op->name : "-",
 	    req->uid[0] != '\0' ? " uid=" : "", req->uid, outcome,
-	    api_elapsed_ms(&req->t0));
+	    clock_since_ms(&req->t0));
 	TAILQ_REMOVE(&api->reqs, req, entry);
 	api->in_flight--;
 	if (req->charge > api->bytes)
@@ -935,8 +926,7 @@ api_arg_map(struct api_req *req, const char *name, bool required,
 void
 api_json_add(json_object *o, const char *key, json_object *v)
 {
-	if (o == NULL || json_object_object_add(o, key, v) != 0)
-		json_object_put(v);
+	(void)json_add(o, key, v);
 }
 
 json_object *

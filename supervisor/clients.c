@@ -15,6 +15,7 @@
 
 #include <zmq.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "supervisor/clients.h"
 
@@ -51,15 +52,6 @@ struct clients {
 	uint64_t		 evicted_unlogged;
 	uint64_t		 last_log_ms;
 };
-
-static uint64_t
-clients_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static struct client *
 clients_find(struct clients *c, int fd)
@@ -121,7 +113,7 @@ clients_shut(struct clients *c, struct client *cl)
 static void
 clients_log(struct clients *c, bool now_or_never)
 {
-	uint64_t now = clients_now_ms();
+	uint64_t now = clock_mono_ms();
 
 	if (c->evicted_unlogged == 0 || (!now_or_never &&
 	    now - c->last_log_ms < CLIENTS_LOG_EVERY_MS))

@@ -315,11 +315,6 @@ void		 dispatch_kill(struct batch *b, const char *reason,
 		    bool culprit_known);
 void		 dispatch_batch_free(struct batch *b);
 void		 dispatch_kill_all(struct jobs *j, const char *reason);
-struct alpaca_creds;
-/* Reads [alpaca] data_key_id and data_secret_file into c (wipe it after);
- * -1 with the reason when the file is unusable. */
-int		 dispatch_data_key(const char *key_id, const char *file,
-		    struct alpaca_creds *c, struct tp_err *err);
 /* Adds what the live worker of that generation runs to its status entry
  * o ("batch": its size, "batch_id", "alone", "unanswered", "uids"). */
 bool		 dispatch_batch_fill(struct jobs *j, uint64_t generation,

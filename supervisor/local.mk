@@ -7,6 +7,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/keyring.c supervisor/keyring.h \
 	supervisor/api.c supervisor/api.h \
 	supervisor/clients.c supervisor/clients.h \
+	supervisor/datakey.c supervisor/datakey.h \
 	supervisor/tenant.c supervisor/tenant.h \
 	supervisor/keys.c supervisor/keys.h \
 	supervisor/status.c supervisor/status.h \

@@ -14,7 +14,7 @@
 #include "common/store.h"
 #include "common/path.h"
 #include "supervisor/daemon.h"
-#include "supervisor/jobs.h"
+#include "supervisor/datakey.h"
 
 /*
  * tradepulsed -n must refuse whatever the start would refuse, or an
@@ -193,7 +193,7 @@ preflight_data_key(const struct config *cfg, struct tp_err *err)
 	if (*cfg->data_secret_file == '\0')
 		return 0;
 	memset(&c, 0, sizeof(c));
-	rc = dispatch_data_key(cfg->data_key_id, cfg->data_secret_file, &c,
+	rc = datakey_read(cfg->data_key_id, cfg->data_secret_file, &c,
 	    err);
 	secrets_alpaca_wipe(&c);
 	return rc;

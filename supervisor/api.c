@@ -84,6 +84,8 @@ struct api {
 	uint64_t		 requests;
 	uint64_t		 errors;
 	bool			 stopping;
+	void			(*idle)(void *);	/* told when stopping and */
+	void			*idle_arg;		/* nothing is in progress */
 };
 
 static void	api_readable(evutil_socket_t, short, void *);
@@ -349,9 +351,11 @@ api_free(struct api *api)
 }
 
 void
-api_stop(struct api *api)
+api_stop(struct api *api, void (*idle)(void *), void *arg)
 {
 	api->stopping = true;
+	api->idle = idle;
+	api->idle_arg = arg;
 }
 
 void
@@ -459,8 +463,8 @@ api_finish(struct api *api, struct api_req *req, const char *outcome)
 	if (req->charge > 0 && api->clients != NULL)
 		clients_end(api->clients, req->fd, req->serial, req->charge);
 	api_req_free(req);
-	if (api->stopping && api->in_flight == 0)
-		daemon_idle(api->d);
+	if (api->stopping && api->in_flight == 0 && api->idle != NULL)
+		api->idle(api->idle_arg);
 }
 
 static json_object *

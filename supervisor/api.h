@@ -86,8 +86,9 @@ struct api_stats {
 
 /* Binds [daemon] api and starts serving on d->base. */
 struct api	*api_open(struct daemon *d, struct tp_err *err);
-/* From now on every new request is answered `unavailable`. */
-void		 api_stop(struct api *api);
+/* From now on every new request is answered `unavailable`; idle(arg) is
+ * called each time the last request in progress has been answered. */
+void		 api_stop(struct api *api, void (*idle)(void *), void *arg);
 /* Answers `unavailable` to every request still in progress (at exit). */
 void		 api_abort(struct api *api);
 /* Frees the remaining requests, closes the socket. */

@@ -59,10 +59,6 @@ struct daemon {
 
 /* main.c */
 uint64_t	 daemon_uptime_ms(const struct daemon *d);
-/* Called by the API when the last request in progress has been answered,
- * and by the job layer when its last job or worker ended, while the
- * daemon is stopping: it exits once both are idle. */
-void		 daemon_idle(struct daemon *d);
 
 /* preflight.c: the start's checks of the configured files and folders,
  * without side effects (tradepulsed -n runs them too); -1 with

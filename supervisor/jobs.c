@@ -813,8 +813,8 @@ jobs_work_submit(struct jobs *j, struct jobs_work *w, store_work_fn work,
 static void
 jobs_check_idle(struct jobs *j)
 {
-	if (j->stopping && jobs_idle(j))
-		daemon_idle(j->d);
+	if (j->stopping && jobs_idle(j) && j->idle != NULL)
+		j->idle(j->idle_arg);
 }
 
 void
@@ -843,7 +843,7 @@ jobs_tlog(struct jobs *j, const char *uid, enum tlog_level lvl,
 /* Stop */
 
 void
-jobs_stop(struct jobs *j)
+jobs_stop(struct jobs *j, void (*idle)(void *), void *arg)
 {
 	struct job *job;
 	struct batch *b;
@@ -854,6 +854,8 @@ jobs_stop(struct jobs *j)
 	if (j->stopping)
 		return;
 	j->stopping = true;
+	j->idle = idle;
+	j->idle_arg = arg;
 	if (j->d->pool != NULL)
 		pool_stop(j->d->pool);
 	event_del(j->ev_retry);

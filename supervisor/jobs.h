@@ -208,6 +208,8 @@ struct jobs {
 	struct event		*ev_prune;
 	struct event		*ev_drain;	/* the stop deadline */
 	bool			 stopping;
+	void			(*idle)(void *);	/* told when stopping and */
+	void			*idle_arg;		/* idle */
 	bool			 idle_said;
 
 	struct jobs_crash_summary recent[JOBS_RECENT_CRASHES];
@@ -291,7 +293,7 @@ void		 jobs_tlog(struct jobs *j, const char *uid, enum tlog_level lvl,
 
 /* Stop: no new batches, queued jobs fail, running ones get until
  * min(DAEMON_DRAIN_MS, job_timeout), then their workers are killed. */
-void		 jobs_stop(struct jobs *j);
+void		 jobs_stop(struct jobs *j, void (*idle)(void *), void *arg);
 /* Nothing running, committing or writing: the daemon may exit. */
 bool		 jobs_idle(const struct jobs *j);
 /* While stopping: tells the daemon when the job layer became idle. */

@@ -189,9 +189,11 @@ daemon_can_exit(struct daemon *d)
 	return s.in_flight == 0 && jobs_idle(d->jobs);
 }
 
-void
-daemon_idle(struct daemon *d)
+static void
+daemon_idle(void *arg)
 {
+	struct daemon *d = arg;
+
 	if (d->stopping && daemon_can_exit(d))
 		event_base_loopbreak(d->base);
 }
@@ -308,10 +310,10 @@ daemon_stop(struct daemon *d, const char *why)
 	}
 	log_info("%s: stopping", why);
 	d->stopping = true;
-	api_stop(d->api);
+	api_stop(d->api, daemon_idle, d);
 	keys_gate_stop(d);
 	pulse_stop(d->pulser);
-	jobs_stop(d->jobs);
+	jobs_stop(d->jobs, daemon_idle, d);
 	if (daemon_can_exit(d)) {
 		event_base_loopbreak(d->base);
 		return;

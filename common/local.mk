@@ -15,4 +15,5 @@ common_libtpcommon_a_SOURCES = \
 	common/sealbox.c common/sealbox.h \
 	common/decimal.c common/decimal.h \
 	common/pnl.c common/pnl.h \
-	common/clock.c common/clock.h
+	common/clock.c common/clock.h \
+	common/htab.c common/htab.h

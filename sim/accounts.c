@@ -10,7 +10,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "common/jsonutil.h"
-#include "sim/htab.h"
+#include "common/htab.h"
 #include "sim/market.h"
 #include "sim/sim.h"
 

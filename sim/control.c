@@ -11,7 +11,7 @@
 #include "common/config.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
-#include "sim/htab.h"
+#include "common/htab.h"
 #include "sim/market.h"
 #include "sim/sim.h"
 

@@ -2,7 +2,6 @@
 bin_PROGRAMS += sim/alpaca-sim
 sim_alpaca_sim_SOURCES = \
 	sim/main.c sim/sim.h \
-	sim/htab.c sim/htab.h \
 	sim/market.c sim/market.h \
 	sim/accounts.c \
 	sim/api.c \

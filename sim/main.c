@@ -22,7 +22,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
-#include "sim/htab.h"
+#include "common/htab.h"
 #include "sim/market.h"
 #include "sim/sim.h"
 

@@ -11,7 +11,7 @@
 
 #include <sodium.h>
 
-#include "sim/htab.h"
+#include "common/htab.h"
 #include "sim/market.h"
 
 #define DAY		86400

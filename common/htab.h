@@ -1,6 +1,6 @@
 /* htab.h: a string-keyed hash table (SipHash with a random key, chained, doubling). */
-#ifndef SIM_HTAB_H
-#define SIM_HTAB_H
+#ifndef TP_HTAB_H
+#define TP_HTAB_H
 
 #include <stddef.h>
 

@@ -5,7 +5,7 @@
 
 #include <sodium.h>
 
-#include "sim/htab.h"
+#include "common/htab.h"
 
 struct hent {
 	struct hent *next;

@@ -12,6 +12,7 @@ common_libtpcommon_a_SOURCES = \
 	common/tenantlog.c common/tenantlog.h \
 	common/api.h \
 	common/wire.c common/wire.h \
+	common/wire_result.c common/wire_result.h \
 	common/sealbox.c common/sealbox.h \
 	common/decimal.c common/decimal.h \
 	common/pnl.c common/pnl.h \

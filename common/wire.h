@@ -126,7 +126,18 @@ enum wire_type {
 #define WIRE_MAX_JOB		(1024 * 1024)	/* a prices job's symbols */
 #define WIRE_TRADES_MAX		500	/* open trades sent in one sync JOB */
 #define WIRE_SYMBOLS_MAX	10000	/* symbols of one prices JOB */
-#define WIRE_MAX_RESULT		(4 * 1024 * 1024)
+#define WIRE_PRICES_MAX		10000	/* prices handed to one sync JOB */
+/* A RESULT (common/wire_result.h) holds what a worker learned, every part
+ * bounded: a prices job's 10,000 prices are its largest (under 1 MiB). */
+#define WIRE_MAX_RESULT		(1024 * 1024)
+#define WIRE_LOG_LINES_MAX	200	/* lines in a RESULT's "log" */
+#define WIRE_LOG_EVENT_MAX	32
+#define WIRE_LOG_MSG_MAX	1024
+#define WIRE_ERR_CODE_MAX	32
+#define WIRE_ERR_MSG_MAX	512	/* a job's or a trade's error message */
+#define WIRE_TRADE_ID_MAX	128	/* a document id: one path segment */
+#define WIRE_MARK_DIGITS	24	/* integer digits of a mark, at most */
+#define WIRE_COUNT_MAX		1000000	/* a request counter */
 
 struct wire_msg {
 	enum wire_type	 type;

@@ -328,9 +328,6 @@ void		 results_result(struct batch *b, json_object *p);
 void		 results_log(struct batch *b, json_object *p);
 /* At exit: frees the results still waiting to commit. */
 void		 results_free_pending(struct jobs *j);
-/* Whether a path is one a job of uid may write (create: a collection). */
-bool		 results_path_allowed(const char *uid, const char *path,
-		    bool collection);
 
 /* crash.c */
 void		 crash_exited(struct jobs *j, struct batch *b,

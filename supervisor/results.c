@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/decimal.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/path.h"
 #include "common/store.h"
 #include "common/tenantlog.h"
 #include "common/wire.h"
+#include "common/wire_result.h"
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
 #include "supervisor/jobs.h"
@@ -26,17 +28,11 @@
  * the worker and gives the tenant a strike.
  */
 
-#define RESULTS_MAX_WRITES	256		/* one store batch, with room */
-#define RESULTS_SUMMARY_MAX	(16 * 1024)	/* the "result" map */
-#define RESULTS_PRICES_MAX	(1024 * 1024)	/* ... of a prices job */
 #define RESULTS_GROUP_MAX	256		/* results in one transaction */
-#define RESULTS_CODE_MAX	32
-#define RESULTS_MSG_MAX		512
-#define RESULTS_EVENT_MAX	32
-#define RESULTS_LOG_MSG_MAX	1024
+#define RESULTS_EVENT_MAX	WIRE_LOG_EVENT_MAX
+#define RESULTS_LOG_MSG_MAX	WIRE_LOG_MSG_MAX
 #define RESULTS_SHOWN		128		/* bytes of worker text in our log */
 #define RESULTS_DAEMON_LOGS	100		/* job-less LOG lines per batch */
-#define RESULTS_PATH_MAX	(UID_MAX_LEN + 64)
 
 struct results_commit {
 	TAILQ_ENTRY(results_commit) entry;	/* jobs->commits */
@@ -45,8 +41,7 @@ struct results_commit {
 	struct store_batch	*sb;
 	bool			 ok;
 	enum tp_code		 wcode;		/* the worker's error, when !ok */
-	char			 wmsg[RESULTS_MSG_MAX + 1];
-	size_t			 nwrites;
+	char			 wmsg[WIRE_ERR_MSG_MAX + 1];
 	json_object		*log;		/* the RESULT's "log" lines */
 	struct tp_err		 err;
 	int			 rc;
@@ -143,124 +138,6 @@ results_job(struct batch *b, json_object *p, const char *what, bool *bad_id)
 	return job;
 }
 
-bool
-results_path_allowed(const char *uid, const char *path, bool collection)
-{
-	char owner[UID_MAX_LEN + 1];
-	const char *rest;
-
-	if ((collection ? path_check_collection(path, NULL) :
-	    path_check_doc(path, NULL)) == -1)
-		return false;
-	if (!path_tenant(path, owner, sizeof(owner)) ||
-	    strcmp(owner, uid) != 0)
-		return false;
-	/* what only the supervisor writes: the tenant's root, its keys,
-	 * its kill-switch and its quarantine */
-	rest = path + strlen("users/") + strlen(uid);
-	if (*rest == '\0')
-		return false;
-	rest++;
-	if (strcmp(rest, "secrets") == 0 || strncmp(rest, "secrets/", 8) == 0 ||
-	    strcmp(rest, "status/quarantine") == 0 ||
-	    strcmp(rest, "status/trading") == 0)
-		return false;
-	return true;
-}
-
-enum results_verdict {
-	RESULTS_OK,
-	RESULTS_MALFORMED,
-	RESULTS_FORBIDDEN,
-};
-
-/* Checks write i and adds it to sb. */
-static enum results_verdict
-results_write(struct job *job, json_object *writes, size_t i,
-    struct store_batch *sb, char *why, size_t whysize)
-{
-	static const char *const keys[] = { "op", "path", "data",
-	    "data_from", NULL };
-	json_object *wv = json_object_array_get_idx(writes, i);
-	enum store_write_kind kind;
-	json_object *data = NULL, *from;
-	int64_t k;
-	const char *op = NULL, *path = NULL, *bad;
-	char shown[RESULTS_SHOWN + 1], full[PATH_MAX_LEN + AUTO_ID_LEN + 2];
-	char id[AUTO_ID_LEN + 1];
-
-	if (!json_object_is_type(wv, json_type_object)) {
-		snprintf(why, whysize, "write %zu is not a map", i);
-		return RESULTS_MALFORMED;
-	}
-	if (!results_keys_only(wv, keys, &bad)) {
-		snprintf(why, whysize, "write %zu has an unknown field \"%s\"",
-		    i, results_shown(bad, shown, sizeof(shown)));
-		return RESULTS_MALFORMED;
-	}
-	if (results_str(wv, "op", 8, &op) != 1) {
-		snprintf(why, whysize, "write %zu has no valid op", i);
-		return RESULTS_MALFORMED;
-	}
-	if (strcmp(op, "set") == 0)
-		kind = STORE_W_SET;
-	else if (strcmp(op, "merge") == 0)
-		kind = STORE_W_MERGE;
-	else if (strcmp(op, "create") == 0)
-		kind = STORE_W_CREATE;
-	else if (strcmp(op, "delete") == 0)
-		kind = STORE_W_DELETE;
-	else {
-		snprintf(why, whysize, "write %zu has an unknown op \"%s\"", i,
-		    results_shown(op, shown, sizeof(shown)));
-		return RESULTS_MALFORMED;
-	}
-	if (results_str(wv, "path", PATH_MAX_LEN, &path) != 1) {
-		snprintf(why, whysize, "write %zu has no valid path", i);
-		return RESULTS_MALFORMED;
-	}
-	if (!results_path_allowed(job->uid, path, kind == STORE_W_CREATE)) {
-		snprintf(why, whysize, "%s", results_shown(path, shown,
-		    sizeof(shown)));
-		return RESULTS_FORBIDDEN;
-	}
-	/* "data_from": K, the data of write K < i, sent once for two paths
-	 * (a snapshot and its copy); write K was checked already */
-	if (json_object_object_get_ex(wv, "data_from", &from) &&
-	    from != NULL) {
-		if (json_object_object_get_ex(wv, "data", NULL) ||
-		    !json_object_is_type(from, json_type_int) ||
-		    (k = json_object_get_int64(from)) < 0 ||
-		    (uint64_t)k >= i || !json_object_object_get_ex(
-		    json_object_array_get_idx(writes, (size_t)k), "data",
-		    &data) || data == NULL) {
-			snprintf(why, whysize, "write %zu: \"data_from\" is "
-			    "not an earlier write with data", i);
-			return RESULTS_MALFORMED;
-		}
-	} else if (json_object_object_get_ex(wv, "data", &data) &&
-	    data != NULL && kind == STORE_W_DELETE) {
-		snprintf(why, whysize, "write %zu deletes with data", i);
-		return RESULTS_MALFORMED;
-	}
-	if (kind != STORE_W_DELETE && (data == NULL ||
-	    !json_object_is_type(data, json_type_object))) {
-		snprintf(why, whysize, "write %zu has no data map", i);
-		return RESULTS_MALFORMED;
-	}
-	/* no serializing here to measure data: the store bounds every
-	 * document (STORE_DOC_MAX) as it commits, and a RESULT is bounded */
-	if (kind == STORE_W_CREATE) {
-		/* a batch creates a document: the id is the supervisor's */
-		path_auto_id(id);
-		snprintf(full, sizeof(full), "%s/%s", path, id);
-		path = full;
-	}
-	/* a reference: the message is freed, the data lives on in sb */
-	store_batch_add_ref(sb, kind, path, data);
-	return RESULTS_OK;
-}
-
 /*
  * The worker broke the rules with this job: kill it (its other jobs are
  * re-queued without a strike, since the culprit is known), strike the
@@ -281,15 +158,15 @@ results_reject(struct batch *b, struct job *job, bool security,
 		path_auto_id(b->crash_id);
 	if (security) {
 		j->security_events++;
-		log_warnx("security: worker pid %ld (generation %llu) wrote "
-		    "outside users/%s/ in the result of job %s (tenant %s): "
-		    "path %s; result rejected, worker killed, crash report %s",
-		    (long)b->pid, (unsigned long long)b->generation, job->uid,
-		    job->id, job->uid, detail, b->crash_id);
-		snprintf(reason, sizeof(reason), "security: job %s wrote "
-		    "outside its tenant", job->id);
+		log_warnx("security: worker pid %ld (generation %llu) named "
+		    "what is not its job's in the result of job %s (tenant "
+		    "%s): %s; result rejected, worker killed, crash report %s",
+		    (long)b->pid, (unsigned long long)b->generation, job->id,
+		    job->uid, detail, b->crash_id);
+		snprintf(reason, sizeof(reason), "security: job %s reported "
+		    "outside its job", job->id);
 		snprintf(what, sizeof(what), "the result of job %s was "
-		    "rejected: it wrote outside the tenant's documents "
+		    "rejected: it reported on what was not its job's "
 		    "(security event; worker killed, crash report %s)",
 		    job->id, b->crash_id);
 	} else {
@@ -318,7 +195,7 @@ results_reject(struct batch *b, struct job *job, bool security,
 	    security ? TP_PERMISSION_DENIED : TP_INTERNAL, &strikes);
 	tp_err_set(&err, security ? TP_PERMISSION_DENIED : TP_INTERNAL,
 	    "result rejected: %s (crash report %s); strike %u of %u%s",
-	    security ? "a write outside the tenant's documents" :
+	    security ? "a report outside the job's own" :
 	    "malformed", b->crash_id, strikes, max, quarantined ?
 	    "; tenant quarantined" : "; re-run alone");
 	if (!quarantined)
@@ -516,134 +393,263 @@ results_free_pending(struct jobs *j)
 	}
 }
 
-/* The worker's error, made safe to store and show. */
-static int
-results_error(json_object *p, struct results_commit *c, char *why,
-    size_t whysize)
+/* The worker's error, made safe to store and show (the checker bounded
+ * it). */
+static void
+results_safe_msg(const char *msg, char *out, size_t size)
 {
-	static const char *const keys[] = { "code", "message", NULL };
-	json_object *e;
-	const char *code = NULL, *msg = NULL, *bad;
 	size_t i;
 
-	if (!json_object_object_get_ex(p, "error", &e) || e == NULL ||
-	    !json_object_is_type(e, json_type_object)) {
-		snprintf(why, whysize, "a failed result without an error map");
-		return -1;
-	}
-	if (!results_keys_only(e, keys, &bad) ||
-	    results_str(e, "code", RESULTS_CODE_MAX, &code) != 1 ||
-	    results_str(e, "message", RESULTS_MSG_MAX, &msg) == -1) {
-		snprintf(why, whysize, "a malformed error map");
-		return -1;
-	}
-	c->wcode = tp_code_parse(code);
-	if (c->wcode == TP_OK)
-		c->wcode = TP_INTERNAL;
-	snprintf(c->wmsg, sizeof(c->wmsg), "%s", msg != NULL && *msg != '\0' ?
-	    msg : "the worker gave no reason");
-	for (i = 0; c->wmsg[i] != '\0'; i++)
-		if ((unsigned char)c->wmsg[i] < 0x20 || c->wmsg[i] == 0x7f)
-			c->wmsg[i] = ' ';
+	snprintf(out, size, "%s", msg != NULL && *msg != '\0' ? msg :
+	    "the worker gave no reason");
+	for (i = 0; out[i] != '\0'; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = ' ';
 	/* a worker holds its tenant's keys: never store one of them */
-	if (tenantlog_looks_secret(c->wmsg))
-		snprintf(c->wmsg, sizeof(c->wmsg), "(the worker's message is "
-		    "withheld: it looked like a secret)");
+	if (tenantlog_looks_secret(out))
+		snprintf(out, size, "(the worker's message is withheld: it "
+		    "looked like a secret)");
+}
+
+static int
+results_add(json_object *o, const char *key, json_object *v)
+{
+	if (v == NULL)
+		return -1;
+	if (json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
 	return 0;
 }
 
-/* A prices job writes nothing: its result is all it gives. */
-static enum results_verdict
-results_prices(json_object *p, char *why, size_t whysize)
+/* {code, message, at} of a failure, as last_sync_error and pnl_error
+ * hold it. */
+static json_object *
+results_error_doc(enum tp_code code, const char *msg, const char *at,
+    const char *job_id)
 {
-	json_object *writes;
+	json_object *e;
+	char safe[WIRE_ERR_MSG_MAX + 1];
 
-	if (json_object_object_get_ex(p, "writes", &writes) &&
-	    writes != NULL && (!json_object_is_type(writes, json_type_array) ||
-	    json_object_array_length(writes) > 0)) {
-		snprintf(why, whysize, "a prices job may not write documents");
-		return RESULTS_FORBIDDEN;
+	if ((e = json_object_new_object()) == NULL)
+		return NULL;
+	results_safe_msg(msg, safe, sizeof(safe));
+	if (results_add(e, "code", json_object_new_string(
+	    tp_code_name(code))) == -1 ||
+	    results_add(e, "message", json_object_new_string(safe)) == -1 ||
+	    results_add(e, "at", json_object_new_string(at)) == -1 ||
+	    (job_id != NULL && results_add(e, "job_id",
+	    json_object_new_string(job_id)) == -1)) {
+		json_object_put(e);
+		return NULL;
 	}
-	return RESULTS_OK;
+	return e;
 }
 
-/* The store batch of a result: its writes, then last_sync_error. */
-static enum results_verdict
-results_build(struct job *job, json_object *p, struct results_commit *c,
-    char *why, size_t whysize)
+/* Adds one merge to sb; data is given up. */
+static int
+results_merge(struct store_batch *sb, const char *path, json_object *data)
 {
-	enum results_verdict v;
-	json_object *writes, *err;
-	char path[RESULTS_PATH_MAX], at[32];
-	size_t i, n = 0;
+	if (data == NULL)
+		return -1;
+	store_batch_add_ref(sb, STORE_W_MERGE, path, data);
+	return 0;
+}
 
-	if (json_object_object_get_ex(p, "writes", &writes) && writes != NULL) {
-		if (!json_object_is_type(writes, json_type_array)) {
-			snprintf(why, whysize, "\"writes\" is not an array");
-			return RESULTS_MALFORMED;
-		}
-		n = json_object_array_length(writes);
-		if (n > RESULTS_MAX_WRITES) {
-			snprintf(why, whysize, "%zu writes, more than %d", n,
-			    RESULTS_MAX_WRITES);
-			return RESULTS_MALFORMED;
-		}
+/*
+ * The writes of an accepted sync, composed from the job as sent: the
+ * same documents and fields a sync always wrote. At most 3 + trades + 1
+ * documents, each of bounded fields (common/wire.h).
+ */
+static int
+results_compose(struct job *job, const struct wire_result *r,
+    struct results_commit *c)
+{
+	json_object *snap, *d, *e;
+	const struct wire_mark *m;
+	char path[PATH_MAX_LEN + 1], at[32];
+	size_t i;
+
+	store_timestamp(at, sizeof(at));
+	if (!c->ok) {
+		snprintf(path, sizeof(path), "users/%s/status/last_sync_error",
+		    job->uid);
+		if ((e = results_error_doc(c->wcode, c->wmsg, at, job->id)) ==
+		    NULL)
+			return -1;
+		store_batch_add(c->sb, STORE_W_SET, path, e);
+		json_object_put(e);
+		return 0;
 	}
-	for (i = 0; i < n; i++) {
-		v = results_write(job, writes, i, c->sb, why, whysize);
-		if (v != RESULTS_OK)
-			return v;
+	if ((snap = json_copy(r->account)) == NULL ||
+	    results_add(snap, "synced_at", json_object_new_string(at)) == -1) {
+		json_object_put(snap);
+		return -1;
 	}
-	c->nwrites = n;
+	snprintf(path, sizeof(path), "users/%s/data/snapshot", job->uid);
+	if (results_merge(c->sb, path, json_object_get(snap)) == -1) {
+		json_object_put(snap);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "users/%s/alpacaAccounts/snapshot",
+	    job->uid);
+	if (results_merge(c->sb, path, snap) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "users/%s/status/last_sync", job->uid);
+	if ((d = json_object_new_object()) == NULL ||
+	    results_add(d, "at", json_object_new_string(at)) == -1 ||
+	    results_add(d, "job_id", json_object_new_string(job->id)) == -1 ||
+	    results_add(d, "key_id_last4", json_object_new_string(
+	    r->key_id_last4)) == -1 || results_merge(c->sb, path, d) == -1) {
+		json_object_put(d);
+		return -1;
+	}
+	for (i = 0; i < r->nmarks; i++) {
+		m = &r->marks[i];
+		snprintf(path, sizeof(path), "users/%s/shadowTradeHistory/%s",
+		    job->uid, m->id);
+		if ((d = json_object_new_object()) == NULL)
+			return -1;
+		if (m->ok ? results_add(d, "current_price",
+		    dec_to_json_number(&m->price)) == -1 ||
+		    results_add(d, "unrealized_pnl",
+		    dec_to_json_number(&m->pnl)) == -1 ||
+		    results_add(d, "pnl_percent",
+		    dec_to_json_number(&m->pct)) == -1 ||
+		    results_add(d, "marked_at", json_object_new_string(at)) ==
+		    -1 || json_object_object_add(d, "pnl_error", NULL) != 0 :
+		    results_add(d, "pnl_error", results_error_doc(m->code,
+		    m->message, at, NULL)) == -1 || results_add(d, "marked_at",
+		    json_object_new_string(at)) == -1) {
+			json_object_put(d);
+			return -1;
+		}
+		store_batch_add_ref(c->sb, STORE_W_MERGE, path, d);
+	}
 	snprintf(path, sizeof(path), "users/%s/status/last_sync_error",
 	    job->uid);
-	if (c->ok) {
-		store_batch_add(c->sb, STORE_W_DELETE, path, NULL);
-		return RESULTS_OK;
+	store_batch_add(c->sb, STORE_W_DELETE, path, NULL);
+	return 0;
+}
+
+/* The job's summary, as the API shows it: composed from what the worker
+ * reported. */
+static json_object *
+results_summary(struct job *job, const struct wire_result *r)
+{
+	json_object *o, *q;
+	char sum[DEC_TEXT_MAX + 1];
+	size_t i, marked = 0;
+	int rc = 0;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    (q = json_object_new_object()) == NULL) {
+		json_object_put(o);
+		return NULL;
 	}
-	store_timestamp(at, sizeof(at));
-	if ((err = json_object_new_object()) == NULL) {
-		snprintf(why, whysize, "out of memory");
-		return RESULTS_MALFORMED;
+	if (r->req_account >= 0)
+		rc |= results_add(q, "account", json_object_new_int64(
+		    r->req_account));
+	rc |= results_add(q, "trades_latest", json_object_new_int64(
+	    r->req_trades));
+	rc |= results_add(q, "retries", json_object_new_int64(r->retries));
+	if (job->kind == JOB_PRICES) {
+		rc |= results_add(o, "prices", json_object_get(r->prices));
+		rc |= results_add(o, "requests", q);
+	} else {
+		for (i = 0; i < r->nmarks; i++)
+			marked += r->marks[i].ok;
+		wire_result_pnl_sum(r, sum, sizeof(sum));
+		rc |= results_add(o, "key_id_last4", json_object_new_string(
+		    r->key_id_last4));
+		rc |= results_add(o, "equity", json_object_new_string(
+		    json_get_str(r->account, "equity")));
+		rc |= results_add(o, "status", json_object_new_string(
+		    json_get_str(r->account, "status")));
+		rc |= results_add(o, "trades_marked", json_object_new_int64(
+		    (int64_t)marked));
+		rc |= results_add(o, "trades_failed", json_object_new_int64(
+		    (int64_t)(r->nmarks - marked)));
+		rc |= results_add(o, "unrealized_pnl",
+		    json_object_new_string(sum));
+		rc |= results_add(o, "requests", q);
 	}
-	api_json_add(err, "code", json_object_new_string(
-	    tp_code_name(c->wcode)));
-	api_json_add(err, "message", json_object_new_string(c->wmsg));
-	api_json_add(err, "at", json_object_new_string(at));
-	api_json_add(err, "job_id", json_object_new_string(job->id));
-	store_batch_add(c->sb, STORE_W_SET, path, err);
-	json_object_put(err);
-	return RESULTS_OK;
+	if (rc != 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Where the job a RESULT names stands, for the checker. */
+static struct job *
+results_job_state(struct batch *b, const char *id, enum wire_job_state *st)
+{
+	struct job *job;
+
+	*st = WIRE_JOB_UNKNOWN;
+	if (id == NULL || (job = jobs_find(b->jobs, id)) == NULL)
+		return NULL;
+	if (job->batch == b && job->state == JOB_RUNNING && job->sent)
+		*st = WIRE_JOB_IN_FLIGHT;
+	else if (job->state == JOB_COMMITTING || ((job->state == JOB_DONE ||
+	    job->state == JOB_FAILED) && job->batch == NULL))
+		*st = WIRE_JOB_ANSWERED;
+	else
+		*st = WIRE_JOB_ELSEWHERE;
+	return job;
 }
 
 void
 results_result(struct batch *b, json_object *p)
 {
-	static const char *const keys[] = { "job_id", "ok", "error", "result",
-	    "writes", "log", NULL };
 	struct jobs *j = b->jobs;
+	struct wire_result_job wj;
+	struct wire_result r;
 	struct results_commit *c;
-	enum results_verdict v;
+	enum wire_verdict v;
 	struct job *job;
 	struct tp_err err;
-	json_object *ok, *summary = NULL;
-	const char *bad;
-	char why[256], shown[RESULTS_SHOWN + 1];
-	size_t len = 0;
-	bool bad_id;
+	json_object *trades = NULL;
+	const char *id;
+	char why[256], shown[RESULTS_SHOWN + 1], reason[160];
 
-	if ((job = results_job(b, p, "RESULT", &bad_id)) == NULL) {
-		if (bad_id) {
-			log_warnx("worker pid %ld sent a RESULT without a "
-			    "valid job id; killing it", (long)b->pid);
-			dispatch_kill(b, "protocol: a RESULT without a valid "
-			    "job id", false);
-		}
+	memset(&wj, 0, sizeof(wj));
+	id = wire_result_job_id(p);
+	job = results_job_state(b, id, &wj.state);
+	wj.id = id != NULL ? id : "";
+	if (job != NULL) {
+		wj.kind = job->kind == JOB_PRICES ? WIRE_JOB_PRICES :
+		    WIRE_JOB_SYNC;
+		if (job->kind == JOB_SYNC && job->trades != NULL &&
+		    wj.state == WIRE_JOB_IN_FLIGHT)
+			trades = json_parse(job->trades, strlen(job->trades),
+			    &err);
+		wj.trades = trades;
+		wj.symbols = job->symbols;
+	}
+	v = wire_result_check(&wj, p, &r, why, sizeof(why));
+	json_object_put(trades);
+	if (v != WIRE_ACCEPT && wj.state != WIRE_JOB_IN_FLIGHT) {
+		/* no job of its own to blame: the worker goes, and the jobs
+		 * it held are re-run as after any crash */
+		log_warnx("worker pid %ld: %s; killing it", (long)b->pid,
+		    results_shown(why, shown, sizeof(shown)));
+		snprintf(reason, sizeof(reason), "protocol: %.120s", why);
+		dispatch_kill(b, reason, false);
+		wire_result_clear(&r);
+		return;
+	}
+	if (v != WIRE_ACCEPT) {
+		wire_result_clear(&r);
+		results_reject(b, job, v == WIRE_REJECT_FOREIGN, why);
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->sb = store_batch_new()) == NULL) {
 		free(c);
+		wire_result_clear(&r);
 		log_warnx("job %s: out of memory taking its result", job->id);
 		dispatch_kill(b, "out of memory taking a result", true);
 		dispatch_job_left(b, job);
@@ -654,39 +660,27 @@ results_result(struct batch *b, json_object *p)
 	}
 	c->j = j;
 	c->job = job;
-	v = RESULTS_MALFORMED;
-	if (!results_keys_only(p, keys, &bad))
-		snprintf(why, sizeof(why), "unknown field \"%s\"",
-		    results_shown(bad, shown, sizeof(shown)));
-	else if (!json_object_object_get_ex(p, "ok", &ok) ||
-	    !json_object_is_type(ok, json_type_boolean))
-		snprintf(why, sizeof(why), "\"ok\" is not true or false");
-	else if ((c->ok = json_object_get_boolean(ok)) &&
-	    json_object_object_get_ex(p, "error", &summary) && summary != NULL)
-		snprintf(why, sizeof(why), "a successful result with an error");
-	else if (c->ok && (!json_object_object_get_ex(p, "result", &summary) ||
-	    summary == NULL || !json_object_is_type(summary,
-	    json_type_object) || json_compact(summary, &len) == NULL ||
-	    len > (job->kind == JOB_PRICES ? RESULTS_PRICES_MAX :
-	    RESULTS_SUMMARY_MAX)))
-		snprintf(why, sizeof(why), "\"result\" is not a map of at most "
-		    "%d bytes", job->kind == JOB_PRICES ? RESULTS_PRICES_MAX :
-		    RESULTS_SUMMARY_MAX);
-	else if (!c->ok && results_error(p, c, why, sizeof(why)) == -1)
-		;
-	else if (job->kind == JOB_PRICES)
-		v = results_prices(p, why, sizeof(why));
-	else
-		v = results_build(job, p, c, why, sizeof(why));
-	if (v != RESULTS_OK) {
-		results_commit_free(c);
-		results_reject(b, job, v == RESULTS_FORBIDDEN, why);
-		return;
+	c->ok = r.ok;
+	if (!r.ok) {
+		c->wcode = r.code;
+		results_safe_msg(r.message, c->wmsg, sizeof(c->wmsg));
 	}
 	json_object_put(job->result);
-	job->result = c->ok ? json_object_get(summary) : NULL;
-	if (json_object_object_get_ex(p, "log", &c->log) && c->log != NULL)
-		json_object_get(c->log);
+	job->result = NULL;
+	if ((r.ok && (job->result = results_summary(job, &r)) == NULL) ||
+	    (job->kind == JOB_SYNC && results_compose(job, &r, c) == -1)) {
+		/* ours, not the worker's: the job fails, nothing written */
+		c->ok = false;
+		c->wcode = TP_RESOURCE_EXHAUSTED;
+		snprintf(c->wmsg, sizeof(c->wmsg), "out of memory composing "
+		    "the result");
+		store_batch_free(c->sb);
+		c->sb = store_batch_new();
+		json_object_put(job->result);
+		job->result = NULL;
+	}
+	c->log = json_object_get(r.log);
+	wire_result_clear(&r);
 	if (job->kind == JOB_PRICES) {
 		results_result_log(j, job, c->log, NULL);
 		/* nothing to commit: the pulse takes the prices */
@@ -697,6 +691,17 @@ results_result(struct batch *b, json_object *p)
 			tp_err_set(&err, c->wcode, "%s", c->wmsg);
 			jobs_finish(j, job, &err);
 		}
+		results_commit_free(c);
+		return;
+	}
+	if (c->sb == NULL) {
+		/* ours: store_batch_new failed after a failed compose */
+		log_warnx("job %s: out of memory taking its result", job->id);
+		dispatch_kill(b, "out of memory taking a result", true);
+		dispatch_job_left(b, job);
+		tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory taking "
+		    "the result");
+		jobs_finish(j, job, &err);
 		results_commit_free(c);
 		return;
 	}

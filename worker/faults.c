@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/wire_result.h"
 #include "worker/sandbox.h"
 #include "worker/worker.h"
 
@@ -284,19 +285,15 @@ faults_trigger(const struct job *j)
 }
 
 void
-faults_foreign(const struct job *j, json_object *writes)
+faults_foreign(const struct job *j, json_object *result)
 {
-	json_object *wr, *data;
-	char path[PATH_MAX_LEN + 1];
+	static const struct dec one = { 100, 2 };
+	char id[WIRE_TRADE_ID_MAX + 1];
 
-	snprintf(path, sizeof(path), "users/%s/data/snapshot",
+	/* a worker can no longer name a document: the nearest it has to a
+	 * foreign write is a trade of someone else's, here a batch-mate's */
+	snprintf(id, sizeof(id), "%s-trade-of-%s", j->id,
 	    strcmp(j->uid, "victim") != 0 ? "victim" : "victim-2");
-	wr = job_json_obj();
-	job_json_add(wr, "op", job_json_str("set"));
-	job_json_add(wr, "path", job_json_str(path));
-	data = job_json_obj();
-	job_json_add(data, "fault", job_json_str("foreign"));
-	job_json_add(data, "job_id", job_json_str(j->id));
-	job_json_add(wr, "data", data);
-	job_json_append(writes, wr);
+	if (wire_result_mark(result, id, &one, &one, &one) == -1)
+		sandbox_oom();
 }

@@ -11,6 +11,7 @@
 #include "common/jsonutil.h"
 #include "common/pnl.h"
 #include "common/sealbox.h"
+#include "common/wire_result.h"
 #include "worker/sandbox.h"
 #include "worker/worker.h"
 
@@ -79,9 +80,9 @@ job_trades(struct job *j, struct tp_err *err)
 	int len;
 
 	if (!json_object_is_type(j->trades, json_type_array) ||
-	    (n = json_object_array_length(j->trades)) > JOB_TRADES_MAX)
+	    (n = json_object_array_length(j->trades)) > WIRE_TRADES_MAX)
 		return tp_err_set(err, TP_INVALID_ARGUMENT, "\"trades\" must be "
-		    "a list of at most %d trades", JOB_TRADES_MAX);
+		    "a list of at most %d trades", WIRE_TRADES_MAX);
 	for (i = 0; i < n; i++) {
 		t = json_object_array_get_idx(j->trades, i);
 		if (!json_object_is_type(t, json_type_object) ||
@@ -108,9 +109,9 @@ job_prices(struct job *j, struct tp_err *err)
 	size_t n = 0;
 
 	if (!json_object_is_type(j->prices, json_type_object) ||
-	    json_object_object_length(j->prices) > JOB_PRICES_MAX)
+	    json_object_object_length(j->prices) > WIRE_PRICES_MAX)
 		return tp_err_set(err, TP_INVALID_ARGUMENT, "\"prices\" must be "
-		    "a map of at most %d symbols", JOB_PRICES_MAX);
+		    "a map of at most %d symbols", WIRE_PRICES_MAX);
 	it = json_object_iter_begin(j->prices);
 	end = json_object_iter_end(j->prices);
 	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it),
@@ -139,9 +140,9 @@ job_symbols(struct job *j, struct tp_err *err)
 	size_t i, n;
 
 	if (!json_object_is_type(j->symbols, json_type_array) ||
-	    (n = json_object_array_length(j->symbols)) > JOB_SYMBOLS_MAX)
+	    (n = json_object_array_length(j->symbols)) > WIRE_SYMBOLS_MAX)
 		return tp_err_set(err, TP_INVALID_ARGUMENT, "\"symbols\" must "
-		    "be a list of at most %d symbols", JOB_SYMBOLS_MAX);
+		    "be a list of at most %d symbols", WIRE_SYMBOLS_MAX);
 	seen = job_json_obj();
 	if ((uniq = json_object_new_array_ext((int)n)) == NULL)
 		sandbox_oom();
@@ -235,16 +236,10 @@ job_parse(json_object *p, uint64_t max_deadline_ms,
 json_object *
 job_result_error(const char *job_id, enum tp_code code, const char *message)
 {
-	json_object *r, *e;
+	json_object *r;
 
-	r = job_json_obj();
-	job_json_add(r, "job_id", job_json_str(job_id));
-	job_json_add(r, "ok", json_object_new_boolean(0));
-	e = job_json_obj();
-	job_json_add(e, "code", job_json_str(tp_code_name(code)));
-	job_json_add(e, "message", job_json_str(message));
-	job_json_add(r, "error", e);
-	job_json_add(r, "writes", json_object_new_array());
+	if ((r = wire_result_error_new(job_id, code, message)) == NULL)
+		sandbox_oom();
 	return r;
 }
 

@@ -11,7 +11,7 @@
 #include "common/decimal.h"
 #include "common/jsonutil.h"
 #include "common/pnl.h"
-#include "common/store.h"
+#include "common/wire_result.h"
 #include "worker/sandbox.h"
 #include "worker/worker.h"
 
@@ -115,21 +115,6 @@ sync_done(struct sync *s, json_object *result)
 	sodium_memzero(j->secret, sizeof(j->secret));
 	j->run = NULL;
 	sync_free(s);
-}
-
-static json_object *
-sync_requests(const struct sync *s, bool account)
-{
-	json_object *o;
-
-	o = job_json_obj();
-	if (account)
-		job_json_add(o, alpaca_kind_name(ALPACA_ACCOUNT),
-		    json_object_new_int64(s->stats.requests[ALPACA_ACCOUNT]));
-	job_json_add(o, alpaca_kind_name(ALPACA_TRADES_LATEST),
-	    json_object_new_int64(s->stats.requests[ALPACA_TRADES_LATEST]));
-	job_json_add(o, "retries", json_object_new_int64(s->stats.retries));
-	return o;
 }
 
 /* --- marking trades --- */
@@ -265,28 +250,6 @@ sync_mark(struct sync *s, json_object *t, struct pnl *out, enum tp_code *code,
 	return 0;
 }
 
-static json_object *
-sync_dec_json(const struct dec *d)
-{
-	json_object *o;
-
-	if ((o = dec_to_json_number(d)) == NULL)
-		sandbox_oom();
-	return o;
-}
-
-static json_object *
-sync_write(const char *path, json_object *data)
-{
-	json_object *wr;
-
-	wr = job_json_obj();
-	job_json_add(wr, "op", job_json_str("merge"));
-	job_json_add(wr, "path", job_json_str(path));
-	job_json_add(wr, "data", data);
-	return wr;
-}
-
 /* Appends "SYM, SYM, ... (N more)" of a map's keys to buf. */
 static void
 sync_name_keys(json_object *map, char *buf, size_t size)
@@ -307,14 +270,15 @@ sync_name_keys(json_object *map, char *buf, size_t size)
 		snprintf(buf + off, size - off, " and %zu more", total - n);
 }
 
-/* The account is in and every price known: the RESULT of a good sync. */
+/* The account is in and every price known: the RESULT of a good sync.
+ * It says what was learned; the supervisor composes the writes. */
 static void
 sync_finish(struct sync *s)
 {
 	struct job *j = s->j;
-	json_object *r, *res, *writes, *data, *pe, *trade, *wr;
-	char path[PATH_MAX_LEN + 1], at[32], msg[SYNC_MSG_MAX],
-	    first[SYNC_MSG_MAX], last4[8], sum_s[DEC_TEXT_MAX + 1];
+	json_object *r, *trade;
+	char msg[SYNC_MSG_MAX], first[SYNC_MSG_MAX], last4[8],
+	    sum_s[DEC_TEXT_MAX + 1];
 	const char *status, *equity, *currency, *id;
 	struct dec sum = { 0, 0 };
 	struct tp_err e;
@@ -322,7 +286,6 @@ sync_finish(struct sync *s)
 	struct pnl p;
 	size_t i, n, marked = 0, failed = 0, known;
 
-	store_timestamp(at, sizeof(at));
 	status = json_get_str(s->account, "status");
 	equity = json_get_str(s->account, "equity");
 	currency = json_get_str(s->account, "currency");
@@ -355,45 +318,16 @@ sync_finish(struct sync *s)
 		    "warn" : "info", "prices", msg);
 	}
 
-	writes = json_object_new_array();
-	if (writes == NULL)
-		sandbox_oom();
-	job_json_add(s->account, "synced_at", job_json_str(at));
-	snprintf(path, sizeof(path), "users/%s/data/snapshot", j->uid);
-	job_json_append(writes, sync_write(path, json_object_get(s->account)));
-	snprintf(path, sizeof(path), "users/%s/alpacaAccounts/snapshot",
-	    j->uid);
-	/* the same data: sent once, named by the index of its first write */
-	wr = job_json_obj();
-	job_json_add(wr, "op", job_json_str("merge"));
-	job_json_add(wr, "path", job_json_str(path));
-	job_json_add(wr, "data_from", json_object_new_int64(
-	    (int64_t)json_object_array_length(writes) - 1));
-	job_json_append(writes, wr);
-	/* when and by which job the tenant last synced, for operators */
 	job_last4(j, last4);
-	snprintf(path, sizeof(path), "users/%s/status/last_sync", j->uid);
-	data = job_json_obj();
-	job_json_add(data, "at", job_json_str(at));
-	job_json_add(data, "job_id", job_json_str(j->id));
-	job_json_add(data, "key_id_last4", job_json_str(last4));
-	job_json_append(writes, sync_write(path, data));
-
+	if ((r = wire_result_sync_new(j->id, s->account, last4)) == NULL)
+		sandbox_oom();
 	first[0] = '\0';
 	for (i = 0; i < n; i++) {
 		trade = json_object_array_get_idx(j->trades, i);
 		id = json_get_str(trade, "id");
-		snprintf(path, sizeof(path), "users/%s/shadowTradeHistory/%s",
-		    j->uid, id);
-		data = job_json_obj();
 		if (sync_mark(s, trade, &p, &code, msg, sizeof(msg)) == 0) {
-			job_json_add(data, "current_price",
-			    sync_dec_json(&p.price));
-			job_json_add(data, "unrealized_pnl",
-			    sync_dec_json(&p.pnl));
-			job_json_add(data, "pnl_percent", sync_dec_json(&p.pct));
-			job_json_add(data, "marked_at", job_json_str(at));
-			if (json_object_object_add(data, "pnl_error", NULL) != 0)
+			if (wire_result_mark(r, id, &p.price, &p.pnl,
+			    &p.pct) == -1)
 				sandbox_oom();
 			/* the sum of what the trades show; 500 trades of
 			 * at most 10^36 each cannot leave the range */
@@ -401,18 +335,12 @@ sync_finish(struct sync *s)
 			(void)dec_add(&sum, &p.pnl, &sum, &e);
 			marked++;
 		} else {
-			pe = job_json_obj();
-			job_json_add(pe, "code", job_json_str(
-			    tp_code_name(code)));
-			job_json_add(pe, "message", job_json_str(msg));
-			job_json_add(pe, "at", job_json_str(at));
-			job_json_add(data, "pnl_error", pe);
-			job_json_add(data, "marked_at", job_json_str(at));
+			if (wire_result_mark_error(r, id, code, msg) == -1)
+				sandbox_oom();
 			if (failed++ == 0)
 				snprintf(first, sizeof(first), "trade %s: %s",
 				    id, msg);
 		}
-		job_json_append(writes, sync_write(path, data));
 	}
 	dec_round(&sum, PNL_PLACES, &sum);
 	if (dec_format(&sum, sum_s, sizeof(sum_s)) == -1)
@@ -430,27 +358,13 @@ sync_finish(struct sync *s)
 		    "unrealized P&L %s", marked, marked == 1 ? "" : "s", sum_s);
 	job_log(j, failed > 0 ? "warn" : "info", "pnl", msg);
 
+	if (wire_result_requests(r, s->stats.requests[ALPACA_ACCOUNT],
+	    s->stats.requests[ALPACA_TRADES_LATEST], s->stats.retries) == -1)
+		sandbox_oom();
 #ifdef TP_FAULT_INJECTION
 	if (j->fault == FAULT_FOREIGN)
-		faults_foreign(j, writes);
+		faults_foreign(j, r);
 #endif
-	r = job_json_obj();
-	job_json_add(r, "job_id", job_json_str(j->id));
-	job_json_add(r, "ok", json_object_new_boolean(1));
-	res = job_json_obj();
-	job_json_add(res, "key_id_last4", job_json_str(last4));
-	job_json_add(res, "equity", job_json_str(equity != NULL ? equity :
-	    ""));
-	job_json_add(res, "status", job_json_str(status != NULL ? status :
-	    ""));
-	job_json_add(res, "trades_marked", json_object_new_int64(
-	    (int64_t)marked));
-	job_json_add(res, "trades_failed", json_object_new_int64(
-	    (int64_t)failed));
-	job_json_add(res, "unrealized_pnl", job_json_str(sum_s));
-	job_json_add(res, "requests", sync_requests(s, true));
-	job_json_add(r, "result", res);
-	job_json_add(r, "writes", writes);
 	sync_done(s, r);
 }
 
@@ -458,7 +372,7 @@ sync_finish(struct sync *s)
 static void
 sync_prices_finish(struct sync *s)
 {
-	json_object *r, *res;
+	json_object *r;
 	char msg[SYNC_MSG_MAX];
 	size_t asked, known;
 
@@ -476,14 +390,10 @@ sync_prices_finish(struct sync *s)
 	}
 	job_log(s->j, known < asked ? "warn" : "info", "prices",
 	    msg);
-	r = job_json_obj();
-	job_json_add(r, "job_id", job_json_str(s->j->id));
-	job_json_add(r, "ok", json_object_new_boolean(1));
-	res = job_json_obj();
-	job_json_add(res, "prices", json_object_get(s->prices));
-	job_json_add(res, "requests", sync_requests(s, false));
-	job_json_add(r, "result", res);
-	job_json_add(r, "writes", json_object_new_array());
+	if ((r = wire_result_prices_new(s->j->id, s->prices)) == NULL ||
+	    wire_result_requests(r, -1,
+	    s->stats.requests[ALPACA_TRADES_LATEST], s->stats.retries) == -1)
+		sandbox_oom();
 	sync_done(s, r);
 }
 

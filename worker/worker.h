@@ -33,9 +33,7 @@
 #define WORKER_MARGIN_MS	250	/* a job's RESULT leaves this long (or
 					   5% of its deadline, if more) before
 					   the deadline */
-#define JOB_TRADES_MAX		500	/* open trades in one sync JOB */
-#define JOB_SYMBOLS_MAX		10000	/* symbols of a prices JOB */
-#define JOB_PRICES_MAX		10000	/* prices handed to a sync JOB */
+/* The JOB's bounds (trades, symbols, prices) are common/wire.h's. */
 
 /* The command line: plain numbers and names, never a secret. */
 struct worker_opts {
@@ -214,7 +212,8 @@ const char *faults_name(enum fault f);
 void faults_trigger(const struct job *j);
 /* FAULT_FOREIGN: adds to writes a set of users/<other>/data/snapshot,
  * <other> being "victim" (or "victim-2" when j's uid is "victim"). */
-void faults_foreign(const struct job *j, json_object *writes);
+/* Makes a good sync RESULT hostile: a mark of a trade not in the job. */
+void faults_foreign(const struct job *j, json_object *result);
 #endif
 
 #endif

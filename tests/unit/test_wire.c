@@ -296,7 +296,7 @@ Test(wire, max_payload_and_names)
 	cr_assert_eq(wire_max_payload(WIRE_LOG), 8192);
 	cr_assert_eq(wire_max_payload(WIRE_CONFIG), 65536);
 	cr_assert_eq(wire_max_payload(WIRE_JOB), 1024 * 1024);
-	cr_assert_eq(wire_max_payload(WIRE_RESULT), 4 * 1024 * 1024);
+	cr_assert_eq(wire_max_payload(WIRE_RESULT), 1024 * 1024);
 	cr_assert_eq(wire_max_payload((enum wire_type)0), 0);
 }
 

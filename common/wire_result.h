@@ -1,0 +1,130 @@
+/* wire_result.h: the RESULT message, typed: the worker's encoder and the supervisor's decoder and checker. */
+#ifndef TP_WIRE_RESULT_H
+#define TP_WIRE_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "common/decimal.h"
+#include "common/error.h"
+#include "common/wire.h"
+
+/*
+ * A worker reports what it learned, never where to write it: the
+ * supervisor composes every store write from the job it sent. The
+ * payloads (every other key is refused):
+ *
+ *   sync, ok:    {"job_id", "ok": true, "account": {ACCOUNT},
+ *                 "key_id_last4": str, "marks": [MARK, ...],
+ *                 "requests": {"account": n, "trades_latest": n,
+ *                 "retries": n}, "log": [LINE, ...]}
+ *   prices, ok:  {"job_id", "ok": true, "prices": {"SYMBOL": "decimal"},
+ *                 "requests": {"trades_latest": n, "retries": n},
+ *                 "log": [LINE, ...]}
+ *   either, !ok: {"job_id", "ok": false, "error": {"code", "message"},
+ *                 "log": [LINE, ...]}
+ *
+ *   ACCOUNT: the Alpaca account fields a snapshot keeps: money as decimal
+ *            strings (equity, cash, ...), texts (status, currency, ...),
+ *            flags (booleans), daytrade_count (int); equity and status
+ *            present.
+ *   MARK:    {"id", "current_price": num, "unrealized_pnl": num,
+ *            "pnl_percent": num} or {"id", "pnl_error": {"code",
+ *            "message"}}: one per trade of the JOB, in any order. The
+ *            marks are JSON numbers, exact decimal text (dec_to_json_number).
+ *   LINE:    {"level": debug|info|warn|error, "event", "message"}
+ */
+
+enum wire_job_kind {
+	WIRE_JOB_SYNC,
+	WIRE_JOB_PRICES,
+};
+
+/* Where the job named by a RESULT stands, as the supervisor sees it. */
+enum wire_job_state {
+	WIRE_JOB_UNKNOWN,	/* no such job */
+	WIRE_JOB_IN_FLIGHT,	/* sent to this worker, not answered */
+	WIRE_JOB_ANSWERED,	/* this worker answered it already */
+	WIRE_JOB_ELSEWHERE,	/* queued, or running on another worker */
+};
+
+/* The job as sent, for the checker. */
+struct wire_result_job {
+	const char		*id;
+	enum wire_job_kind	 kind;
+	enum wire_job_state	 state;
+	json_object		*trades;	/* sync: the JOB's "trades"
+						   (array of maps with "id") */
+	json_object		*symbols;	/* prices: the JOB's "symbols" */
+};
+
+struct wire_mark {
+	const char	*id;		/* borrowed from the payload */
+	bool		 ok;
+	struct dec	 price, pnl, pct;	/* ok */
+	enum tp_code	 code;			/* !ok */
+	const char	*message;
+};
+
+/* A RESULT the checker accepted; strings and maps borrow from the
+ * payload, which must outlive it. */
+struct wire_result {
+	const char	*job_id;
+	bool		 ok;
+	enum tp_code	 code;		/* !ok: the job's error */
+	const char	*message;
+	json_object	*account;	/* sync */
+	const char	*key_id_last4;
+	struct wire_mark *marks;	/* sync: malloc'd, nmarks */
+	size_t		 nmarks;
+	int64_t		 req_account, req_trades, retries;
+	json_object	*prices;	/* prices */
+	json_object	*log;		/* NULL or checked lines */
+};
+
+enum wire_verdict {
+	WIRE_ACCEPT,
+	WIRE_REJECT_MALFORMED,	/* shape, types, bounds */
+	WIRE_REJECT_FOREIGN,	/* names what is not its job's: a security
+				   event */
+	WIRE_REJECT_STRAY,	/* no job in flight on this worker by that id */
+};
+
+/* The job id of a RESULT, or NULL when it has none valid. */
+const char *wire_result_job_id(json_object *payload);
+
+/*
+ * The checker: pure (no I/O, no allocation but r->marks). Takes the job
+ * as sent (job->id must be the payload's job id; job->state says where it
+ * stands) and the RESULT's payload. WIRE_ACCEPT fills r (release with
+ * wire_result_clear); otherwise why says the first reason.
+ */
+enum wire_verdict wire_result_check(const struct wire_result_job *job,
+    json_object *payload, struct wire_result *r, char *why, size_t whysize);
+void wire_result_clear(struct wire_result *r);
+
+/* The sum of a sync's marked P&L, rounded to the cent, as the summary
+ * shows it. */
+void wire_result_pnl_sum(const struct wire_result *r, char *buf, size_t size);
+
+/*
+ * Encoders (the worker). Each returns NULL or -1 on allocation failure
+ * only: the worker's values are its own.
+ */
+json_object *wire_result_sync_new(const char *job_id, json_object *account,
+    const char *key_id_last4);
+int wire_result_mark(json_object *r, const char *trade_id,
+    const struct dec *price, const struct dec *pnl, const struct dec *pct);
+int wire_result_mark_error(json_object *r, const char *trade_id,
+    enum tp_code code, const char *message);
+json_object *wire_result_prices_new(const char *job_id, json_object *prices);
+/* account < 0: not a count of this job (a prices job). */
+int wire_result_requests(json_object *r, int64_t account, int64_t trades,
+    int64_t retries);
+json_object *wire_result_error_new(const char *job_id, enum tp_code code,
+    const char *message);
+
+#endif

@@ -101,6 +101,8 @@ INTEGRATION_TESTS = \
 	tests/integration/crashloop.sh \
 	tests/integration/poison.sh \
 	tests/integration/killstorm.sh \
+	tests/integration/orphan.sh \
+	tests/integration/outsidekill.sh \
 	tests/integration/drain.sh \
 	tests/integration/pulse.sh \
 	tests/integration/sim.sh \

@@ -103,6 +103,7 @@ INTEGRATION_TESTS = \
 	tests/integration/killstorm.sh \
 	tests/integration/orphan.sh \
 	tests/integration/outsidekill.sh \
+	tests/integration/chaos.sh \
 	tests/integration/drain.sh \
 	tests/integration/pulse.sh \
 	tests/integration/sim.sh \

@@ -1183,6 +1183,8 @@ worker_run(struct worker *w)
 	 * its supervisor wedged; the parent-death signal covers the common
 	 * case, this what it cannot see */
 	silence = w->conf.heartbeat_ms * WORKER_SILENCE_FACTOR;
+	if (silence < WORKER_SILENCE_MIN_MS)
+		silence = WORKER_SILENCE_MIN_MS;
 	w->next_heartbeat = worker_now_ms();
 	for (;;) {
 		now = worker_now_ms();

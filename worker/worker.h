@@ -31,6 +31,8 @@
 #define WORKER_SILENCE_FACTOR	2	/* idle with no word from the supervisor
 					   for this many heartbeat_ms: it is
 					   gone (or wedged); exit */
+#define WORKER_SILENCE_MIN_MS	60000	/* ... but never sooner: a busy
+					   supervisor may be slow to send */
 #define WORKER_INFLIGHT_MAX	4096	/* jobs held at once ([workers] batch_size at most) */
 #define WORKER_RESOLVE_MAX	64	/* CONFIG resolve entries */
 #define WORKER_RESOLVE_LEN	1024	/* "host:port:addr[,addr...]": a host

@@ -1,6 +1,7 @@
 /* crash.c: a worker's end: crash reports, strikes, quarantine, re-queueing, the recent crashes. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +26,19 @@
  *    the culprit, who already has its strike; the others are re-queued
  *    as they were;
  *  - any other death (signal, exit code, deadline, heartbeat, channel
- *    loss): a report, and every job in flight — a JOB was sent and no
+ *    loss): a report, and every job in flight (a JOB was sent and no
  *    RESULT came, whether or not its JOB_BEGIN arrived, since a worker
- *    can die on a job before it says it began — gets a strike (one per
- *    tenant per crash), its tenant's last_sync_error and a tenant log
- *    line, and is re-run alone; at max_strikes the tenant is quarantined
- *    and its job fails. Jobs of the batch not yet sent are re-queued as
- *    they were.
+ *    can die on a job before it says it began) is judged by what the
+ *    death implicates (crash_implicates): a strike (one per tenant per
+ *    crash), its tenant's last_sync_error and a tenant log line only for
+ *    a crash while the tenant ran alone or for its own deadline; the
+ *    batch-mates of a crash are re-run alone without a strike, so the
+ *    culprit is found alone; a SIGKILL the daemon did not send (an
+ *    operator, a watchdog, the OOM killer) implicates nobody: a re-run,
+ *    bounded by max_strikes such kills in a row while alone (the job then
+ *    fails unavailable, no quarantine). At max_strikes the tenant is
+ *    quarantined and its job fails. Jobs of the batch not yet sent are
+ *    re-queued as they were. docs/crashes.md states the whole policy.
  * A committing job has left its batch: a crash never re-queues it.
  */
 
@@ -480,16 +487,95 @@ crash_uid_seen(struct job **v, size_t i)
 	return false;
 }
 
+/* What a death says of one tenant in flight. */
+enum crash_verdict {
+	CRASH_STRIKE,		/* alone, or its own deadline */
+	CRASH_RERUN_ALONE,	/* a batch-mate's crash, maybe: find out alone */
+	CRASH_OUTSIDE,		/* a SIGKILL the daemon did not send */
+};
+
+/* The distinct tenants of the jobs in flight (a price fetch has none). */
+static size_t
+crash_tenants(struct job **inflight, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (inflight[i]->kind != JOB_PRICES &&
+		    !crash_uid_seen(inflight, i))
+			k++;
+	return k;
+}
+
+/*
+ * A strike only for what implicates the tenant: the daemon's every kill
+ * names its reason (worker_kill), so a SIGKILL without one came from
+ * outside: it says nothing of the tenant. A CPU limit ends the worker
+ * with SIGXCPU at the soft limit, before the hard limit's SIGKILL.
+ */
+static enum crash_verdict
+crash_implicates(const struct batch *b, const struct worker_exit *ex,
+    const struct job *job, size_t ntenants)
+{
+	if (ex->signo == SIGKILL && ex->reason == NULL)
+		return CRASH_OUTSIDE;
+	if (b->deadline_uid[0] != '\0')
+		return strcmp(b->deadline_uid, job->uid) == 0 ? CRASH_STRIKE :
+		    CRASH_RERUN_ALONE;
+	return ntenants == 1 ? CRASH_STRIKE : CRASH_RERUN_ALONE;
+}
+
+/* A SIGKILL from outside: a re-run as it was, but a tenant killed alone
+ * max_strikes times in a row fails unavailable, neither struck nor
+ * quarantined, so a watchdog that always kills it cannot loop forever. */
+static void
+crash_outside(struct jobs *j, struct job *job, size_t ntenants,
+    const char *id, const char *how)
+{
+	unsigned max = j->d->cfg.max_strikes, kills;
+	struct tp_err err;
+
+	if (ntenants != 1) {
+		jobs_tlog(j, job->uid, TLOG_WARN, job->id, "crash", "worker %s "
+		    "(a SIGKILL not sent by %s) while running job %s; crash "
+		    "report %s; no strike: re-run", how, DAEMON_NAME, job->id,
+		    id);
+		jobs_requeue(j, job, false);
+		return;
+	}
+	kills = jobs_outside_kill(j, job->uid);
+	if (kills >= max) {
+		jobs_outside_kills_clear(j, job->uid);
+		jobs_tlog(j, job->uid, TLOG_ERROR, job->id, "crash", "worker %s "
+		    "(a SIGKILL not sent by %s) while running job %s alone, "
+		    "%u times in a row; crash report %s; no strike: job "
+		    "failed, the next sync tries again", how, DAEMON_NAME,
+		    job->id, kills, id);
+		tp_err_set(&err, TP_UNAVAILABLE, "the worker of job %s was "
+		    "SIGKILLed from outside %s %u times in a row (last crash "
+		    "report %s); not a strike: try again", job->id, DAEMON_NAME,
+		    kills, id);
+		jobs_finish(j, job, &err);
+		return;
+	}
+	jobs_tlog(j, job->uid, TLOG_WARN, job->id, "crash", "worker %s (a "
+	    "SIGKILL not sent by %s) while running job %s alone; crash report "
+	    "%s; no strike: re-run (%u of %u such kills in a row)", how,
+	    DAEMON_NAME, job->id, id, kills, max);
+	jobs_requeue(j, job, false);
+}
+
 /* The crash case proper: strikes, alone re-runs, quarantines. */
 static void
-crash_strikes(struct jobs *j, struct crash_writes *cw, struct job **inflight,
-    size_t n, const char *id, const char *how)
+crash_strikes(struct jobs *j, struct batch *b, const struct worker_exit *ex,
+    struct crash_writes *cw, struct job **inflight, size_t n,
+    const char *id, const char *how)
 {
 	struct tp_err err;
 	struct job *job;
 	char what[CRASH_WHAT_MAX + 96];
 	unsigned strikes;
-	size_t i;
+	size_t i, ntenants = crash_tenants(inflight, n);
 
 	for (i = 0; i < n; i++) {
 		job = inflight[i];
@@ -501,6 +587,20 @@ crash_strikes(struct jobs *j, struct crash_writes *cw, struct job **inflight,
 			    "worker %s; crash report %s", how, id);
 			jobs_finish(j, job, &err);
 			continue;
+		}
+		switch (crash_implicates(b, ex, job, ntenants)) {
+		case CRASH_OUTSIDE:
+			crash_outside(j, job, ntenants, id, how);
+			continue;
+		case CRASH_RERUN_ALONE:
+			jobs_tlog(j, job->uid, TLOG_WARN, job->id, "crash",
+			    "worker %s while running job %s with %zu other "
+			    "tenants; crash report %s; no strike: re-run "
+			    "alone", how, job->id, ntenants - 1, id);
+			jobs_requeue(j, job, true);
+			continue;
+		case CRASH_STRIKE:
+			break;
 		}
 		if (!crash_uid_seen(inflight, i)) {
 			snprintf(what, sizeof(what), "worker %s while running "
@@ -630,7 +730,7 @@ crash_exited(struct jobs *j, struct batch *b, const struct worker_exit *ex)
 		log_warnx("worker pid %ld (batch %llu) %s with %zu jobs in "
 		    "flight; crash report %s", (long)ex->pid,
 		    (unsigned long long)b->id, how, n, id);
-		crash_strikes(j, cw, inflight, n, id, how);
+		crash_strikes(j, b, ex, cw, inflight, n, id, how);
 	}
 	for (i = 0; i < nunsent; i++)
 		jobs_requeue(j, unsent[i], false);

@@ -330,6 +330,8 @@ dispatch_deadline(evutil_socket_t fd, short what, void *arg)
 	    job->id, dur);
 	log_warnx("worker pid %ld: %s (tenant %s); killing it", (long)b->pid,
 	    reason, job->uid);
+	/* its own deadline implicates this tenant alone (crash.c) */
+	snprintf(b->deadline_uid, sizeof(b->deadline_uid), "%s", job->uid);
 	dispatch_kill(b, reason, false);
 }
 

@@ -28,6 +28,7 @@ struct jobs_tenant {
 	struct jobs_hnode	 h;
 	char			 uid[UID_MAX_LEN + 1];
 	unsigned		 strikes;
+	unsigned		 outside_kills;	/* in a row, alone */
 	bool			 quarantined;
 	char			 crash_id[AUTO_ID_LEN + 1];
 	char			 since[32];
@@ -635,7 +636,7 @@ jobs_tenant_get(struct jobs *j, const char *uid, bool create)
 static void
 jobs_tenant_gc(struct jobs *j, struct jobs_tenant *t)
 {
-	if (t->strikes > 0 || t->quarantined)
+	if (t->strikes > 0 || t->outside_kills > 0 || t->quarantined)
 		return;
 	jobs_hdel(j, j->tbucket, j->tnb, &j->tn, &t->h);
 	free(t);
@@ -670,6 +671,31 @@ jobs_strikes_clear(struct jobs *j, const char *uid)
 	if ((t = jobs_tenant_get(j, uid, false)) == NULL)
 		return;
 	t->strikes = 0;
+	t->outside_kills = 0;
+	jobs_tenant_gc(j, t);
+}
+
+unsigned
+jobs_outside_kill(struct jobs *j, const char *uid)
+{
+	struct jobs_tenant *t;
+
+	if ((t = jobs_tenant_get(j, uid, true)) == NULL) {
+		log_warnx("out of memory: an outside kill of %s is not counted",
+		    uid);
+		return 0;
+	}
+	return ++t->outside_kills;
+}
+
+void
+jobs_outside_kills_clear(struct jobs *j, const char *uid)
+{
+	struct jobs_tenant *t;
+
+	if ((t = jobs_tenant_get(j, uid, false)) == NULL)
+		return;
+	t->outside_kills = 0;
 	jobs_tenant_gc(j, t);
 }
 

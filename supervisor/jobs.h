@@ -153,6 +153,9 @@ struct batch {
 	unsigned		 daemon_logs;	/* job-less LOG lines seen */
 	char			 culprit_job[JOBS_ID_LEN + 1];
 	char			 culprit_uid[UID_MAX_LEN + 1];
+	/* the tenant whose own deadline made the daemon kill the worker:
+	 * the one job of the batch that death implicates */
+	char			 deadline_uid[UID_MAX_LEN + 1];
 	char			 kill_reason[160];
 	char			 crash_id[AUTO_ID_LEN + 1];	/* set ahead
 						   when we kill it for a fault */
@@ -262,6 +265,10 @@ void		 jobs_unwait(struct job_waiter *w);
 unsigned	 jobs_strike(struct jobs *j, const char *uid);
 unsigned	 jobs_strikes(struct jobs *j, const char *uid);
 void		 jobs_strikes_clear(struct jobs *j, const char *uid);
+/* One more SIGKILL from outside the daemon while the tenant ran alone;
+ * returns how many in a row (cleared with the strikes, by a good sync). */
+unsigned	 jobs_outside_kill(struct jobs *j, const char *uid);
+void		 jobs_outside_kills_clear(struct jobs *j, const char *uid);
 void		 jobs_set_quarantined(struct jobs *j, const char *uid, bool q,
 		    const char *crash_id, const char *since);
 /* Loop side: true (with err naming the quarantine) when the tenant was

@@ -105,6 +105,9 @@ INTEGRATION_TESTS = \
 	tests/integration/crashloop.sh \
 	tests/integration/poison.sh \
 	tests/integration/killstorm.sh \
+	tests/integration/orphan.sh \
+	tests/integration/outsidekill.sh \
+	tests/integration/chaos.sh \
 	tests/integration/drain.sh \
 	tests/integration/pulse.sh \
 	tests/integration/sim.sh \

@@ -1,6 +1,7 @@
 /* main.c: tradepulse-worker: arguments, token, channel, HELLO, CONFIG and the job loop. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -400,11 +401,27 @@ worker_send(struct worker *w, enum wire_type type, json_object *payload,
 	return 0;
 }
 
+/*
+ * Bounds every send and receive on the channel: with reconnect off, a
+ * DEALER whose supervisor died has no peer, and a send (the HELLO, a
+ * heartbeat) would block for ever; it fails with EAGAIN instead and the
+ * worker, its channel lost, exits.
+ */
+static int
+worker_chan_timeouts(struct worker *w, int ms)
+{
+	if (zmq_setsockopt(w->sock, ZMQ_SNDTIMEO, &ms, sizeof(ms)) == -1 ||
+	    zmq_setsockopt(w->sock, ZMQ_RCVTIMEO, &ms, sizeof(ms)) == -1 ||
+	    zmq_setsockopt(w->mon, ZMQ_RCVTIMEO, &ms, sizeof(ms)) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 worker_chan_open(struct worker *w, struct tp_err *err)
 {
 	uint8_t id[8];
-	int linger = WORKER_LINGER_MS, reconnect = -1;
+	int linger = WORKER_LINGER_MS, reconnect = -1, tmo = WORKER_CHAN_MS;
 	int64_t maxmsg = WIRE_HEADER_LEN + WIRE_MAX_JOB;
 
 	if ((w->zctx = zmq_ctx_new()) == NULL)
@@ -423,6 +440,7 @@ worker_chan_open(struct worker *w, struct tp_err *err)
 	    sizeof(reconnect)) == -1 ||
 	    zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &maxmsg,
 	    sizeof(maxmsg)) == -1 ||
+	    worker_chan_timeouts(w, tmo) == -1 ||
 	    zmq_setsockopt(w->mon, ZMQ_LINGER, &linger, sizeof(linger)) == -1)
 		return tp_err_set(err, TP_INTERNAL, "zmq_setsockopt: %s",
 		    zmq_strerror(errno));
@@ -555,6 +573,7 @@ worker_recv(struct worker *w, struct wire_msg *m)
 		wire_msg_clear(m);
 		return WORKER_RX_SKIP;
 	}
+	w->last_heard = worker_now_ms();
 	return WORKER_RX_MSG;
 }
 
@@ -836,6 +855,13 @@ worker_wait_config(struct worker *w)
 			tp_err_clear(&err);
 			rc = worker_conf(w, m.payload, &err);
 			wire_msg_clear(&m);
+			/* heartbeat_ms fits an int: WORKER_TIMEOUT_MAX */
+			if (rc == 0 && worker_chan_timeouts(w,
+			    (int)w->conf.heartbeat_ms) == -1) {
+				rc = -1;
+				tp_err_set(&err, TP_INTERNAL, "zmq_setsockopt: "
+				    "%s", zmq_strerror(errno));
+			}
 			if (rc == -1 || sandbox_restrict_tcp(w->conf.ports,
 			    w->conf.nports, &err) == -1) {
 				fprintf(stderr, "worker: %s\n", err.msg);
@@ -1145,13 +1171,20 @@ worker_dispatch(struct worker *w, struct wire_msg *m)
 static int
 worker_run(struct worker *w)
 {
-	uint64_t interval, now;
+	uint64_t interval, now, silence;
 	struct wire_msg m;
 	enum worker_rx rx;
 	size_t nitems;
 	int i, rc;
 
 	interval = w->conf.heartbeat_ms / 3;
+	/* a live supervisor sends the jobs, then SHUTDOWN once it has every
+	 * RESULT: an idle worker it leaves silent this long is orphaned or
+	 * its supervisor wedged; the parent-death signal covers the common
+	 * case, this what it cannot see */
+	silence = w->conf.heartbeat_ms * WORKER_SILENCE_FACTOR;
+	if (silence < WORKER_SILENCE_MIN_MS)
+		silence = WORKER_SILENCE_MIN_MS;
 	w->next_heartbeat = worker_now_ms();
 	for (;;) {
 		now = worker_now_ms();
@@ -1162,6 +1195,12 @@ worker_run(struct worker *w)
 		worker_jobs_sweep(w, now);
 		if (w->lost)
 			break;
+		if (w->njobs == 0 && now - w->last_heard >= silence) {
+			fprintf(stderr, "worker: no word from the supervisor "
+			    "for %" PRIu64 " ms while idle: exiting\n",
+			    now - w->last_heard);
+			return 1;
+		}
 		if (w->taken >= w->conf.max_jobs && w->njobs == 0) {
 			fprintf(stderr, "worker: max_jobs reached (%" PRIu64 " jobs)\n",
 			    w->taken);
@@ -1238,6 +1277,7 @@ main(int argc, char **argv)
 {
 	struct sandbox_params sp;
 	struct worker w;
+	pid_t parent;
 	struct tp_err err;
 	bool done;
 	int rc;
@@ -1248,6 +1288,18 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Dies with the supervisor, whatever it is blocked in: set now for
+	 * the start-up (the connection wait), and again after the privilege
+	 * drop, which clears it (sandbox_prctl), where getppid() catches a
+	 * death in between. One gone before this line left no listener: the
+	 * bounded connection wait ends the worker.
+	 */
+	parent = getppid();
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1) {
+		perror(WORKER_NAME ": PR_SET_PDEATHSIG");
+		return 1;
+	}
 	memset(&w, 0, sizeof(w));
 	TAILQ_INIT(&w.jobs);
 	if ((rc = worker_args(argc, argv, &w.opts, &done)) != 0 || done)
@@ -1268,6 +1320,7 @@ main(int argc, char **argv)
 	sp.memory_limit = w.opts.memory_limit;
 	sp.cpu_limit = w.opts.cpu_limit;
 	sp.core_dumps = w.opts.core_dumps;
+	sp.parent = parent;
 #ifdef TP_FAULT_INJECTION
 	/* tests reach a local TLS server signed by their own CA */
 	sp.ca_file = getenv("TP_TEST_CA_FILE");

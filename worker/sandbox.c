@@ -400,6 +400,20 @@ sandbox_limits(const struct sandbox_params *p, const struct sandbox_state *s,
 static int
 sandbox_prctl(const struct sandbox_params *p, struct tp_err *err)
 {
+	/*
+	 * The uid change cleared any parent-death signal set before it, so
+	 * it is set here, after the drop; the supervisor may have died
+	 * already (the worker then has another parent), so that is checked
+	 * after setting it.
+	 */
+	if (p->parent > 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+			return tp_err_errno(err, TP_INTERNAL,
+			    "PR_SET_PDEATHSIG");
+		if (getppid() != p->parent)
+			return tp_err_set(err, TP_UNAVAILABLE, "the supervisor "
+			    "(pid %ld) is gone", (long)p->parent);
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return tp_err_errno(err, TP_INTERNAL, "PR_SET_NO_NEW_PRIVS");
 	/* the uid change already cleared it; with core dumps it is wanted */

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
 #include "common/error.h"
 
 #define SANDBOX_CA_FILE		"/etc/ssl/certs/ca-certificates.crt"
@@ -23,6 +25,8 @@ struct sandbox_params {
 	uint64_t	 cpu_limit;	/* seconds: RLIMIT_CPU */
 	bool		 core_dumps;	/* keep RLIMIT_CORE and dumpability */
 	const char	*ca_file;	/* NULL: SANDBOX_CA_FILE */
+	pid_t		 parent;	/* the supervisor: the worker dies with
+					   it (0: no parent-death signal) */
 };
 
 /*
@@ -40,7 +44,9 @@ struct sandbox_params {
  *     with an allocator hook instead), CPU = cpu_limit, CORE and FSIZE
  *     = 0 (unlimited with core dumps: FSIZE bounds cores too), NOFILE =
  *     open descriptors + a margin;
- *  5. PR_SET_NO_NEW_PRIVS; PR_SET_DUMPABLE 0 (1 with core dumps);
+ *  5. PR_SET_PDEATHSIG SIGKILL (after the drop, which clears it), then
+ *     getppid() must still be parent; PR_SET_NO_NEW_PRIVS;
+ *     PR_SET_DUMPABLE 0 (1 with core dumps);
  *  6. the seccomp allowlist on every thread (TSYNC); any other syscall
  *     traps to a handler that writes "seccomp: forbidden syscall NAME
  *     (NR)" to stderr and dies by SIGSYS.

@@ -24,6 +24,15 @@
 #define WORKER_CONNECT_MS	5000	/* channel connected, before the drop */
 #define WORKER_CONFIG_MS	10000	/* CONFIG after HELLO */
 #define WORKER_LINGER_MS	2000	/* last RESULTs flushed at exit */
+#define WORKER_CHAN_MS		5000	/* a channel send or receive blocks at
+					   most this long until CONFIG, then
+					   heartbeat_ms: the supervisor gives
+					   up on a worker silent that long */
+#define WORKER_SILENCE_FACTOR	2	/* idle with no word from the supervisor
+					   for this many heartbeat_ms: it is
+					   gone (or wedged); exit */
+#define WORKER_SILENCE_MIN_MS	60000	/* ... but never sooner: a busy
+					   supervisor may be slow to send */
 #define WORKER_INFLIGHT_MAX	4096	/* jobs held at once ([workers] batch_size at most) */
 #define WORKER_RESOLVE_MAX	64	/* CONFIG resolve entries */
 #define WORKER_RESOLVE_LEN	1024	/* "host:port:addr[,addr...]": a host
@@ -135,6 +144,7 @@ struct worker {
 	size_t		 njobs;
 	uint64_t	 taken;		/* jobs accepted so far (max_jobs) */
 	uint64_t	 next_heartbeat;
+	uint64_t	 last_heard;	/* ms: the supervisor's last message */
 	bool		 lost;		/* the channel is broken: exit 1 */
 };
 

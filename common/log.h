@@ -24,6 +24,11 @@ void fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
+/* Our own structures are inconsistent (a job finished twice, a counter
+ * below zero): log it as such and abort, in every build. Never for bad
+ * input from outside, which is reported and survived. */
+void panic(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 void vlog(int pri, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 

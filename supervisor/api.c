@@ -22,10 +22,10 @@
 #include "supervisor/api.h"
 #include "supervisor/clients.h"
 #include "supervisor/daemon.h"
-#include "supervisor/jobs.h"
 #include "supervisor/keys.h"
 #include "supervisor/pulse.h"
 #include "supervisor/status.h"
+#include "supervisor/sync.h"
 #include "supervisor/tenant.h"
 #include "supervisor/zframes.h"
 

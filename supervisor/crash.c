@@ -11,9 +11,8 @@
 #include "common/path.h"
 #include "common/store.h"
 #include "common/tenantlog.h"
-#include "supervisor/api.h"
 #include "supervisor/daemon.h"
-#include "supervisor/jobs.h"
+#include "supervisor/engine_int.h"
 #include "supervisor/pool.h"
 
 /*
@@ -301,21 +300,21 @@ crash_recent_json(const struct jobs *j)
 		s = &j->recent[i];
 		if ((o = json_object_new_object()) == NULL)
 			continue;
-		api_json_add(o, "id", json_object_new_string(s->id));
-		api_json_add(o, "at", json_object_new_string(s->at));
-		api_json_add(o, "pid", json_object_new_int64(s->pid));
+		json_add(o, "id", json_object_new_string(s->id));
+		json_add(o, "at", json_object_new_string(s->at));
+		json_add(o, "pid", json_object_new_int64(s->pid));
 		if (s->signame[0] != '\0')
-			api_json_add(o, "signal",
+			json_add(o, "signal",
 			    json_object_new_string(s->signame));
 		else
-			api_json_add(o, "exit_code",
+			json_add(o, "exit_code",
 			    json_object_new_int(s->exit_code));
-		api_json_add(o, "syscall", s->syscall[0] != '\0' ?
+		json_add(o, "syscall", s->syscall[0] != '\0' ?
 		    json_object_new_string(s->syscall) : NULL);
-		api_json_add(o, "reason", s->reason[0] != '\0' ?
+		json_add(o, "reason", s->reason[0] != '\0' ?
 		    json_object_new_string(s->reason) : NULL);
-		api_json_add(o, "startup", json_object_new_boolean(s->startup));
-		api_json_add(o, "uids", s->uids != NULL ?
+		json_add(o, "startup", json_object_new_boolean(s->startup));
+		json_add(o, "uids", s->uids != NULL ?
 		    json_copy(s->uids) : json_object_new_array());
 		if (json_object_array_add(a, o) != 0)
 			json_object_put(o);
@@ -334,40 +333,40 @@ crash_report(struct batch *b, const struct worker_exit *ex, const char *at,
 	if ((r = json_object_new_object()) == NULL)
 		return NULL;
 	crash_signame(ex, sig, sizeof(sig));
-	api_json_add(r, "at", json_object_new_string(at));
-	api_json_add(r, "pid", json_object_new_int64(ex->pid));
-	api_json_add(r, "generation", json_object_new_int64(
+	json_add(r, "at", json_object_new_string(at));
+	json_add(r, "pid", json_object_new_int64(ex->pid));
+	json_add(r, "generation", json_object_new_int64(
 	    (int64_t)ex->generation));
 	if (ex->signo != 0)
-		api_json_add(r, "signal", json_object_new_string(sig));
+		json_add(r, "signal", json_object_new_string(sig));
 	else
-		api_json_add(r, "exit_code", json_object_new_int(
+		json_add(r, "exit_code", json_object_new_int(
 		    ex->exit_code));
-	api_json_add(r, "core", json_object_new_boolean(ex->core));
+	json_add(r, "core", json_object_new_boolean(ex->core));
 	if (ex->syscall != NULL) {
 		crash_syscall_name(ex->syscall, sc, sizeof(sc));
-		api_json_add(r, "syscall", json_object_new_string(sc));
+		json_add(r, "syscall", json_object_new_string(sc));
 	} else
-		api_json_add(r, "syscall", NULL);
-	api_json_add(r, "uptime_ms", json_object_new_int64(
+		json_add(r, "syscall", NULL);
+	json_add(r, "uptime_ms", json_object_new_int64(
 	    (int64_t)ex->uptime_ms));
-	api_json_add(r, "jobs", jobs_arr);
+	json_add(r, "jobs", jobs_arr);
 	tail = crash_stderr(ex->stderr_tail);
-	api_json_add(r, "stderr_tail", json_object_new_string(
+	json_add(r, "stderr_tail", json_object_new_string(
 	    tail != NULL ? tail : ""));
 	free(tail);
-	api_json_add(r, "reason", ex->reason != NULL ?
+	json_add(r, "reason", ex->reason != NULL ?
 	    json_object_new_string(ex->reason) : ex->startup ?
 	    json_object_new_string("start-up failure: the worker died "
 	    "before its HELLO") : NULL);
-	api_json_add(r, "startup", json_object_new_boolean(ex->startup));
-	api_json_add(r, "batch", json_object_new_int64((int64_t)b->id));
+	json_add(r, "startup", json_object_new_boolean(ex->startup));
+	json_add(r, "batch", json_object_new_int64((int64_t)b->id));
 	if (b->culprit_job[0] != '\0' &&
 	    (cul = json_object_new_object()) != NULL) {
-		api_json_add(cul, "job_id",
+		json_add(cul, "job_id",
 		    json_object_new_string(b->culprit_job));
-		api_json_add(cul, "uid", json_object_new_string(b->culprit_uid));
-		api_json_add(r, "culprit", cul);
+		json_add(cul, "uid", json_object_new_string(b->culprit_uid));
+		json_add(r, "culprit", cul);
 	}
 	return r;
 }
@@ -389,15 +388,15 @@ crash_tenant_fault(struct crash_writes *cw, struct jobs *j, struct job *job,
 	store_timestamp(at, sizeof(at));
 	snprintf(job->crash_id, sizeof(job->crash_id), "%s", crash_id);
 	if ((e = json_object_new_object()) != NULL) {
-		api_json_add(e, "code", json_object_new_string(tp_code_name(
+		json_add(e, "code", json_object_new_string(tp_code_name(
 		    quarantined ? TP_FAILED_PRECONDITION : code)));
-		api_json_add(e, "message", json_object_new_string(what));
-		api_json_add(e, "at", json_object_new_string(at));
-		api_json_add(e, "job_id", json_object_new_string(job->id));
-		api_json_add(e, "crash", json_object_new_string(crash_id));
-		api_json_add(e, "strikes", json_object_new_int64(strikes));
+		json_add(e, "message", json_object_new_string(what));
+		json_add(e, "at", json_object_new_string(at));
+		json_add(e, "job_id", json_object_new_string(job->id));
+		json_add(e, "crash", json_object_new_string(crash_id));
+		json_add(e, "strikes", json_object_new_int64(strikes));
 		if (quarantined)
-			api_json_add(e, "quarantined",
+			json_add(e, "quarantined",
 			    json_object_new_boolean(1));
 		snprintf(path, sizeof(path), "users/%s/status/last_sync_error",
 		    job->uid);
@@ -410,11 +409,11 @@ crash_tenant_fault(struct crash_writes *cw, struct jobs *j, struct job *job,
 		snprintf(reason, sizeof(reason), "%u strikes; the last: %s",
 		    strikes, what);
 		if ((q = json_object_new_object()) != NULL) {
-			api_json_add(q, "since", json_object_new_string(at));
-			api_json_add(q, "reason", json_object_new_string(reason));
-			api_json_add(q, "crash_id",
+			json_add(q, "since", json_object_new_string(at));
+			json_add(q, "reason", json_object_new_string(reason));
+			json_add(q, "crash_id",
 			    json_object_new_string(crash_id));
-			api_json_add(q, "strikes", json_object_new_int64(strikes));
+			json_add(q, "strikes", json_object_new_int64(strikes));
 			snprintf(path, sizeof(path),
 			    "users/%s/status/quarantine", job->uid);
 			crash_writes_add(cw, STORE_W_SET, path, q);
@@ -681,9 +680,9 @@ crash_exited(struct jobs *j, struct batch *b, const struct worker_exit *ex)
 	uids = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		if ((e = json_object_new_object()) != NULL) {
-			api_json_add(e, "job_id",
+			json_add(e, "job_id",
 			    json_object_new_string(inflight[i]->id));
-			api_json_add(e, "uid",
+			json_add(e, "uid",
 			    json_object_new_string(inflight[i]->uid));
 			if (arr == NULL || json_object_array_add(arr, e) != 0)
 				json_object_put(e);

@@ -14,6 +14,7 @@
 
 #define DAEMON_NAME	"tradepulsed"
 #define DAEMON_DRAIN_MS	5000	/* bounded wait for in-flight work at exit */
+#define DAEMON_KILL_GRACE_MS 1000	/* SIGTERM to SIGKILL of a worker */
 
 struct api;
 struct jobs;

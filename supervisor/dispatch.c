@@ -18,13 +18,12 @@
 #include "common/secrets.h"
 #include "common/store.h"
 #include "common/wire.h"
-#include "supervisor/api.h"
 #include "supervisor/daemon.h"
 #include "supervisor/datakey.h"
-#include "supervisor/jobs.h"
+#include "supervisor/engine_int.h"
 #include "supervisor/keyring.h"
 #include "supervisor/pool.h"
-#include "supervisor/pulse.h"
+#include "supervisor/trades.h"
 #include "supervisor/tenant.h"
 
 #define DISPATCH_SCAN_MAX	4096	/* queued jobs looked at past a full batch */
@@ -249,7 +248,7 @@ dispatch_maybe_shutdown(struct batch *b)
 		return;
 	b->shutdown_sent = true;
 	if ((p = json_object_new_object()) != NULL)
-		api_json_add(p, "reason", json_object_new_string(
+		json_add(p, "reason", json_object_new_string(
 		    "batch done"));
 	if (p == NULL || worker_send(b->w, WIRE_SHUTDOWN, p, &err) == -1) {
 		json_object_put(p);
@@ -272,8 +271,12 @@ dispatch_job_left(struct batch *b, struct job *job)
 {
 	if (job->slot < b->n && b->job[job->slot] == job)
 		b->job[job->slot] = NULL;
-	if (job->sent && b->unanswered > 0)
+	if (job->sent) {
+		if (b->unanswered == 0)
+			panic("job %s left batch %llu, which counts no job "
+			    "unanswered", job->id, (unsigned long long)b->id);
 		b->unanswered--;
+	}
 	job->batch = NULL;
 	if (job->deadline != NULL) {
 		event_free(job->deadline);
@@ -359,28 +362,28 @@ dispatch_send_job(struct jobs *j, struct batch *b, struct job *job,
 	secrets_alpaca_wipe(creds);
 	if (p != NULL) {
 		tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory");
-		api_json_add(p, "job_id", json_object_new_string(job->id));
+		json_add(p, "job_id", json_object_new_string(job->id));
 		if (job->kind == JOB_SYNC)
-			api_json_add(p, "uid", json_object_new_string(
+			json_add(p, "uid", json_object_new_string(
 			    job->uid));
-		api_json_add(p, "kind", json_object_new_string(
+		json_add(p, "kind", json_object_new_string(
 		    jobs_kind_name(job->kind)));
-		api_json_add(p, "deadline_ms", json_object_new_int64(
+		json_add(p, "deadline_ms", json_object_new_int64(
 		    (int64_t)cfg->job_timeout));
-		api_json_add(p, "keys_sealed", json_object_new_string(sealed));
+		json_add(p, "keys_sealed", json_object_new_string(sealed));
 		want = 5;
 		if (job->kind == JOB_SYNC) {
 			/* the pulse's prices of this tenant's symbols */
 			trades = trades_json(job->trades);
-			prices = pulse_job_prices(job, trades);
-			api_json_add(p, "trades", trades);
+			prices = jobs_job_prices(job, trades);
+			json_add(p, "trades", trades);
 			if (prices != NULL) {
-				api_json_add(p, "prices", prices);
+				json_add(p, "prices", prices);
 				want++;
 			}
 			want++;
 		} else {
-			api_json_add(p, "symbols", json_copy(job->symbols));
+			json_add(p, "symbols", json_copy(job->symbols));
 		}
 		if (json_object_object_length(p) == want)
 			rc = worker_send(b->w, WIRE_JOB, p, &err);
@@ -647,7 +650,7 @@ dispatch_spawnable(void *arg)
 	dispatch_kick(arg);
 }
 
-const struct pool_events dispatch_events = {
+const struct pool_events engine_pool_events = {
 	.ready = dispatch_ready,
 	.message = dispatch_message,
 	.exited = dispatch_exited,
@@ -671,16 +674,16 @@ dispatch_batch_json(const struct batch *b, json_object *o)
 		    b->job[i]->uid)) == 0)
 			shown++;
 	}
-	api_json_add(o, "batch", json_object_new_int64((int64_t)b->n));
-	api_json_add(o, "batch_id", json_object_new_int64((int64_t)b->id));
-	api_json_add(o, "alone", json_object_new_boolean(b->alone));
-	api_json_add(o, "unanswered", json_object_new_int64(
+	json_add(o, "batch", json_object_new_int64((int64_t)b->n));
+	json_add(o, "batch_id", json_object_new_int64((int64_t)b->id));
+	json_add(o, "alone", json_object_new_boolean(b->alone));
+	json_add(o, "unanswered", json_object_new_int64(
 	    (int64_t)b->unanswered));
-	api_json_add(o, "uids", uids);
+	json_add(o, "uids", uids);
 }
 
 bool
-dispatch_batch_fill(struct jobs *j, uint64_t generation, json_object *o)
+engine_batch_fill(struct jobs *j, uint64_t generation, json_object *o)
 {
 	struct batch *b;
 

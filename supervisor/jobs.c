@@ -13,11 +13,8 @@
 #include "common/path.h"
 #include "common/store.h"
 #include "common/tenantlog.h"
-#include "supervisor/api.h"
 #include "supervisor/daemon.h"
 #include "supervisor/jobs.h"
-#include "supervisor/pulse.h"
-#include "supervisor/pool.h"
 #include "supervisor/tenant.h"
 
 #define JOBS_HASH_MIN	1024
@@ -125,21 +122,6 @@ jobs_prune_timer(evutil_socket_t fd, short what, void *arg)
 	jobs_prune(arg);
 }
 
-static void
-jobs_drain_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct jobs *j = arg;
-
-	log_info("stop: the jobs still running are interrupted");
-	dispatch_kill_all(j, "daemon stopping");
-}
-
-static void
-jobs_dispatch_event(evutil_socket_t fd, short what, void *arg)
-{
-	dispatch_run(arg);
-}
-
 struct jobs *
 jobs_new(struct daemon *d, struct tp_err *err)
 {
@@ -159,13 +141,8 @@ jobs_new(struct daemon *d, struct tp_err *err)
 	if ((j->jbucket = calloc(j->jnb, sizeof(*j->jbucket))) == NULL ||
 	    (j->tbucket = calloc(j->tnb, sizeof(*j->tbucket))) == NULL)
 		goto nomem;
-	if ((j->ev_dispatch = event_new(d->base, -1, 0, jobs_dispatch_event,
-	    j)) == NULL ||
-	    (j->ev_retry = evtimer_new(d->base, jobs_dispatch_event,
-	    j)) == NULL ||
-	    (j->ev_prune = event_new(d->base, -1, EV_PERSIST,
+	if ((j->ev_prune = event_new(d->base, -1, EV_PERSIST,
 	    jobs_prune_timer, j)) == NULL ||
-	    (j->ev_drain = evtimer_new(d->base, jobs_drain_timer, j)) == NULL ||
 	    event_add(j->ev_prune, &tv) == -1) {
 		jobs_free(j);
 		tp_err_set(err, TP_INTERNAL, "cannot create the job timers");
@@ -196,7 +173,6 @@ jobs_free(struct jobs *j)
 {
 	struct jobs_hnode *n, *next;
 	struct jobs_work *w;
-	struct batch *b;
 	size_t i;
 
 	if (j == NULL)
@@ -204,12 +180,6 @@ jobs_free(struct jobs *j)
 	while ((w = TAILQ_FIRST(&j->work)) != NULL) {
 		TAILQ_REMOVE(&j->work, w, entry);
 		w->free(w);
-	}
-	results_free_pending(j);
-	while ((b = TAILQ_FIRST(&j->batches)) != NULL) {
-		b->keys_pending = false;
-		b->w = NULL;
-		dispatch_batch_free(b);
 	}
 	for (i = 0; j->jbucket != NULL && i < j->jnb; i++)
 		for (n = j->jbucket[i]; n != NULL; n = next) {
@@ -221,17 +191,10 @@ jobs_free(struct jobs *j)
 			next = n->next;
 			free(TENANT_OF(n));
 		}
-	crash_summaries_free(j);
 	free(j->jbucket);
 	free(j->tbucket);
-	if (j->ev_dispatch != NULL)
-		event_free(j->ev_dispatch);
-	if (j->ev_retry != NULL)
-		event_free(j->ev_retry);
 	if (j->ev_prune != NULL)
 		event_free(j->ev_prune);
-	if (j->ev_drain != NULL)
-		event_free(j->ev_drain);
 	free(j);
 }
 
@@ -310,7 +273,8 @@ jobs_enqueue(struct jobs *j, struct job *job)
 	job->in_queue = true;
 	TAILQ_INSERT_TAIL(&j->queue, job, entry);
 	j->nqueued++;
-	dispatch_kick(j);
+	if (j->queued != NULL)
+		j->queued(j->queued_arg);
 }
 
 struct job *
@@ -357,10 +321,17 @@ jobs_leave_state(struct jobs *j, struct job *job)
 		job->in_queue = false;
 		j->nqueued--;
 	}
-	if (job->state == JOB_RUNNING && j->nrunning > 0)
+	if (job->state == JOB_RUNNING) {
+		if (j->nrunning == 0)
+			panic("job %s is running but no job is counted as "
+			    "running", job->id);
 		j->nrunning--;
-	else if (job->state == JOB_COMMITTING && j->ncommitting > 0)
+	} else if (job->state == JOB_COMMITTING) {
+		if (j->ncommitting == 0)
+			panic("job %s is committing but no job is counted as "
+			    "committing", job->id);
 		j->ncommitting--;
+	}
 }
 
 /* queued -> running (taken into a batch by dispatch). */
@@ -417,28 +388,16 @@ jobs_requeue(struct jobs *j, struct job *job, bool alone)
 	jobs_enqueue(j, job);
 }
 
-/* The reply a waiter gets: the job, or unavailable when the daemon's stop
- * ended it (as for any request the stop cuts short). */
-static void
-jobs_answer(struct job *job, struct job_waiter *w)
-{
-	struct tp_err err;
-
-	if (job->interrupted) {
-		tp_err_set(&err, TP_UNAVAILABLE, "job %s: %s", job->id,
-		    job->err_msg);
-		api_reply_error(w->req, &err);
-	} else
-		api_reply(w->req, jobs_job_json(job));
-}
-
 void
 jobs_finish(struct jobs *j, struct job *job, const struct tp_err *err)
 {
+	const struct job_owner *owner;
 	struct job_waiter *w;
 
 	if (job->state == JOB_DONE || job->state == JOB_FAILED)
-		return;
+		panic("job %s of %s finished twice (it is %s already)",
+		    job->id, job->uid[0] != '\0' ? job->uid : "no tenant",
+		    jobs_state_name(job->state));
 	jobs_leave_state(j, job);
 	job->batch = NULL;
 	if (job->deadline != NULL) {
@@ -467,15 +426,17 @@ jobs_finish(struct jobs *j, struct job *job, const struct tp_err *err)
 	while ((w = TAILQ_FIRST(&job->waiters)) != NULL) {
 		TAILQ_REMOVE(&job->waiters, w, entry);
 		w->job = NULL;
-		jobs_answer(job, w);
+		w->ended(job, w);
 	}
 	/* the JOB's trades and keys are no longer needed */
 	free(job->trades);
 	job->trades = NULL;
 	free(job->keys_doc);
 	job->keys_doc = NULL;
-	if (job->pulse != NULL)
-		pulse_job_ended(job);
+	if ((owner = job->owner) != NULL) {
+		job->owner = NULL;
+		owner->ended(job, job->owner_arg);
+	}
 	if (job->result != NULL) {
 		size_t len;
 		const char *text = json_compact(job->result, &len);
@@ -519,7 +480,10 @@ jobs_retry(struct jobs *j, struct job *job)
 		return NULL;
 	}
 	rj->alone = true;
-	pulse_job_retried(job, rj);
+	/* the owner hears of the last job of the chain only */
+	rj->owner = job->owner;
+	rj->owner_arg = job->owner_arg;
+	job->owner = NULL;
 	snprintf(rj->retry_of, sizeof(rj->retry_of), "%s", job->id);
 	snprintf(job->retried_by, sizeof(job->retried_by), "%s", rj->id);
 	jobs_enqueue(j, rj);
@@ -558,47 +522,54 @@ jobs_job_json(const struct job *job)
 	/* the API knows four states: a commit in progress is running */
 	if (st == JOB_COMMITTING)
 		st = JOB_RUNNING;
-	api_json_add(o, "job_id", json_object_new_string(job->id));
-	api_json_add(o, "uid", job->uid[0] != '\0' ?
+	json_add(o, "job_id", json_object_new_string(job->id));
+	json_add(o, "uid", job->uid[0] != '\0' ?
 	    json_object_new_string(job->uid) : NULL);
-	api_json_add(o, "kind", json_object_new_string(
+	json_add(o, "kind", json_object_new_string(
 	    jobs_kind_name(job->kind)));
-	api_json_add(o, "state", json_object_new_string(jobs_state_name(st)));
-	api_json_add(o, "attempts", json_object_new_int64(job->attempts));
-	api_json_add(o, "alone", json_object_new_boolean(job->alone));
-	api_json_add(o, "created_at", json_object_new_string(job->created_at));
-	api_json_add(o, "ended_at", job->ended_at[0] != '\0' ?
+	json_add(o, "state", json_object_new_string(jobs_state_name(st)));
+	json_add(o, "attempts", json_object_new_int64(job->attempts));
+	json_add(o, "alone", json_object_new_boolean(job->alone));
+	json_add(o, "created_at", json_object_new_string(job->created_at));
+	json_add(o, "ended_at", job->ended_at[0] != '\0' ?
 	    json_object_new_string(job->ended_at) : NULL);
-	api_json_add(o, "result", job->result_text != NULL ?
+	json_add(o, "result", job->result_text != NULL ?
 	    json_parse(job->result_text, strlen(job->result_text), NULL) :
 	    job->result != NULL ?
 	    json_copy(job->result) : NULL);
 	e = NULL;
 	if (job->err_code != TP_OK && (e = json_object_new_object()) != NULL) {
-		api_json_add(e, "code", json_object_new_string(
+		json_add(e, "code", json_object_new_string(
 		    tp_code_name(job->err_code)));
-		api_json_add(e, "message", json_object_new_string(
+		json_add(e, "message", json_object_new_string(
 		    job->err_msg));
 	}
-	api_json_add(o, "error", e);
-	api_json_add(o, "crash_id", job->crash_id[0] != '\0' ?
+	json_add(o, "error", e);
+	json_add(o, "crash_id", job->crash_id[0] != '\0' ?
 	    json_object_new_string(job->crash_id) : NULL);
 	if (job->retry_of[0] != '\0')
-		api_json_add(o, "retry_of",
+		json_add(o, "retry_of",
 		    json_object_new_string(job->retry_of));
 	if (job->retried_by[0] != '\0')
-		api_json_add(o, "retried_by",
+		json_add(o, "retried_by",
 		    json_object_new_string(job->retried_by));
 	return o;
 }
 
-void
-jobs_wait(struct job *job, struct job_waiter *w, struct api_req *req)
+json_object *
+jobs_job_prices(const struct job *job, json_object *trades)
 {
-	w->req = req;
+	if (job->owner == NULL || job->owner->prices == NULL)
+		return NULL;
+	return job->owner->prices(job, trades, job->owner_arg);
+}
+
+void
+jobs_wait(struct job *job, struct job_waiter *w)
+{
 	if (job->state == JOB_DONE || job->state == JOB_FAILED) {
 		w->job = NULL;
-		jobs_answer(job, w);
+		w->ended(job, w);
 		return;
 	}
 	w->job = job;
@@ -869,43 +840,11 @@ jobs_tlog(struct jobs *j, const char *uid, enum tlog_level lvl,
 /* Stop */
 
 void
-jobs_stop(struct jobs *j, void (*idle)(void *), void *arg)
+jobs_set_stopping(struct jobs *j, void (*idle)(void *), void *arg)
 {
-	struct job *job;
-	struct batch *b;
-	struct timeval tv;
-	uint64_t ms;
-	size_t n = 0;
-
-	if (j->stopping)
-		return;
 	j->stopping = true;
 	j->idle = idle;
 	j->idle_arg = arg;
-	if (j->d->pool != NULL)
-		pool_stop(j->d->pool);
-	event_del(j->ev_retry);
-	while ((job = TAILQ_FIRST(&j->queue)) != NULL)
-		jobs_interrupt(j, job);
-	/* batches whose jobs were not sent yet have nothing to finish */
-	TAILQ_FOREACH(b, &j->batches, entry) {
-		if (b->w == NULL)
-			continue;
-		if (!b->ready || b->keys_pending) {
-			b->drain_killed = true;
-			dispatch_kill(b, "daemon stopping", false);
-		} else
-			n++;
-	}
-	if (n > 0) {
-		ms = j->d->cfg.job_timeout < DAEMON_DRAIN_MS ?
-		    j->d->cfg.job_timeout : DAEMON_DRAIN_MS;
-		log_info("waiting up to %llu ms for %zu jobs in %zu workers",
-		    (unsigned long long)ms, j->nrunning + j->ncommitting, n);
-		tv.tv_sec = (time_t)(ms / 1000);
-		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-		evtimer_add(j->ev_drain, &tv);
-	}
 }
 
 bool
@@ -922,72 +861,34 @@ jobs_idle_check(struct jobs *j)
 }
 
 void
-jobs_abort(struct jobs *j)
-{
-	struct batch *b, *next;
-	struct job *job;
-	size_t i;
-
-	if (j == NULL)
-		return;
-	j->stopping = true;
-	event_del(j->ev_retry);
-	event_del(j->ev_drain);
-	event_del(j->ev_dispatch);
-	while ((job = TAILQ_FIRST(&j->queue)) != NULL)
-		jobs_interrupt(j, job);
-	for (b = TAILQ_FIRST(&j->batches); b != NULL; b = next) {
-		next = TAILQ_NEXT(b, entry);
-		for (i = 0; i < b->n; i++) {
-			if ((job = b->job[i]) == NULL)
-				continue;
-			b->job[i] = NULL;
-			if (job->sent)
-				jobs_tlog(j, job->uid, TLOG_WARN, job->id,
-				    "sync", "job %s interrupted: %s stopping",
-				    job->id, DAEMON_NAME);
-			jobs_interrupt(j, job);
-		}
-		b->unanswered = 0;
-		if (b->w != NULL) {
-			worker_set_ctx(b->w, NULL);
-			b->w = NULL;
-		}
-		if (!b->keys_pending)
-			dispatch_batch_free(b);
-	}
-}
-
-void
 jobs_status(struct jobs *j, json_object *r)
 {
 	json_object *o;
 
-	api_json_add(r, "queue", json_object_new_int64((int64_t)j->nqueued));
-	api_json_add(r, "running", json_object_new_int64(
+	json_add(r, "queue", json_object_new_int64((int64_t)j->nqueued));
+	json_add(r, "running", json_object_new_int64(
 	    (int64_t)(j->nrunning + j->ncommitting)));
 	if ((o = json_object_new_object()) != NULL) {
-		api_json_add(o, "queued", json_object_new_int64(
+		json_add(o, "queued", json_object_new_int64(
 		    (int64_t)j->nqueued));
-		api_json_add(o, "running", json_object_new_int64(
+		json_add(o, "running", json_object_new_int64(
 		    (int64_t)j->nrunning));
-		api_json_add(o, "committing", json_object_new_int64(
+		json_add(o, "committing", json_object_new_int64(
 		    (int64_t)j->ncommitting));
-		api_json_add(o, "kept", json_object_new_int64(
+		json_add(o, "kept", json_object_new_int64(
 		    (int64_t)j->nfinished));
-		api_json_add(o, "submitted", json_object_new_int64(
+		json_add(o, "submitted", json_object_new_int64(
 		    (int64_t)j->submitted));
-		api_json_add(o, "done", json_object_new_int64(
+		json_add(o, "done", json_object_new_int64(
 		    (int64_t)j->done));
-		api_json_add(o, "failed", json_object_new_int64(
+		json_add(o, "failed", json_object_new_int64(
 		    (int64_t)j->failed));
-		api_json_add(o, "tenants_with_strikes", json_object_new_int64(
+		json_add(o, "tenants_with_strikes", json_object_new_int64(
 		    (int64_t)j->tn));
-		api_json_add(o, "quarantines", json_object_new_int64(
+		json_add(o, "quarantines", json_object_new_int64(
 		    (int64_t)j->quarantines));
-		api_json_add(o, "security_events", json_object_new_int64(
+		json_add(o, "security_events", json_object_new_int64(
 		    (int64_t)j->security_events));
 	}
-	api_json_add(r, "jobs", o);
-	api_json_add(r, "recent_crashes", crash_recent_json(j));
+	json_add(r, "jobs", o);
 }

@@ -1,4 +1,4 @@
-/* jobs.h: the job layer: job table, batches, results, crashes, and the job API operations. */
+/* jobs.h: the job table: jobs, their states, who waits for them; tenant strikes and quarantine. */
 #ifndef TP_SUPERVISOR_JOBS_H
 #define TP_SUPERVISOR_JOBS_H
 
@@ -31,10 +31,12 @@
  *   fails them; a committing job is never re-queued, so a result is
  *   committed exactly once.
  *
- * Files: jobs.c (this table, strikes, retention, waiters), dispatch.c
- * (batches, the pool's events, keys, deadlines, drain), results.c
- * (JOB_BEGIN, RESULT, LOG), crash.c (worker deaths, reports, quarantine),
- * sync.c (the API's sync, job and tenant.release).
+ * The table tells its users of what happens through callbacks they
+ * register, and calls into none of them: a job's owner (the pulse) hears
+ * when the last job of a chain of re-runs ended and is asked for the
+ * prices a JOB carries; a waiter (an API request with wait) hears when
+ * its job ended; the batch engine (engine.h: dispatch.c, results.c,
+ * crash.c, engine.c) hears when a job was queued.
  */
 
 #define JOBS_KEEP_FINISHED	10000	/* finished jobs kept for `job` */
@@ -102,7 +104,8 @@ struct job {
 	char			 retry_of[JOBS_ID_LEN + 1];
 	char			 retried_by[JOBS_ID_LEN + 1];
 	bool			 interrupted;	/* ended by the daemon's stop */
-	struct pulse		*pulse;		/* the pulse it is part of */
+	const struct job_owner	*owner;		/* who submitted it (the pulse) */
+	void			*owner_arg;
 	char			*trades;	/* sync: the JOB's trades (JSON
 						   text), NULL: read at dispatch */
 	char			*keys_doc;	/* sync: the sealed keys document
@@ -123,43 +126,24 @@ struct job {
 
 TAILQ_HEAD(job_list, job);
 
-/* An API request waiting for a job to end (embedded in the op's ctx). */
+/* Someone waiting for a job to end (an API request with wait: embedded in
+ * the op's ctx): ended runs once, when it has. */
 struct job_waiter {
 	TAILQ_ENTRY(job_waiter)	 entry;
-	struct job		*job;		/* NULL once answered/detached */
-	struct api_req		*req;
+	struct job		*job;		/* NULL once told or detached */
+	void			(*ended)(struct job *job, struct job_waiter *w);
+	void			*arg;
 };
 
-/* One worker's share of jobs. */
-struct batch {
-	TAILQ_ENTRY(batch)	 entry;
-	struct jobs		*jobs;
-	uint64_t		 id;
-	struct worker		*w;		/* NULL once the worker is gone */
-	pid_t			 pid;
-	uint64_t		 generation;
-	struct job		**job;		/* NULL where a job left */
-	size_t			 n;
-	size_t			 unanswered;	/* sent, no RESULT yet */
-	bool			 alone;
-	bool			 keys_pending;	/* keys being read for it */
-	bool			 ready;
-	bool			 sending;	/* JOBs going out now */
-	bool			 shutdown_sent;
-	bool			 killing;	/* worker_kill called by us */
-	bool			 culprit_known;	/* killed for one job's fault */
-	bool			 drain_killed;
-	bool			 log_warned;	/* a bad LOG was reported */
-	unsigned		 daemon_logs;	/* job-less LOG lines seen */
-	char			 culprit_job[JOBS_ID_LEN + 1];
-	char			 culprit_uid[UID_MAX_LEN + 1];
-	/* the tenant whose own deadline made the daemon kill the worker:
-	 * the one job of the batch that death implicates */
-	char			 deadline_uid[UID_MAX_LEN + 1];
-	char			 kill_reason[160];
-	char			 crash_id[AUTO_ID_LEN + 1];	/* set ahead
-						   when we kill it for a fault */
-	struct event		*ev_shutdown;	/* exit overdue after SHUTDOWN */
+/*
+ * A job's owner: ended(job, arg) when the last job of its chain of re-runs
+ * ended (the owner moves to a re-run); prices(job, trades, arg) for the
+ * prices a sync JOB carries (NULL: the worker fetches them).
+ */
+struct job_owner {
+	void		(*ended)(struct job *job, void *arg);
+	json_object	*(*prices)(const struct job *job, json_object *trades,
+			    void *arg);
 };
 
 TAILQ_HEAD(batch_list, batch);
@@ -211,6 +195,8 @@ struct jobs {
 	struct event		*ev_prune;
 	struct event		*ev_drain;	/* the stop deadline */
 	bool			 stopping;
+	void			(*queued)(void *);	/* a job was queued */
+	void			*queued_arg;
 	void			(*idle)(void *);	/* told when stopping and */
 	void			*idle_arg;		/* idle */
 	bool			 idle_said;
@@ -255,10 +241,12 @@ void		 jobs_interrupt(struct jobs *j, struct job *job);
 /* Queues a re-run of a failed job as a new job that runs alone. */
 struct job	*jobs_retry(struct jobs *j, struct job *job);
 json_object	*jobs_job_json(const struct job *job);
+/* The prices a sync JOB carries, from its owner; NULL: none. */
+json_object	*jobs_job_prices(const struct job *job, json_object *trades);
 const char	*jobs_state_name(enum job_state s);
 const char	*jobs_kind_name(enum job_kind k);
-void		 jobs_wait(struct job *job, struct job_waiter *w,
-		    struct api_req *req);
+/* w->ended (set by the caller) runs when the job has ended: now, if it has. */
+void		 jobs_wait(struct job *job, struct job_waiter *w);
 void		 jobs_unwait(struct job_waiter *w);
 
 /* Strikes (in memory; the quarantine document persists them). */
@@ -298,62 +286,14 @@ void		 jobs_tlog(struct jobs *j, const char *uid, enum tlog_level lvl,
 		    const char *job_id, const char *event, const char *fmt, ...)
 		    __attribute__((format(printf, 6, 7)));
 
-/* Stop: no new batches, queued jobs fail, running ones get until
- * min(DAEMON_DRAIN_MS, job_timeout), then their workers are killed. */
-void		 jobs_stop(struct jobs *j, void (*idle)(void *), void *arg);
+/* No job from now on; idle(arg) once nothing is left (engine_stop). */
+void		 jobs_set_stopping(struct jobs *j, void (*idle)(void *),
+		    void *arg);
 /* Nothing running, committing or writing: the daemon may exit. */
 bool		 jobs_idle(const struct jobs *j);
 /* While stopping: tells the daemon when the job layer became idle. */
 void		 jobs_idle_check(struct jobs *j);
-/* At exit: every job still unfinished is failed as interrupted, waiters
- * answered, workers detached (call before pool_free). */
-void		 jobs_abort(struct jobs *j);
-/* Adds the job layer's figures to a status reply. */
+/* Adds the job table's figures to a status reply. */
 void		 jobs_status(struct jobs *j, json_object *r);
-
-/* dispatch.c */
-extern const struct pool_events dispatch_events;
-/* Schedules a dispatch pass on the loop (coalesced). */
-void		 dispatch_kick(struct jobs *j);
-void		 dispatch_run(struct jobs *j);
-/* The job left its batch (answered or failed): stop its deadline, send
- * SHUTDOWN when the batch has nothing more to do. */
-void		 dispatch_job_left(struct batch *b, struct job *job);
-/* Kills the batch's worker for a reason; later messages are ignored. */
-void		 dispatch_kill(struct batch *b, const char *reason,
-		    bool culprit_known);
-void		 dispatch_batch_free(struct batch *b);
-void		 dispatch_kill_all(struct jobs *j, const char *reason);
-/* Adds what the live worker of that generation runs to its status entry
- * o ("batch": its size, "batch_id", "alone", "unanswered", "uids"). */
-bool		 dispatch_batch_fill(struct jobs *j, uint64_t generation,
-		    json_object *o);
-
-/* results.c */
-void		 results_job_begin(struct batch *b, json_object *p);
-void		 results_result(struct batch *b, json_object *p);
-void		 results_log(struct batch *b, json_object *p);
-/* At exit: frees the results still waiting to commit. */
-void		 results_free_pending(struct jobs *j);
-
-/* crash.c */
-void		 crash_exited(struct jobs *j, struct batch *b,
-		    const struct worker_exit *ex);
-/*
- * A tenant's fault was proven without waiting for the crash (a rejected
- * result): one strike, its last_sync_error (code, "what") and a tenant
- * log line; at max_strikes the tenant is quarantined. Returns true when
- * it is quarantined now; *strikes gets its count.
- */
-bool		 crash_strike(struct jobs *j, struct job *job,
-		    const char *crash_id, const char *what, enum tp_code code,
-		    unsigned *strikes);
-json_object	*crash_recent_json(const struct jobs *j);
-void		 crash_summaries_free(struct jobs *j);
-
-/* sync.c: API operations */
-int	sync_start(struct api_req *req, struct tp_err *err);
-int	job_start(struct api_req *req, struct tp_err *err);
-int	tenant_release_start(struct api_req *req, struct tp_err *err);
 
 #endif

@@ -16,11 +16,12 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/throttle.c \
 	supervisor/resolve.c \
 	supervisor/jobs.c supervisor/jobs.h \
+	supervisor/engine.c supervisor/engine.h supervisor/engine_int.h \
 	supervisor/dispatch.c \
 	supervisor/results.c \
 	supervisor/crash.c \
-	supervisor/sync.c \
+	supervisor/sync.c supervisor/sync.h \
 	supervisor/pulse.c supervisor/pulse.h \
-	supervisor/trades.c \
+	supervisor/trades.c supervisor/trades.h \
 	supervisor/zframes.c supervisor/zframes.h
 supervisor_tradepulsed_LDADD = $(COMMON_LIBS)

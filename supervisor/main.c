@@ -27,6 +27,7 @@
 #include "common/tenantlog.h"
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
+#include "supervisor/engine.h"
 #include "supervisor/jobs.h"
 #include "supervisor/keyring.h"
 #include "supervisor/keys.h"
@@ -35,7 +36,7 @@
 
 /* The longest a stop waits: the jobs' drain, the workers' kill grace,
  * and a moment for their reports. */
-#define DAEMON_STOP_MS	(DAEMON_DRAIN_MS + POOL_KILL_GRACE_MS + 1000)
+#define DAEMON_STOP_MS	(DAEMON_DRAIN_MS + DAEMON_KILL_GRACE_MS + 1000)
 
 static void
 daemon_usage(FILE *fp)
@@ -313,7 +314,7 @@ daemon_stop(struct daemon *d, const char *why)
 	api_stop(d->api, daemon_idle, d);
 	keys_gate_stop(d);
 	pulse_stop(d->pulser);
-	jobs_stop(d->jobs, daemon_idle, d);
+	engine_stop(d->jobs, daemon_idle, d);
 	if (daemon_can_exit(d)) {
 		event_base_loopbreak(d->base);
 		return;
@@ -562,7 +563,8 @@ daemon_start(struct daemon *d, struct tp_err *err)
 	/* the pool needs the store (its events commit through it) and goes
 	 * before it at exit */
 	if ((d->jobs = jobs_new(d, err)) == NULL ||
-	    (d->pool = pool_new(d, &dispatch_events, d->jobs, err)) == NULL)
+	    engine_start(d->jobs, err) == -1 ||
+	    (d->pool = pool_new(d, &engine_pool_events, d->jobs, err)) == NULL)
 		return -1;
 	if ((d->pulser = pulse_new(d, err)) == NULL)
 		return -1;
@@ -584,7 +586,7 @@ static void
 daemon_teardown(struct daemon *d)
 {
 	keys_gate_cancel(d);
-	jobs_abort(d->jobs);
+	engine_abort(d->jobs);
 	if (d->pool != NULL)
 		pool_free(d->pool);
 	d->pool = NULL;
@@ -593,6 +595,7 @@ daemon_teardown(struct daemon *d)
 	if (d->store != NULL)
 		store_free(d->store);
 	api_free(d->api);
+	engine_free(d->jobs);
 	jobs_free(d->jobs);
 	pulse_free(d->pulser);
 	keys_gate_free(d->gate);

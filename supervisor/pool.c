@@ -20,6 +20,7 @@
 #include <zmq.h>
 
 #include "common/jsonutil.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/sealbox.h"
 #include "supervisor/daemon.h"
@@ -35,6 +36,7 @@ static void	pool_channel_cb(evutil_socket_t, short, void *);
 static void	pool_heartbeat_cb(evutil_socket_t, short, void *);
 static void	pool_finish_cb(evutil_socket_t, short, void *);
 static void	pool_throttle_cb(evutil_socket_t, short, void *);
+static void	pool_reaped(struct pool *, struct worker *);
 
 static const char *const worker_state_names[] = {
 	[WORKER_STARTING] = "starting",
@@ -51,18 +53,6 @@ pool_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-double
-pool_elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-	double ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (double)(now.tv_sec - since->tv_sec) * 1e3 +
-	    (double)(now.tv_nsec - since->tv_nsec) / 1e6;
-	return ms > 0 ? ms : 0;
 }
 
 /* "10s" or "1500ms", for reasons a person reads. */
@@ -226,6 +216,7 @@ pool_new(struct daemon *d, const struct pool_events *ev, void *arg,
 	p->d = d;
 	p->ev = *ev;
 	p->arg = arg;
+	p->reaped = pool_reaped;
 	p->devnull = -1;
 	p->next_generation = 1;
 	TAILQ_INIT(&p->workers);
@@ -651,7 +642,7 @@ pool_hello(struct pool *p, struct worker *w, json_object *payload)
 	w->state = WORKER_READY;
 	throttle_hello(&p->thr);
 	pool_spawn_sample(p->spawn_ms, &p->spawn_n,
-	    pool_elapsed_ms(&w->t_spawn));
+	    clock_since_ms(&w->t_spawn));
 	if (pool_send_config(p, w, &err) == -1) {
 		log_warnx("worker %ld: cannot send CONFIG: %s", (long)w->pid,
 		    err.msg);
@@ -659,7 +650,7 @@ pool_hello(struct pool *p, struct worker *w, json_object *payload)
 		return;
 	}
 	log_debug("worker %ld (generation %" PRIu64 ") said hello after %.2f "
-	    "ms", (long)w->pid, w->generation, pool_elapsed_ms(&w->t_spawn));
+	    "ms", (long)w->pid, w->generation, clock_since_ms(&w->t_spawn));
 	if (p->ev.ready != NULL)
 		p->ev.ready(p->arg, w);
 }
@@ -739,7 +730,7 @@ pool_message(struct pool *p, const uint8_t *rid, size_t rid_len,
 		/* the first word after CONFIG: it has sandboxed itself */
 		w->configured = true;
 		pool_spawn_sample(p->ready_ms, &p->ready_n,
-		    pool_elapsed_ms(&w->t_spawn));
+		    clock_since_ms(&w->t_spawn));
 	}
 	switch (m.type) {
 	case WIRE_HELLO:
@@ -844,7 +835,9 @@ pool_channel_cb(evutil_socket_t fd, short what, void *arg)
 	event_active(p->ev_chan, EV_READ, 0);
 }
 
-void
+/* Reads whatever is waiting on the channel (also before an exit is
+ * reported, so a dying worker's last messages are not lost). */
+static void
 pool_channel_drain(struct pool *p)
 {
 	int i;
@@ -853,6 +846,14 @@ pool_channel_drain(struct pool *p)
 		if (!pool_pollin(p) || !pool_recv(p))
 			return;
 	event_active(p->ev_chan, EV_READ, 0);
+}
+
+/* spawn.c reaped a worker: its last messages first. */
+static void
+pool_reaped(struct pool *p, struct worker *w)
+{
+	(void)w;
+	pool_channel_drain(p);
 }
 
 /* Exits */
@@ -994,7 +995,7 @@ worker_generation(const struct worker *w)
 uint64_t
 worker_uptime_ms(const struct worker *w)
 {
-	return w->reaped ? w->uptime_ms : (uint64_t)pool_elapsed_ms(&w->t_spawn);
+	return w->reaped ? w->uptime_ms : (uint64_t)clock_since_ms(&w->t_spawn);
 }
 
 /* Status */

@@ -33,7 +33,7 @@
  *    once per worker with what is known; channel loss and missed
  *    heartbeats lead to a kill, then to the same ev->exited;
  *  - killing: worker_kill sends SIGTERM, then SIGKILL after
- *    POOL_KILL_GRACE_MS;
+ *    DAEMON_KILL_GRACE_MS;
  *  - restart policy: exponential backoff with a cap when crashes repeat
  *    (reset after a quiet period), a pool-wide crash-rate limit that
  *    throttles spawning, start-up failures (death before HELLO) counted
@@ -44,7 +44,6 @@
  */
 
 #define WORKER_STDERR_TAIL	4096
-#define POOL_KILL_GRACE_MS	1000
 
 struct daemon;
 struct pool;
@@ -128,7 +127,7 @@ int worker_send(struct worker *w, enum wire_type type, json_object *payload,
  * is gone (its key is freed when it is reaped). */
 int worker_seal_keys(const struct worker *w, const char *key_id,
     const char *secret, char *out, size_t size, struct tp_err *err);
-/* SIGTERM, then SIGKILL after POOL_KILL_GRACE_MS; the reason goes to the
+/* SIGTERM, then SIGKILL after DAEMON_KILL_GRACE_MS; the reason goes to the
  * worker_exit. Safe to call more than once. */
 void worker_kill(struct worker *w, const char *reason);
 void *worker_ctx(const struct worker *w);

@@ -102,6 +102,8 @@ struct pool {
 	struct daemon		*d;
 	struct pool_events	 ev;
 	void			*arg;
+	/* spawn.c tells pool.c a worker was reaped (before its report) */
+	void			(*reaped)(struct pool *p, struct worker *w);
 
 	/* the channel */
 	void			*zctx;
@@ -142,11 +144,7 @@ struct pool {
 
 /* pool.c */
 uint64_t	 pool_now_ms(void);
-double		 pool_elapsed_ms(const struct timespec *since);
 struct worker	*pool_find(struct pool *p, uint64_t generation);
-/* Reads whatever is waiting on the channel (also before an exit is
- * reported, so a dying worker's last messages are not lost). */
-void		 pool_channel_drain(struct pool *p);
 /* The exit has been reaped and the grace has passed: report and free. */
 void		 pool_worker_finish(struct worker *w);
 void		 pool_throttle_arm(struct pool *p);

@@ -16,6 +16,7 @@
 #include "supervisor/daemon.h"
 #include "supervisor/jobs.h"
 #include "supervisor/pulse.h"
+#include "supervisor/trades.h"
 #include "supervisor/tenant.h"
 
 #define PULSE_PAGE		10000	/* tenants listed at once */
@@ -125,6 +126,15 @@ struct pulse_write {
 };
 
 static void	pulse_submit_syncs(struct pulse *p);
+static void	pulse_job_ended(struct job *job, void *arg);
+static json_object *pulse_job_prices(const struct job *job,
+		    json_object *trades, void *arg);
+
+/* The pulse owns its jobs: it hears when they end. */
+static const struct job_owner pulse_owner = {
+	.ended = pulse_job_ended,
+	.prices = pulse_job_prices,
+};
 static void	pulse_maybe_end(struct pulse *p);
 
 static const char *
@@ -400,7 +410,8 @@ pulse_submit_prices(struct pulse *p)
 	}
 	job->alone = true;
 	job->symbols = arr;
-	job->pulse = p;
+	job->owner = &pulse_owner;
+	job->owner_arg = p;
 	p->phase = PULSE_PRICES;
 	log_debug("pulse %s: job %s fetches the prices of %zu symbols", p->id,
 	    job->id, json_object_array_length(arr));
@@ -506,7 +517,8 @@ pulse_submit_syncs(struct pulse *p)
 		pl->t[i].trades = NULL;
 		job->keys_doc = pl->t[i].keys_doc;
 		pl->t[i].keys_doc = NULL;
-		job->pulse = p;
+		job->owner = &pulse_owner;
+		job->owner_arg = p;
 		p->outstanding++;
 	}
 	if (pl != NULL) {
@@ -517,37 +529,36 @@ pulse_submit_syncs(struct pulse *p)
 	pulse_maybe_end(p);
 }
 
-json_object *
-pulse_job_prices(const struct job *job, json_object *trades)
+/* The "prices" map of a sync JOB: the pulse's prices of the symbols of
+ * its trades, or NULL when the pulse has none (the worker fetches them). */
+static json_object *
+pulse_job_prices(const struct job *job, json_object *trades, void *arg)
 {
-	if (job->pulse == NULL || job->pulse->prices == NULL || trades == NULL)
+	struct pulse *p = arg;
+
+	(void)job;
+	if (p->prices == NULL || trades == NULL)
 		return NULL;
-	return trades_prices(trades, job->pulse->prices);
+	return trades_prices(trades, p->prices);
 }
 
-void
-pulse_job_retried(struct job *job, struct job *rj)
+/* A job of the pulse ended: the last of its chain of re-runs. */
+static void
+pulse_job_ended(struct job *job, void *arg)
 {
-	rj->pulse = job->pulse;
-	job->pulse = NULL;
-}
-
-void
-pulse_job_ended(struct job *job)
-{
-	struct pulse *p = job->pulse;
+	struct pulse *p = arg;
 	json_object *rq;
 	struct tp_err err;
 	int64_t k;
 
-	job->pulse = NULL;
-	if (p == NULL)
-		return;
 	if (job->kind == JOB_PRICES) {
 		if (p->phase == PULSE_PRICES)
 			pulse_prices_ended(p, job);
 		return;
 	}
+	if (p->outstanding == 0)
+		panic("pulse %s: job %s ended, but the pulse waits for none",
+		    p->id, job->id);
 	p->outstanding--;
 	p->ended++;
 	if (job->state == JOB_DONE) {

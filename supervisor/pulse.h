@@ -29,8 +29,9 @@
  *             failed) each tenant's job fetches its own prices
  *   writing   ops/last_pulse
  *
- * Jobs point at their pulse (job->pulse); jobs_finish tells it of each
- * ending (pulse_job_ended), the final one of a chain of re-runs only.
+ * The pulse owns the jobs it submits (jobs.h's job_owner): the job table
+ * tells it of each ending, the final one of a chain of re-runs only, and
+ * asks it for the prices a JOB carries.
  */
 
 struct api_req;
@@ -49,7 +50,7 @@ struct pulse_waiter {
 struct pulser;
 
 /* main.c's life cycle: after the job layer; pulse_free before jobs_free
- * and after jobs_abort (which ends every job a pulse waits for). */
+ * and after engine_abort (which ends every job a pulse waits for). */
 struct pulser	*pulse_new(struct daemon *d, struct tp_err *err);
 void		 pulse_free(struct pulser *ps);
 /* The interval or [pulse] enabled changed (SIGHUP). */
@@ -58,35 +59,11 @@ void		 pulse_reload(struct pulser *ps);
 json_object	*pulse_last_json(struct pulser *ps);
 /* No new pulse from now on. */
 void		 pulse_stop(struct pulser *ps);
-/* A job of a pulse ended (called by jobs_finish; clears job->pulse). */
-void		 pulse_job_ended(struct job *job);
-/* A failed job is re-run as rj: rj takes the pulse over. */
-void		 pulse_job_retried(struct job *job, struct job *rj);
-/* The "prices" map of a sync JOB: the pulse's prices of the symbols of
- * its trades, or NULL when the job has no pulse prices (the worker then
- * fetches them). */
-json_object	*pulse_job_prices(const struct job *job, json_object *trades);
 /* The running and the last pulse, for status replies. */
 json_object	*pulse_status_json(struct pulser *ps);
 
 /* API operations: pulse {wait}, pulse.status. */
 int	pulse_op_start(struct api_req *req, struct tp_err *err);
 int	pulse_op_status(struct api_req *req, struct tp_err *err);
-
-/* trades.c: a tenant's open shadow trades as a sync JOB carries them. */
-/*
- * Reads the OPEN trades of uid (store thread) into *text, a compact JSON
- * array of {id, symbol, side, qty, entry_price} (at most WIRE_TRADES_MAX;
- * values as stored when they are short scalars, null otherwise: the
- * worker checks them). *n gets their count, *more whether some were left
- * out. When symbols is not NULL, each valid symbol is added to it as a
- * key (a set). 0, or -1 on a store error.
- */
-int	trades_read(struct store *st, const char *uid, char **text, size_t *n,
-	    bool *more, json_object *symbols, struct tp_err *err);
-/* The "trades" array of a JOB from that text (NULL: out of memory or
- * bad text), and the "prices" map restricted to its symbols. */
-json_object *trades_json(const char *text);
-json_object *trades_prices(json_object *trades, json_object *prices);
 
 #endif

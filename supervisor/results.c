@@ -14,9 +14,8 @@
 #include "common/tenantlog.h"
 #include "common/wire.h"
 #include "common/wire_result.h"
-#include "supervisor/api.h"
 #include "supervisor/daemon.h"
-#include "supervisor/jobs.h"
+#include "supervisor/engine_int.h"
 #include "supervisor/pool.h"
 
 /*

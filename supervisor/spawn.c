@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/sealbox.h"
 #include "supervisor/daemon.h"
@@ -511,7 +512,7 @@ spawn_kill_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	log_info("worker %ld (generation %" PRIu64 ") still alive %d ms after "
 	    "SIGTERM: SIGKILL", (long)w->pid, w->generation,
-	    POOL_KILL_GRACE_MS);
+	    DAEMON_KILL_GRACE_MS);
 	if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
 		log_warn("kill %ld", (long)w->pid);
 }
@@ -535,8 +536,8 @@ worker_kill(struct worker *w, const char *reason)
 	if (kill(w->pid, SIGTERM) == -1 && errno != ESRCH)
 		log_warn("kill %ld", (long)w->pid);
 	if (w->ev_kill != NULL) {
-		tv.tv_sec = POOL_KILL_GRACE_MS / 1000;
-		tv.tv_usec = (POOL_KILL_GRACE_MS % 1000) * 1000;
+		tv.tv_sec = DAEMON_KILL_GRACE_MS / 1000;
+		tv.tv_usec = (DAEMON_KILL_GRACE_MS % 1000) * 1000;
 		evtimer_add(w->ev_kill, &tv);
 	} else if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
 		log_warn("kill %ld", (long)w->pid);
@@ -552,7 +553,7 @@ spawn_reaped(struct pool *p, struct worker *w, int wstatus)
 
 	w->reaped = true;
 	w->wstatus = wstatus;
-	w->uptime_ms = (uint64_t)pool_elapsed_ms(&w->t_spawn);
+	w->uptime_ms = (uint64_t)clock_since_ms(&w->t_spawn);
 	w->state = WORKER_EXITED;
 	if (w->ev_heartbeat != NULL)
 		evtimer_del(w->ev_heartbeat);
@@ -569,7 +570,7 @@ spawn_reaped(struct pool *p, struct worker *w, int wstatus)
 	 * read what has arrived, and give the rest a moment unless nothing
 	 * more is expected from it.
 	 */
-	pool_channel_drain(p);
+	p->reaped(p, w);
 	grace = w->hello_ok && !w->shutdown_sent && !w->killing;
 	tv.tv_sec = 0;
 	tv.tv_usec = grace ? POOL_REAP_GRACE_MS * 1000 : 0;

@@ -8,6 +8,7 @@
 #include "common/store.h"
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
+#include "supervisor/engine.h"
 #include "supervisor/jobs.h"
 #include "supervisor/pulse.h"
 #include "supervisor/keyring.h"
@@ -86,7 +87,7 @@ status_workers(struct daemon *d, json_object *r)
 				if (d->jobs != NULL &&
 				    json_get_int(w, "generation", &gen) &&
 				    gen >= 0)
-					(void)dispatch_batch_fill(d->jobs,
+					(void)engine_batch_fill(d->jobs,
 					    (uint64_t)gen, w);
 			}
 		}
@@ -101,8 +102,10 @@ status_workers(struct daemon *d, json_object *r)
 		api_json_add(r, "workers", json_object_new_array());
 		api_json_add(r, "throttled", json_object_new_boolean(0));
 	}
-	if (d->jobs != NULL)
+	if (d->jobs != NULL) {
 		jobs_status(d->jobs, r);
+		engine_status(d->jobs, r);
+	}
 }
 
 /* Answered at once from memory: status must work exactly when the

@@ -12,6 +12,7 @@
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
 #include "supervisor/jobs.h"
+#include "supervisor/sync.h"
 #include "supervisor/tenant.h"
 
 #define SYNC_PATH_MAX	(UID_MAX_LEN + 32)
@@ -53,13 +54,31 @@ sync_ctx_new(struct api_req *req, struct tp_err *err)
 	return c;
 }
 
+/* The reply a waiting request gets: the job, or unavailable when the
+ * daemon's stop ended it (as for any request the stop cuts short). */
+static void
+sync_job_ended(struct job *job, struct job_waiter *w)
+{
+	struct api_req *req = w->arg;
+	struct tp_err err;
+
+	if (job->interrupted) {
+		tp_err_set(&err, TP_UNAVAILABLE, "job %s: %s", job->id,
+		    job->err_msg);
+		api_reply_error(req, &err);
+	} else
+		api_reply(req, jobs_job_json(job));
+}
+
 /* Replies with the job now, or when it ends. */
 static void
 sync_answer(struct api_req *req, struct sync_ctx *c, struct job *job)
 {
-	if (c->wait)
-		jobs_wait(job, &c->waiter, req);
-	else
+	if (c->wait) {
+		c->waiter.ended = sync_job_ended;
+		c->waiter.arg = req;
+		jobs_wait(job, &c->waiter);
+	} else
 		api_reply(req, jobs_job_json(job));
 }
 

@@ -9,7 +9,7 @@
 #include "common/path.h"
 #include "common/pnl.h"
 #include "common/wire.h"
-#include "supervisor/pulse.h"
+#include "supervisor/trades.h"
 
 #define TRADES_PATH_MAX		(UID_MAX_LEN + 32)
 #define TRADES_VALUE_MAX	64	/* bytes of a field passed on as is */

@@ -1,0 +1,13 @@
+/* sync.h: the job API's sync, job and tenant.release operations. */
+#ifndef TP_SUPERVISOR_SYNC_H
+#define TP_SUPERVISOR_SYNC_H
+
+#include "common/error.h"
+
+struct api_req;
+
+int	sync_start(struct api_req *req, struct tp_err *err);
+int	job_start(struct api_req *req, struct tp_err *err);
+int	tenant_release_start(struct api_req *req, struct tp_err *err);
+
+#endif

@@ -1,17 +1,24 @@
-# common/local.mk: the shared code, linked into every program.
-noinst_LIBRARIES += common/libtpcommon.a
-common_libtpcommon_a_SOURCES = \
+# common/local.mk: the shared code, in two libraries.
+# libtpbase.a: the pure helpers, with no store, SQLite, libevent or inih, so
+# the sandboxed worker links only what it runs (tests/integration/linkage.sh).
+noinst_LIBRARIES += common/libtpbase.a
+common_libtpbase_a_SOURCES = \
 	common/error.c common/error.h \
 	common/path.c common/path.h \
-	common/store.c common/store.h common/store_backend.h \
-	common/store_sqlite.c \
 	common/jsonutil.c common/jsonutil.h \
-	common/secrets.c common/secrets.h \
-	common/config.c common/config.h \
-	common/log.c common/log.h \
-	common/tenantlog.c common/tenantlog.h \
+	common/timefmt.c common/timefmt.h \
 	common/api.h \
 	common/wire.c common/wire.h \
 	common/sealbox.c common/sealbox.h \
 	common/decimal.c common/decimal.h \
 	common/pnl.c common/pnl.h
+# libtpcommon.a: the store, secrets, configuration and logs, for the daemon,
+# the CLI and the tools; it builds on libtpbase.a.
+noinst_LIBRARIES += common/libtpcommon.a
+common_libtpcommon_a_SOURCES = \
+	common/store.c common/store.h common/store_backend.h \
+	common/store_sqlite.c \
+	common/secrets.c common/secrets.h \
+	common/config.c common/config.h \
+	common/log.c common/log.h \
+	common/tenantlog.c common/tenantlog.h

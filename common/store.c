@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/jsonutil.h"
@@ -960,23 +959,6 @@ store_free(struct store *st)
 }
 
 /* --- misc --- */
-
-void
-store_timestamp(char *buf, size_t size)
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[24];
-
-	if (buf == NULL || size == 0)
-		return;
-	buf[0] = '\0';
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
-	    gmtime_r(&ts.tv_sec, &tm) == NULL ||
-	    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		return;
-	snprintf(buf, size, "%s.%06ldZ", base, ts.tv_nsec / 1000);
-}
 
 const char *
 store_backend_name(const struct store *st)

@@ -106,6 +106,7 @@ INTEGRATION_TESTS = \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \
 	tests/integration/worker.sh \
+	tests/integration/linkage.sh \
 	tests/integration/coresecrets.sh \
 	tests/integration/demo.sh
 TESTS += $(INTEGRATION_TESTS)

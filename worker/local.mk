@@ -17,4 +17,4 @@ WORKER_SAN_CFLAGS =
 endif
 worker_tradepulse_worker_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS) \
 	$(WORKER_SAN_CFLAGS)
-worker_tradepulse_worker_LDADD = $(COMMON_LIBS) $(SECCOMP_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
+worker_tradepulse_worker_LDADD = $(BASE_LIBS) $(SECCOMP_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)

@@ -11,7 +11,7 @@
 #include "common/decimal.h"
 #include "common/jsonutil.h"
 #include "common/pnl.h"
-#include "common/store.h"
+#include "common/timefmt.h"
 #include "worker/sandbox.h"
 #include "worker/worker.h"
 

@@ -1,7 +1,11 @@
 # tests/local.mk: Criterion unit tests (one per module) and integration scripts.
 UNIT_TESTS = \
 	tests/unit/test_path \
-	tests/unit/test_store \
+	tests/unit/test_store_docs \
+	tests/unit/test_store_query \
+	tests/unit/test_store_batch \
+	tests/unit/test_store_async \
+	tests/unit/test_store_sqlite \
 	tests/unit/test_secrets \
 	tests/unit/test_config \
 	tests/unit/test_jsonutil \
@@ -23,16 +27,31 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_path_SOURCES = tests/unit/test_path.c
 tests_unit_test_path_LDADD = $(UNIT_LDADD)
 tests_unit_test_path_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_store_SOURCES = tests/unit/test_store.c
-tests_unit_test_store_LDADD = $(UNIT_LDADD)
-tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
+# The document store, in five parts sharing one fixture.
+JSONTEXT = tests/unit/jsontext.c tests/unit/jsontext.h
+STORE_FIXTURE = tests/unit/store_fixture.c tests/unit/store_fixture.h $(JSONTEXT)
+tests_unit_test_store_docs_SOURCES = tests/unit/test_store_docs.c $(STORE_FIXTURE)
+tests_unit_test_store_docs_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_docs_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_query_SOURCES = tests/unit/test_store_query.c $(STORE_FIXTURE)
+tests_unit_test_store_query_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_query_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_batch_SOURCES = tests/unit/test_store_batch.c $(STORE_FIXTURE)
+tests_unit_test_store_batch_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_batch_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_async_SOURCES = tests/unit/test_store_async.c $(STORE_FIXTURE)
+tests_unit_test_store_async_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_async_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_sqlite_SOURCES = tests/unit/test_store_sqlite.c $(STORE_FIXTURE)
+tests_unit_test_store_sqlite_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_sqlite_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_secrets_SOURCES = tests/unit/test_secrets.c
 tests_unit_test_secrets_LDADD = $(UNIT_LDADD)
 tests_unit_test_secrets_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_LDADD = $(UNIT_LDADD)
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_jsonutil_SOURCES = tests/unit/test_jsonutil.c
+tests_unit_test_jsonutil_SOURCES = tests/unit/test_jsonutil.c $(JSONTEXT)
 tests_unit_test_jsonutil_LDADD = $(UNIT_LDADD)
 tests_unit_test_jsonutil_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_log_SOURCES = tests/unit/test_log.c

@@ -14,7 +14,9 @@ UNIT_TESTS = \
 	tests/unit/test_wire \
 	tests/unit/test_sealbox \
 	tests/unit/test_throttle \
-	tests/unit/test_decimal \
+	tests/unit/test_decimal_parse \
+	tests/unit/test_decimal_arith \
+	tests/unit/test_decimal_json \
 	tests/unit/test_pnl \
 	tests/unit/test_alpaca
 
@@ -71,9 +73,17 @@ tests_unit_test_sealbox_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_throttle_SOURCES = tests/unit/test_throttle.c supervisor/throttle.c
 tests_unit_test_throttle_LDADD = $(UNIT_LDADD)
 tests_unit_test_throttle_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_decimal_SOURCES = tests/unit/test_decimal.c
-tests_unit_test_decimal_LDADD = $(UNIT_LDADD)
-tests_unit_test_decimal_CFLAGS = $(UNIT_CFLAGS)
+# Fixed-point decimals, in three parts sharing their helpers.
+DECIMAL_FIXTURE = tests/unit/decimal_fixture.c tests/unit/decimal_fixture.h
+tests_unit_test_decimal_parse_SOURCES = tests/unit/test_decimal_parse.c $(DECIMAL_FIXTURE)
+tests_unit_test_decimal_parse_LDADD = $(UNIT_LDADD)
+tests_unit_test_decimal_parse_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_decimal_arith_SOURCES = tests/unit/test_decimal_arith.c $(DECIMAL_FIXTURE) tests/unit/decimal_cases.h
+tests_unit_test_decimal_arith_LDADD = $(UNIT_LDADD)
+tests_unit_test_decimal_arith_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_decimal_json_SOURCES = tests/unit/test_decimal_json.c $(DECIMAL_FIXTURE)
+tests_unit_test_decimal_json_LDADD = $(UNIT_LDADD)
+tests_unit_test_decimal_json_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pnl_SOURCES = tests/unit/test_pnl.c
 tests_unit_test_pnl_LDADD = $(UNIT_LDADD)
 tests_unit_test_pnl_CFLAGS = $(UNIT_CFLAGS)

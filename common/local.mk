@@ -16,7 +16,8 @@ common_libtpbase_a_SOURCES = \
 # the CLI and the tools; it builds on libtpbase.a.
 noinst_LIBRARIES += common/libtpcommon.a
 common_libtpcommon_a_SOURCES = \
-	common/store.c common/store.h common/store_backend.h \
+	common/store.c common/store.h common/store_backend.h common/store_int.h \
+	common/store_async.c \
 	common/store_sqlite.c \
 	common/secrets.c common/secrets.h \
 	common/config.c common/config.h \

@@ -18,7 +18,8 @@ UNIT_TESTS = \
 	tests/unit/test_decimal_arith \
 	tests/unit/test_decimal_json \
 	tests/unit/test_pnl \
-	tests/unit/test_alpaca
+	tests/unit/test_alpaca \
+	tests/unit/test_alpaca_parse
 
 check_PROGRAMS += $(UNIT_TESTS) tests/apiclient tests/speccheck
 TESTS += $(UNIT_TESTS)
@@ -88,8 +89,15 @@ tests_unit_test_pnl_SOURCES = tests/unit/test_pnl.c
 tests_unit_test_pnl_LDADD = $(UNIT_LDADD)
 tests_unit_test_pnl_CFLAGS = $(UNIT_CFLAGS)
 
+# The Alpaca client's reply parsing alone: no libcurl, no server.
+tests_unit_test_alpaca_parse_SOURCES = tests/unit/test_alpaca_parse.c worker/alpaca_parse.c \
+	$(JSONTEXT)
+tests_unit_test_alpaca_parse_LDADD = $(UNIT_LDADD)
+tests_unit_test_alpaca_parse_CFLAGS = $(UNIT_CFLAGS)
+
 # The worker's Alpaca client, against a scripted server in the test.
-tests_unit_test_alpaca_SOURCES = tests/unit/test_alpaca.c worker/alpaca.c
+tests_unit_test_alpaca_SOURCES = tests/unit/test_alpaca.c worker/alpaca.c \
+	worker/alpaca_curl.c worker/alpaca_parse.c
 tests_unit_test_alpaca_LDADD = $(UNIT_LDADD) $(CURL_LIBS) $(OPENSSL_LIBS) \
 	-lpthread
 tests_unit_test_alpaca_CFLAGS = $(UNIT_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS)

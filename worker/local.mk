@@ -4,7 +4,8 @@ worker_tradepulse_worker_SOURCES = \
 	worker/main.c worker/worker.h \
 	worker/sandbox.c worker/sandbox.h \
 	worker/jobs.c worker/sync.c \
-	worker/alpaca.c worker/alpaca.h
+	worker/alpaca.c worker/alpaca.h worker/alpaca_int.h \
+	worker/alpaca_curl.c worker/alpaca_parse.c
 # Fault injection exists only in builds configured for it.
 if FAULT_INJECTION
 worker_tradepulse_worker_SOURCES += worker/faults.c

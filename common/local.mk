@@ -19,7 +19,8 @@ common_libtpcommon_a_SOURCES = \
 	common/store.c common/store.h common/store_backend.h common/store_int.h \
 	common/store_async.c \
 	common/store_sqlite.c \
-	common/secrets.c common/secrets.h \
+	common/secrets.c common/secrets.h common/secrets_int.h \
+	common/secrets_keyfile.c \
 	common/config.c common/config.h \
 	common/log.c common/log.h \
 	common/tenantlog.c common/tenantlog.h

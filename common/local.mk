@@ -18,7 +18,7 @@ noinst_LIBRARIES += common/libtpcommon.a
 common_libtpcommon_a_SOURCES = \
 	common/store.c common/store.h common/store_backend.h common/store_int.h \
 	common/store_async.c \
-	common/store_sqlite.c \
+	common/store_sqlite.c common/store_sqlite_conn.c common/store_sqlite_int.h \
 	common/secrets.c common/secrets.h common/secrets_int.h \
 	common/secrets_keyfile.c \
 	common/config.c common/config.h \

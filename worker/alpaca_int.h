@@ -89,7 +89,8 @@ struct alpaca {
 int alpaca_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
     void *socketp);
 int alpaca_timer_cb(CURLM *multi, long timeout_ms, void *userp);
-int alpaca_store(struct alpaca *a, const void *pem, size_t len, struct tp_err *err);
+int alpaca_store(struct alpaca *a, const void *pem, size_t len,
+    struct tp_err *err);
 void alpaca_end_attempt(struct alpaca_req *r);
 void alpaca_start(struct alpaca_req *r, uint64_t now);
 void alpaca_finished(struct alpaca_req *r, CURLcode res);

@@ -21,6 +21,7 @@ common_libtpcommon_a_SOURCES = \
 	common/store_sqlite.c common/store_sqlite_conn.c common/store_sqlite_int.h \
 	common/secrets.c common/secrets.h common/secrets_int.h \
 	common/secrets_keyfile.c \
-	common/config.c common/config.h \
+	common/config.c common/config.h common/config_int.h \
+	common/config_value.c \
 	common/log.c common/log.h \
 	common/tenantlog.c common/tenantlog.h

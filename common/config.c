@@ -25,6 +25,8 @@
 
 #include <ini.h>
 
+#include "common/config_int.h"
+
 /*
  * inih parses the lines; this file feeds it through a reader that counts
  * lines (Debian's inih gives the handler no line number), strips leading
@@ -36,33 +38,6 @@
 #define CONFIG_FILE_MAX		(1024 * 1024)
 #define CONFIG_VALUE_SHOWN	64	/* bytes of a bad value quoted back */
 #define IPC_PATH_MAX		107	/* sun_path less its NUL */
-
-#define KIB	UINT64_C(1024)
-#define MIB	(KIB * 1024)
-#define GIB	(MIB * 1024)
-#define TIB	(GIB * 1024)
-#define SEC	UINT64_C(1000)
-#define MINUTE	(SEC * 60)
-#define HOUR	(MINUTE * 60)
-#define DAY	(HOUR * 24)
-
-enum config_kind {
-	KIND_PATH,		/* file or folder; relative to the config file */
-	KIND_ENDPOINT,		/* ipc://path (tcp:// is refused: no CURVE) */
-	KIND_HOSTPORT,		/* host:port */
-	KIND_URL,		/* http:// or https:// */
-	KIND_CERTS,		/* https:// URL or a path */
-	KIND_WORD,		/* printable ASCII, no spaces */
-	KIND_USER,		/* a user name */
-	KIND_BACKEND,		/* sqlite | firestore */
-	KIND_SYNC,		/* normal | full, stored as a bool */
-	KIND_U32,
-	KIND_SIZE,
-	KIND_DURATION,
-	KIND_BOOL,
-	KIND_UNBUILT,		/* a path for a feature not built yet: only
-				   empty is accepted */
-};
 
 struct config_key {
 	const char		*section;
@@ -172,102 +147,6 @@ config_default_path(void)
 	const char *env = getenv("TRADEPULSE_CONF");
 
 	return env != NULL && *env != '\0' ? env : CONFIG_DEFAULT_PATH;
-}
-
-/* Parses 1..20 decimal digits at *s, advancing it; -1 on overflow. */
-static int
-config_parse_digits(const char **s, uint64_t *v)
-{
-	const char *p = *s;
-	uint64_t n = 0;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (n > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return -1;
-		n = n * 10 + (uint64_t)(*p - '0');
-	}
-	*s = p;
-	*v = n;
-	return 0;
-}
-
-static int
-config_mul(uint64_t v, uint64_t m, uint64_t *out)
-{
-	if (m != 0 && v > UINT64_MAX / m)
-		return -1;
-	*out = v * m;
-	return 0;
-}
-
-int
-config_parse_duration(const char *s, uint64_t *ms)
-{
-	static const struct { const char *unit; uint64_t ms; } units[] = {
-		{ "", SEC }, { "ms", 1 }, { "s", SEC }, { "m", MINUTE },
-		{ "h", HOUR }, { "d", DAY },
-	};
-	uint64_t v;
-	size_t i;
-
-	if (s == NULL || config_parse_digits(&s, &v) == -1)
-		return -1;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(s, units[i].unit) == 0)
-			return config_mul(v, units[i].ms, ms);
-	return -1;
-}
-
-int
-config_parse_size(const char *s, uint64_t *bytes)
-{
-	uint64_t v, m;
-
-	if (s == NULL || config_parse_digits(&s, &v) == -1)
-		return -1;
-	switch (s[0]) {
-	case '\0':
-		*bytes = v;
-		return 0;
-	case 'k': case 'K':
-		m = KIB;
-		break;
-	case 'm': case 'M':
-		m = MIB;
-		break;
-	case 'g': case 'G':
-		m = GIB;
-		break;
-	default:
-		return -1;
-	}
-	if (s[1] != '\0')
-		return -1;
-	return config_mul(v, m, bytes);
-}
-
-int
-config_parse_bool(const char *s, bool *b)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-	size_t i;
-
-	if (s == NULL)
-		return -1;
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*b = true;
-			return 0;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*b = false;
-			return 0;
-		}
-	}
-	return -1;
 }
 
 void
@@ -488,68 +367,6 @@ config_find_key(const char *section, const char *name, size_t *idx)
 	return NULL;
 }
 
-/* Joins a relative path to the config file's folder, dropping "." and
- * empty segments; ".." is kept, since it cannot be resolved lexically. */
-static int
-config_abspath(const char *dir, const char *rel, char *out, size_t size)
-{
-	const char *seg, *end;
-	size_t len, n;
-
-	if (rel[0] == '/') {
-		n = (size_t)snprintf(out, size, "%s", rel);
-		return n < size ? 0 : -1;
-	}
-	len = (size_t)snprintf(out, size, "%s", strcmp(dir, "/") ? dir : "");
-	if (len >= size)
-		return -1;
-	for (seg = rel; *seg != '\0'; seg = *end ? end + 1 : end) {
-		end = strchrnul(seg, '/');
-		n = (size_t)(end - seg);
-		if (n == 0 || (n == 1 && seg[0] == '.'))
-			continue;
-		if (len + 1 + n >= size)
-			return -1;
-		out[len++] = '/';
-		memcpy(out + len, seg, n);
-		len += n;
-	}
-	if (len == 0)
-		out[len++] = '/';
-	out[len] = '\0';
-	return 0;
-}
-
-static bool
-config_printable(const char *v, bool spaces)
-{
-	for (; *v != '\0'; v++)
-		if ((unsigned char)*v < (spaces ? 0x20 : 0x21) ||
-		    (unsigned char)*v > 0x7e)
-			return false;
-	return true;
-}
-
-/* host:port with a port of 1..65535; an IPv6 host in brackets. */
-static bool
-config_hostport(const char *v)
-{
-	const char *colon;
-	uint64_t port;
-
-	if (v[0] == '[') {
-		if ((colon = strstr(v, "]:")) == NULL || colon == v + 1)
-			return false;
-		colon++;
-	} else if ((colon = strrchr(v, ':')) == NULL || colon == v ||
-	    memchr(v, ':', (size_t)(colon - v)) != NULL)
-		return false;
-	colon++;
-	if (config_parse_digits(&colon, &port) == -1 || *colon != '\0')
-		return false;
-	return port >= 1 && port <= 65535 && config_printable(v, false);
-}
-
 static int
 config_value_path(struct config_parse *p, const struct config_key *k,
     const char *v, char **field)
@@ -602,34 +419,6 @@ config_value_endpoint(struct config_parse *p, const struct config_key *k,
 		    "%d bytes", k->name, IPC_PATH_MAX);
 	return config_set_str(field, abs) == -1 ?
 	    config_fail(p, "out of memory") : 1;
-}
-
-static bool
-config_url(const char *v)
-{
-	const char *host;
-
-	if (strncmp(v, "https://", 8) == 0)
-		host = v + 8;
-	else if (strncmp(v, "http://", 7) == 0)
-		host = v + 7;
-	else
-		return false;
-	return *host != '\0' && *host != '/' && config_printable(v, false);
-}
-
-static bool
-config_user(const char *v)
-{
-	size_t i;
-
-	if (v[0] == '-')
-		return false;
-	for (i = 0; v[i] != '\0'; i++)
-		if (i == 32 || !(isalnum((unsigned char)v[i]) ||
-		    v[i] == '_' || v[i] == '-' || v[i] == '.'))
-			return false;
-	return true;
 }
 
 /* String kinds: checks v and stores it in the field. */
@@ -689,31 +478,6 @@ config_value_str(struct config_parse *p, const struct config_key *k,
 	}
 	return config_set_str(field, v) == -1 ?
 	    config_fail(p, "out of memory") : 1;
-}
-
-/* A limit written the way the file would write it: 64M, 30s, 1000. */
-static void
-config_fmt(enum config_kind kind, uint64_t v, char *buf, size_t size)
-{
-	static const struct { uint64_t m; const char *unit; } sizes[] = {
-		{ TIB, "T" }, { GIB, "G" }, { MIB, "M" }, { KIB, "K" },
-	}, durations[] = {
-		{ DAY, "d" }, { HOUR, "h" }, { MINUTE, "m" }, { SEC, "s" },
-	};
-	const char *unit = kind == KIND_DURATION ? "ms" : "";
-	size_t i;
-
-	for (i = 0; i < 4 && v != 0 && kind != KIND_U32; i++) {
-		uint64_t m = kind == KIND_SIZE ? sizes[i].m : durations[i].m;
-
-		if (v % m == 0) {
-			v /= m;
-			unit = kind == KIND_SIZE ? sizes[i].unit :
-			    durations[i].unit;
-			break;
-		}
-	}
-	snprintf(buf, size, "%llu%s", (unsigned long long)v, unit);
 }
 
 static int

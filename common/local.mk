@@ -1,15 +1,12 @@
-# common/local.mk: the shared code, linked into every program.
-noinst_LIBRARIES += common/libtpcommon.a
-common_libtpcommon_a_SOURCES = \
+# common/local.mk: the shared code, in two libraries.
+# libtpbase.a: the pure helpers, with no store, SQLite, libevent or inih, so
+# the sandboxed worker links only what it runs (tests/integration/linkage.sh).
+noinst_LIBRARIES += common/libtpbase.a
+common_libtpbase_a_SOURCES = \
 	common/error.c common/error.h \
 	common/path.c common/path.h \
-	common/store.c common/store.h common/store_backend.h \
-	common/store_sqlite.c \
 	common/jsonutil.c common/jsonutil.h \
-	common/secrets.c common/secrets.h \
-	common/config.c common/config.h \
-	common/log.c common/log.h \
-	common/tenantlog.c common/tenantlog.h \
+	common/timefmt.c common/timefmt.h \
 	common/api.h \
 	common/wire.c common/wire.h \
 	common/wire_result.c common/wire_result.h \
@@ -18,3 +15,16 @@ common_libtpcommon_a_SOURCES = \
 	common/pnl.c common/pnl.h \
 	common/clock.c common/clock.h \
 	common/htab.c common/htab.h
+# libtpcommon.a: the store, secrets, configuration and logs, for the daemon,
+# the CLI and the tools; it builds on libtpbase.a.
+noinst_LIBRARIES += common/libtpcommon.a
+common_libtpcommon_a_SOURCES = \
+	common/store.c common/store.h common/store_backend.h common/store_int.h \
+	common/store_async.c \
+	common/store_sqlite.c common/store_sqlite_conn.c common/store_sqlite_int.h \
+	common/secrets.c common/secrets.h common/secrets_int.h \
+	common/secrets_keyfile.c \
+	common/config.c common/config.h common/config_int.h \
+	common/config_value.c \
+	common/log.c common/log.h \
+	common/tenantlog.c common/tenantlog.h

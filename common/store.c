@@ -1,23 +1,19 @@
-/* store.c: the backend-independent document store: validation, batches, async pool. */
+/* store.c: the backend-independent document store: validation, sync operations, batches, open and free. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include "common/store.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "common/jsonutil.h"
 #include "common/path.h"
 #include "common/store_backend.h"
+#include "common/store_int.h"
 
 /* Backends by enum store_backend; NULL where not built. */
 static const struct store_ops *const store_backends[] = {
@@ -28,33 +24,6 @@ static const struct store_ops *const store_backends[] = {
 static const char *const store_backend_names[] = {
 	[STORE_SQLITE] = "sqlite",
 	[STORE_FIRESTORE] = "firestore",
-};
-
-struct store_task {
-	store_work_fn work;
-	store_done_fn done;
-	void *arg;
-	struct store_task *next;
-};
-
-struct store {
-	const struct store_ops *ops;
-	void *be;
-
-	/* async: tasks run on threads; completions are handed back to the
-	 * event base through a pipe, so the base needs no evthread locking */
-	struct event_base *base;
-	struct event *ev_done;
-	int notify[2];
-	pthread_t *threads;
-	int nthreads;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct store_task *qhead, *qtail;	/* waiting for a thread */
-	struct store_task *dhead, *dtail;	/* done, callback not delivered */
-	size_t pending;		/* submitted and not yet delivered */
-	bool notified;		/* a wake-up byte is in the pipe */
-	bool stopping;
 };
 
 struct store_batch_write {
@@ -154,7 +123,7 @@ store_check_data(const char *path, json_object *data, const char **json,
 	return store_check_size(path, *len, err);
 }
 
-static int
+int
 store_check_open(const struct store *st, struct tp_err *err)
 {
 	if (st == NULL)
@@ -677,189 +646,6 @@ fail:
 	return -1;
 }
 
-/* --- async pool --- */
-
-static void
-store_wake(struct store *st)
-{
-	ssize_t r;
-
-	/* a full pipe already guarantees a wake-up, so EAGAIN is fine */
-	do {
-		r = write(st->notify[1], "", 1);
-	} while (r == -1 && errno == EINTR);
-}
-
-static void *
-store_thread(void *arg)
-{
-	struct store *st = arg;
-	struct store_task *t;
-	bool wake;
-
-	pthread_mutex_lock(&st->mu);
-	for (;;) {
-		while (st->qhead == NULL && !st->stopping)
-			pthread_cond_wait(&st->cv, &st->mu);
-		/* on stopping, work not yet started is dropped (store_free) */
-		if (st->stopping || (t = st->qhead) == NULL)
-			break;
-		if ((st->qhead = t->next) == NULL)
-			st->qtail = NULL;
-		pthread_mutex_unlock(&st->mu);
-
-		t->work(st, t->arg);
-
-		pthread_mutex_lock(&st->mu);
-		t->next = NULL;
-		if (st->dtail != NULL)
-			st->dtail->next = t;
-		else
-			st->dhead = t;
-		st->dtail = t;
-		wake = !st->notified;
-		st->notified = true;
-		if (wake) {
-			pthread_mutex_unlock(&st->mu);
-			store_wake(st);
-			pthread_mutex_lock(&st->mu);
-		}
-	}
-	pthread_mutex_unlock(&st->mu);
-	return NULL;
-}
-
-/* Runs on the event base: delivers the completions of finished tasks. */
-static void
-store_deliver(evutil_socket_t fd, short what, void *arg)
-{
-	struct store *st = arg;
-	struct store_task *t, *next;
-	char buf[64];
-
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	pthread_mutex_lock(&st->mu);
-	t = st->dhead;
-	st->dhead = st->dtail = NULL;
-	st->notified = false;
-	pthread_mutex_unlock(&st->mu);
-	for (; t != NULL; t = next) {
-		next = t->next;
-		/* counted out first, so done() sees its own request finished */
-		pthread_mutex_lock(&st->mu);
-		st->pending--;
-		pthread_mutex_unlock(&st->mu);
-		if (t->done != NULL)
-			t->done(t->arg);
-		free(t);
-	}
-}
-
-int
-store_async(struct store *st, store_work_fn work, store_done_fn done,
-    void *arg, struct tp_err *err)
-{
-	struct store_task *t;
-
-	if (store_check_open(st, err) == -1)
-		return -1;
-	if (work == NULL)
-		return tp_err_set(err, TP_INVALID_ARGUMENT, "no work function");
-	if (st->base == NULL)
-		return tp_err_set(err, TP_FAILED_PRECONDITION,
-		    "store opened without an event base");
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
-		    "out of memory queueing store work");
-	t->work = work;
-	t->done = done;
-	t->arg = arg;
-	pthread_mutex_lock(&st->mu);
-	if (st->stopping || st->pending >= STORE_ASYNC_MAX) {
-		bool stopping = st->stopping;
-
-		pthread_mutex_unlock(&st->mu);
-		free(t);
-		if (stopping)
-			return tp_err_set(err, TP_UNAVAILABLE,
-			    "store is shutting down");
-		return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
-		    "store queue full (%d requests in flight)",
-		    STORE_ASYNC_MAX);
-	}
-	if (st->qtail != NULL)
-		st->qtail->next = t;
-	else
-		st->qhead = t;
-	st->qtail = t;
-	st->pending++;
-	pthread_cond_signal(&st->cv);
-	pthread_mutex_unlock(&st->mu);
-	return 0;
-}
-
-size_t
-store_pending(struct store *st)
-{
-	size_t n;
-
-	if (st == NULL)
-		return 0;
-	pthread_mutex_lock(&st->mu);
-	n = st->pending;
-	pthread_mutex_unlock(&st->mu);
-	return n;
-}
-
-/* Stops and joins the first n threads. */
-static void
-store_threads_stop(struct store *st, int n)
-{
-	int i;
-
-	pthread_mutex_lock(&st->mu);
-	st->stopping = true;
-	pthread_cond_broadcast(&st->cv);
-	pthread_mutex_unlock(&st->mu);
-	for (i = 0; i < n; i++)
-		pthread_join(st->threads[i], NULL);
-}
-
-static int
-store_threads_start(struct store *st, struct tp_err *err)
-{
-	sigset_t all, old;
-	int i, rc = 0;
-
-	if (pipe2(st->notify, O_NONBLOCK | O_CLOEXEC) == -1)
-		return tp_err_errno(err, TP_INTERNAL, "pipe");
-	st->ev_done = event_new(st->base, st->notify[0], EV_READ | EV_PERSIST,
-	    store_deliver, st);
-	if (st->ev_done == NULL || event_add(st->ev_done, NULL) == -1)
-		return tp_err_set(err, TP_INTERNAL,
-		    "cannot add the store's completion event");
-	if ((st->threads = calloc((size_t)st->nthreads,
-	    sizeof(*st->threads))) == NULL)
-		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
-	/* signals stay with the event loop's thread */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (i = 0; i < st->nthreads; i++)
-		if ((rc = pthread_create(&st->threads[i], NULL, store_thread,
-		    st)) != 0)
-			break;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (i < st->nthreads) {
-		store_threads_stop(st, i);
-		st->nthreads = 0;
-		errno = rc;
-		return tp_err_errno(err, TP_RESOURCE_EXHAUSTED,
-		    "cannot start store threads");
-	}
-	return 0;
-}
-
 /* --- open / free --- */
 
 int
@@ -929,29 +715,9 @@ store_open(const struct store_params *params, struct event_base *base,
 void
 store_free(struct store *st)
 {
-	struct store_task *t, *next;
-
 	if (st == NULL)
 		return;
-	if (st->threads != NULL)
-		store_threads_stop(st, st->nthreads);
-	free(st->threads);
-	/* finished work whose callbacks will not run any more */
-	for (t = st->dhead; t != NULL; t = next) {
-		next = t->next;
-		free(t);
-	}
-	/* work that never started */
-	for (t = st->qhead; t != NULL; t = next) {
-		next = t->next;
-		free(t);
-	}
-	if (st->ev_done != NULL)
-		event_free(st->ev_done);
-	if (st->notify[0] != -1)
-		close(st->notify[0]);
-	if (st->notify[1] != -1)
-		close(st->notify[1]);
+	store_async_stop(st);
 	if (st->be != NULL)
 		st->ops->close(st->be);
 	pthread_cond_destroy(&st->cv);
@@ -960,23 +726,6 @@ store_free(struct store *st)
 }
 
 /* --- misc --- */
-
-void
-store_timestamp(char *buf, size_t size)
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[24];
-
-	if (buf == NULL || size == 0)
-		return;
-	buf[0] = '\0';
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
-	    gmtime_r(&ts.tv_sec, &tm) == NULL ||
-	    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		return;
-	snprintf(buf, size, "%s.%06ldZ", base, ts.tv_nsec / 1000);
-}
 
 const char *
 store_backend_name(const struct store *st)

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "common/error.h"
+#include "common/timefmt.h"	/* store_timestamp */
 
 /*
  * Documents are json-c objects (maps) addressed by Firestore-style paths
@@ -177,8 +178,6 @@ int store_async(struct store *st, store_work_fn work, store_done_fn done,
 /* Work queued or running, for status reports. */
 size_t store_pending(struct store *st);
 
-/* Writes the current time as a canonical timestamp into buf (>= 32). */
-void store_timestamp(char *buf, size_t size);
 /* Backend name, e.g. "sqlite", for status reports. */
 const char *store_backend_name(const struct store *st);
 /* 0 when this build has the backend, else -1 saying so (store_open

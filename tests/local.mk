@@ -1,7 +1,11 @@
 # tests/local.mk: Criterion unit tests (one per module) and integration scripts.
 UNIT_TESTS = \
 	tests/unit/test_path \
-	tests/unit/test_store \
+	tests/unit/test_store_docs \
+	tests/unit/test_store_query \
+	tests/unit/test_store_batch \
+	tests/unit/test_store_async \
+	tests/unit/test_store_sqlite \
 	tests/unit/test_secrets \
 	tests/unit/test_config \
 	tests/unit/test_jsonutil \
@@ -11,9 +15,12 @@ UNIT_TESTS = \
 	tests/unit/test_result \
 	tests/unit/test_sealbox \
 	tests/unit/test_throttle \
-	tests/unit/test_decimal \
+	tests/unit/test_decimal_parse \
+	tests/unit/test_decimal_arith \
+	tests/unit/test_decimal_json \
 	tests/unit/test_pnl \
-	tests/unit/test_alpaca
+	tests/unit/test_alpaca \
+	tests/unit/test_alpaca_parse
 
 check_PROGRAMS += $(UNIT_TESTS) tests/apiclient tests/speccheck
 TESTS += $(UNIT_TESTS)
@@ -24,16 +31,31 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_path_SOURCES = tests/unit/test_path.c
 tests_unit_test_path_LDADD = $(UNIT_LDADD)
 tests_unit_test_path_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_store_SOURCES = tests/unit/test_store.c
-tests_unit_test_store_LDADD = $(UNIT_LDADD)
-tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
+# The document store, in five parts sharing one fixture.
+JSONTEXT = tests/unit/jsontext.c tests/unit/jsontext.h
+STORE_FIXTURE = tests/unit/store_fixture.c tests/unit/store_fixture.h $(JSONTEXT)
+tests_unit_test_store_docs_SOURCES = tests/unit/test_store_docs.c $(STORE_FIXTURE)
+tests_unit_test_store_docs_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_docs_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_query_SOURCES = tests/unit/test_store_query.c $(STORE_FIXTURE)
+tests_unit_test_store_query_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_query_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_batch_SOURCES = tests/unit/test_store_batch.c $(STORE_FIXTURE)
+tests_unit_test_store_batch_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_batch_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_async_SOURCES = tests/unit/test_store_async.c $(STORE_FIXTURE)
+tests_unit_test_store_async_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_async_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_sqlite_SOURCES = tests/unit/test_store_sqlite.c $(STORE_FIXTURE)
+tests_unit_test_store_sqlite_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_sqlite_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_secrets_SOURCES = tests/unit/test_secrets.c
 tests_unit_test_secrets_LDADD = $(UNIT_LDADD)
 tests_unit_test_secrets_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_LDADD = $(UNIT_LDADD)
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_jsonutil_SOURCES = tests/unit/test_jsonutil.c
+tests_unit_test_jsonutil_SOURCES = tests/unit/test_jsonutil.c $(JSONTEXT)
 tests_unit_test_jsonutil_LDADD = $(UNIT_LDADD)
 tests_unit_test_jsonutil_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_log_SOURCES = tests/unit/test_log.c
@@ -56,15 +78,30 @@ tests_unit_test_sealbox_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_throttle_SOURCES = tests/unit/test_throttle.c supervisor/throttle.c
 tests_unit_test_throttle_LDADD = $(UNIT_LDADD)
 tests_unit_test_throttle_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_decimal_SOURCES = tests/unit/test_decimal.c
-tests_unit_test_decimal_LDADD = $(UNIT_LDADD)
-tests_unit_test_decimal_CFLAGS = $(UNIT_CFLAGS)
+# Fixed-point decimals, in three parts sharing their helpers.
+DECIMAL_FIXTURE = tests/unit/decimal_fixture.c tests/unit/decimal_fixture.h
+tests_unit_test_decimal_parse_SOURCES = tests/unit/test_decimal_parse.c $(DECIMAL_FIXTURE)
+tests_unit_test_decimal_parse_LDADD = $(UNIT_LDADD)
+tests_unit_test_decimal_parse_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_decimal_arith_SOURCES = tests/unit/test_decimal_arith.c $(DECIMAL_FIXTURE) tests/unit/decimal_cases.h
+tests_unit_test_decimal_arith_LDADD = $(UNIT_LDADD)
+tests_unit_test_decimal_arith_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_decimal_json_SOURCES = tests/unit/test_decimal_json.c $(DECIMAL_FIXTURE)
+tests_unit_test_decimal_json_LDADD = $(UNIT_LDADD)
+tests_unit_test_decimal_json_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pnl_SOURCES = tests/unit/test_pnl.c
 tests_unit_test_pnl_LDADD = $(UNIT_LDADD)
 tests_unit_test_pnl_CFLAGS = $(UNIT_CFLAGS)
 
+# The Alpaca client's reply parsing alone: no libcurl, no server.
+tests_unit_test_alpaca_parse_SOURCES = tests/unit/test_alpaca_parse.c worker/alpaca_parse.c \
+	$(JSONTEXT)
+tests_unit_test_alpaca_parse_LDADD = $(UNIT_LDADD)
+tests_unit_test_alpaca_parse_CFLAGS = $(UNIT_CFLAGS)
+
 # The worker's Alpaca client, against a scripted server in the test.
-tests_unit_test_alpaca_SOURCES = tests/unit/test_alpaca.c worker/alpaca.c
+tests_unit_test_alpaca_SOURCES = tests/unit/test_alpaca.c worker/alpaca.c \
+	worker/alpaca_curl.c worker/alpaca_parse.c
 tests_unit_test_alpaca_LDADD = $(UNIT_LDADD) $(CURL_LIBS) $(OPENSSL_LIBS) \
 	-lpthread
 tests_unit_test_alpaca_CFLAGS = $(UNIT_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS)
@@ -113,6 +150,7 @@ INTEGRATION_TESTS = \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \
 	tests/integration/worker.sh \
+	tests/integration/linkage.sh \
 	tests/integration/coresecrets.sh \
 	tests/integration/demo.sh
 TESTS += $(INTEGRATION_TESTS)

@@ -4,7 +4,8 @@ worker_tradepulse_worker_SOURCES = \
 	worker/main.c worker/worker.h \
 	worker/sandbox.c worker/sandbox.h \
 	worker/jobs.c worker/sync.c \
-	worker/alpaca.c worker/alpaca.h
+	worker/alpaca.c worker/alpaca.h worker/alpaca_int.h \
+	worker/alpaca_curl.c worker/alpaca_parse.c
 # Fault injection exists only in builds configured for it.
 if FAULT_INJECTION
 worker_tradepulse_worker_SOURCES += worker/faults.c
@@ -17,4 +18,4 @@ WORKER_SAN_CFLAGS =
 endif
 worker_tradepulse_worker_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS) \
 	$(WORKER_SAN_CFLAGS)
-worker_tradepulse_worker_LDADD = $(COMMON_LIBS) $(SECCOMP_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
+worker_tradepulse_worker_LDADD = $(BASE_LIBS) $(SECCOMP_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)

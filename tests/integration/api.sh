@@ -71,9 +71,9 @@ repeat() { head -c "$2" /dev/zero | tr '\0' "$1"; }
 tp_log "well-formed requests work"
 req status '{"op":"status"}'
 succeed "status over DEALER" "$REQ"
-tp_eq "status names the daemon's pid" "$pid0" "$(tp_jval pid "$OUT")"
+tp_eq "status names the daemon's pid" "$pid0" "$(tp_jq .result.pid "$OUT")"
 succeed "status over REQ" "$R/status" --req
-tp_eq "REQ status names the daemon's pid" "$pid0" "$(tp_jval pid "$OUT")"
+tp_eq "REQ status names the daemon's pid" "$pid0" "$(tp_jq .result.pid "$OUT")"
 req add-alice '{"op":"tenant.add","uid":"alice"}'
 succeed "tenant.add" "$REQ"
 req add-nested '{"op":"tenant.add","uid":"nested","profile":{"a":{"b":{"c":[1,2,{"d":"e"}]}},"name":"N"}}'
@@ -255,7 +255,7 @@ tp_log "the daemon keeps serving"
 tp_true "the daemon is alive" tp_alive "$pid0"
 tp_jcli status
 tp_ok "tradepulse status answers after all of it"
-tp_eq "same daemon pid" "$pid0" "$(tp_jval pid "$OUT")"
+tp_eq "same daemon pid" "$pid0" "$(tp_jq .result.pid "$OUT")"
 errs=$(tp_jval errors "$(tp_jobj api "$OUT")")
 tp_true "status counts the error replies (api.errors $errs >= $SENT_ERRORS)" test "${errs:-0}" -ge "$SENT_ERRORS"
 tp_jcli tenant list

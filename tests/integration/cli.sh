@@ -88,9 +88,9 @@ tp_eq "the ipc folder is 0750" 750 "$(stat -c %a "$T/run" 2>&1)"
 tp_log "status"
 tp_jcli status
 tp_ok "status --json"
-tp_eq "status reports the daemon's pid" "$TPD_PID" "$(tp_jval pid "$OUT")"
-tp_eq "status reports the sqlite backend" sqlite "$(tp_jval backend "$OUT")"
-tp_eq "status reports key version 1" 1 "$(tp_jval key_version "$OUT")"
+tp_eq "status reports the daemon's pid" "$TPD_PID" "$(tp_jq .result.pid "$OUT")"
+tp_eq "status reports the sqlite backend" sqlite "$(tp_jq .result.store.backend "$OUT")"
+tp_eq "status reports key version 1" 1 "$(tp_jq .result.key_version "$OUT")"
 tp_eq "--json prints one line" 1 "$(printf '%s\n' "$OUT" | wc -l)"
 tp_cli status
 tp_rc "status (human) exits 0" 0
@@ -215,9 +215,9 @@ tp_true "alice's keys document read with storetool" test -n "$alice_doc" -a -n "
 tp_jcli tenant show bob
 keys=$(tp_jobj keys "$OUT")
 tp_rc "tenant show of the swapped tenant exits 0" 0
-tp_ne "tenant show: not alice's key id end for bob" ABCD "$(tp_jval key_id_last4 "$keys")"
-tp_eq "tenant show: no key id end for bob" "" "$(tp_jval key_id_last4 "$keys")"
-tp_match "tenant show: the keys do not open, said so" 'cannot decrypt' "$(tp_jval error "$keys")"
+tp_ne "tenant show: not alice's key id end for bob" ABCD "$(tp_jq .result.keys.key_id_last4 "$OUT")"
+tp_eq "tenant show: no key id end for bob" false "$(tp_jq '.result.keys | has("key_id_last4")' "$OUT")"
+tp_match "tenant show: the keys do not open, said so" 'cannot decrypt' "$(tp_jq .result.keys.error "$OUT")"
 tp_cli tenant show bob
 tp_lacks "tenant show (human): not alice's key id end" ABCD "$OUT"
 tp_match "tenant show (human): the keys are unreadable" 'set, unreadable: cannot decrypt' "$OUT"
@@ -253,7 +253,7 @@ tp_ok "keygen --rotate"
 tp_eq "keygen --rotate gives key version 2" 2 "$(tp_jval key_version "$OUT")"
 tp_eq "the key file is still 0600" 600 "$(stat -c %a "$T/master.key")"
 tp_jcli status
-tp_eq "status reports key version 2" 2 "$(tp_jval key_version "$OUT")"
+tp_eq "status reports key version 2" 2 "$(tp_jq .result.key_version "$OUT")"
 for u in alice bob; do
 	tp_jcli tenant show "$u"
 	tp_eq "$u's secret is resealed under version 2" 2 "$(tp_jval key_version "$(tp_jobj keys "$OUT")")"
@@ -266,7 +266,11 @@ tp_match "keys set after the rotation uses version 2" "key id .*EFGH, key versio
 tp_file_lacks "carol's secret is not in the store files" "$carol_secret" "${db_files[@]}"
 
 tp_log "bad uids are refused"
-before=$("$TPCLI" -f "$TP_CONF" --json tenant list 2>/dev/null | grep -o '"uid"' | wc -l)
+# The tenants before and after, by uid: the CLI must answer both times.
+tp_jcli tenant list
+tp_ok "tenant list before the bad uids"
+before=$(tp_jq '[.result.tenants[].uid] | sort | join(" ")' "$OUT")
+tp_match "tenant list before the bad uids names alice and bob" '(^| )alice( .*)? bob( |$)' "$before"
 for u in '../x' 'a/b' '' "$long129" 'é' 'a b' '..'; do
 	show=${u:0:20}
 	tp_jcli tenant add "$u"
@@ -281,7 +285,9 @@ for u in '../x' 'a/b' '' "$long129" 'é' 'a b' '..'; do
 	tp_cli trading disable "$u"
 	tp_true "trading disable '$show' is refused" test "$RC" = 1 -o "$RC" = 2
 done
-after=$("$TPCLI" -f "$TP_CONF" --json tenant list 2>/dev/null | grep -o '"uid"' | wc -l)
+tp_jcli tenant list
+tp_ok "tenant list after the bad uids"
+after=$(tp_jq '[.result.tenants[].uid] | sort | join(" ")' "$OUT")
 tp_eq "no tenant was added by a bad uid" "$before" "$after"
 tp_eq "no file was made outside the tenant log folder" "" \
     "$(find "$T" -name 'x.log*' -o -name 'b.log*' 2>/dev/null)"
@@ -332,7 +338,7 @@ tp_true "the daemon is alive after a bad SIGHUP" tp_alive "$TPD_PID"
 cp "$T/good.conf" "$TP_CONF"
 tp_jcli status
 tp_ok "status answers after a bad SIGHUP"
-tp_eq "same daemon after a bad SIGHUP" "$TPD_PID" "$(tp_jval pid "$OUT")"
+tp_eq "same daemon after a bad SIGHUP" "$TPD_PID" "$(tp_jq .result.pid "$OUT")"
 kill -HUP "$TPD_PID"
 sleep 0.5
 tp_jcli tenant show alice

@@ -44,7 +44,7 @@ end=$((SECONDS + 30))
 i=0
 while [ "$SECONDS" -lt "$end" ] && [ "$i" -lt 300 ]; do
 	out=$("$TPCLI" -f "$TP_CONF" --json -t 5 status 2>/dev/null)
-	if [ "$(tp_jval throttled "$out")" = true ]; then
+	if [ "$(tp_jq .result.throttled "$out")" = true ]; then
 		throttled=$out
 		break
 	fi
@@ -56,18 +56,22 @@ if [ -z "$throttled" ]; then
 	tp_fail "status shows spawning throttled within 30s" "last status: $out"
 else
 	tp_pass "status shows spawning throttled"
-	tp_match "the throttle reason names start-up failures" '[Ss]tart' "$(tp_jval throttle_reason "$throttled")"
-	tp_true "status counts start-up failures ($(tp_jval startup_failures "$throttled"))" \
-	    test "$(tp_jval startup_failures "$throttled")" -ge 1
-	tp_true "status says when spawning is tried again" test "$(tp_jval retry_ms "$throttled")" -ge 0
+	tp_match "the throttle reason names start-up failures" '[Ss]tart' "$(tp_jq .result.throttle_reason "$throttled")"
+	tp_true "status counts start-up failures ($(tp_jq .result.startup_failures "$throttled"))" \
+	    test "$(tp_jq .result.startup_failures "$throttled")" -ge 1
+	# throttled means a wait still to come: at least 1 ms, and no longer
+	# than the crash-rate window (60 s; the backoff alone is capped at 2 s)
+	retry=$(tp_jq .result.retry_ms "$throttled")
+	tp_match "status says when spawning is tried again ($retry ms)" '^[0-9]+$' "$retry"
+	tp_true "that is within 1 ms .. 60 s ($retry ms)" test "${retry:-0}" -ge 1 -a "${retry:-0}" -le 60000
 fi
 
 # A few seconds of the loop: throttled, not a tight loop; the daemon stays.
 sleep 4
 tp_jcli status
 tp_ok "the daemon serves status during the crash loop"
-f0=$(tp_jval startup_failures "$throttled")
-f1=$(tp_jval startup_failures "$OUT")
+f0=$(tp_jq .result.startup_failures "$throttled")
+f1=$(tp_jq .result.startup_failures "$OUT")
 tp_true "start-up failures go on ($f1)" test "${f1:-0}" -ge 2
 tp_true "but throttled: at most 20 more in 4 seconds ($f0, then $f1)" \
     test $((${f1:-999} - ${f0:-0})) -le 20
@@ -97,7 +101,7 @@ end=$((SECONDS + 30))
 i=0
 while [ "$SECONDS" -lt "$end" ] && [ "$i" -lt 300 ]; do
 	out=$("$TPCLI" -f "$TP_CONF" --json -t 5 status 2>/dev/null)
-	[ "$(tp_jval throttled "$out")" = false ] && unthrottled=1 && break
+	[ "$(tp_jq .result.throttled "$out")" = false ] && unthrottled=1 && break
 	sleep 0.1
 	i=$((i + 1))
 done

@@ -52,6 +52,11 @@ tp_reap "$waiter"
 tp_ne "sync --wait did not succeed" 0 "$REAP_RC"
 tp_has "the waiting client was told the job was interrupted" "interrupted" "$(cat "$T/waiter.out" 2>/dev/null)"
 tp_has "the stuck tenant's log says interrupted" "interrupted" "$(cat "$T/log/tenants/stuck.log" 2>/dev/null)"
-tp_eq "no healthy tenant's log mentions an interruption" "" \
-    "$(grep -l interrupted "$T"/log/tenants/ok*.log 2>/dev/null)"
+# every healthy tenant's log must exist (each synced), and none says interrupted
+mapfile -t healthy_logs < <(sed "s|.*|$T/log/tenants/&.log|" "$T/healthy")
+tp_eq "three healthy tenants' logs to read" 3 "${#healthy_logs[@]}"
+for f in "${healthy_logs[@]}"; do
+	tp_true "$(basename "$f") is there and not empty" test -s "$f"
+done
+tp_file_lacks "no healthy tenant's log mentions an interruption" interrupted "${healthy_logs[@]}"
 tp_finish

@@ -216,7 +216,7 @@ tp_rc_code() {
 
 # tp_ok NAME: the last tp_jcli exited 0 with {"ok": true}.
 tp_ok() {
-	if [ "$RC" = 0 ] && [ "$(tp_jval ok "$OUT")" = true ]; then
+	if [ "$RC" = 0 ] && [ "$(tp_jq .ok "$OUT")" = true ]; then
 		tp_pass "$1"
 		return 0
 	fi
@@ -224,9 +224,18 @@ tp_ok() {
 	return 1
 }
 
-# --- JSON without jq -----------------------------------------------------------
-# Enough for the daemon's replies: scalars found by key, objects cut out by
-# brace matching that skips strings.
+# --- JSON ----------------------------------------------------------------------
+
+# tp_jq FILTER JSON: what the jq FILTER gives for JSON, e.g.
+# tp_jq .result.pid "$OUT": strings raw, everything else as JSON (a missing
+# key is "null"). Fails, printing nothing, when JSON is empty or not JSON.
+tp_jq() {
+	printf '%s' "$2" | jq -nr "input | ($1)" 2>/dev/null
+}
+
+# Older helpers without jq: scalars found by key, objects cut out by brace
+# matching that skips strings. They take the first match anywhere in the
+# text, so use tp_jq where a key occurs at more than one level.
 
 # tp_jval KEY JSON: the first scalar value of "KEY" (strings unquoted,
 # escapes left as they are). Fails when there is none.

@@ -81,3 +81,16 @@ tp_code_parse(const char *name)
 			return (enum tp_code)i;
 	return TP_INTERNAL;
 }
+
+const char *
+tp_err_shown(const char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	if (size == 0)
+		return buf;
+	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}

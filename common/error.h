@@ -42,4 +42,8 @@ const char *tp_code_name(enum tp_code code);
 /* Parses a wire name; returns TP_INTERNAL for an unknown one. */
 enum tp_code tp_code_parse(const char *name);
 
+/* A copy of text from outside for a message: printable ASCII only ('?'
+ * for anything else), cut to fit buf; returns buf. */
+const char *tp_err_shown(const char *s, char *buf, size_t size);
+
 #endif

@@ -2,6 +2,7 @@
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include "common/secrets.h"
+#include "common/timefmt.h"
 #include "common/secrets_int.h"
 
 #include <stdio.h>
@@ -264,20 +265,6 @@ secrets_alpaca_path(const char *uid, char *path, size_t size,
 	return 0;
 }
 
-/* Canonical timestamp "YYYY-MM-DDTHH:MM:SS.ffffffZ" of now, in UTC. */
-static void
-secrets_timestamp(char *buf, size_t size)
-{
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
-}
-
 static int
 secrets_add_str(json_object *o, const char *key, const char *s)
 {
@@ -335,7 +322,7 @@ secrets_alpaca_doc(const struct secrets *s, const char *uid,
 	secrets_wipe_free(pt, ALPACA_PT_MAX);
 	if (sealed == NULL)
 		return NULL;
-	secrets_timestamp(now, sizeof(now));
+	store_timestamp(now, sizeof(now));
 	if ((doc = json_object_new_object()) == NULL ||
 	    json_object_object_add(doc, "sealed", sealed) != 0) {
 		json_object_put(sealed);

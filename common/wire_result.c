@@ -45,18 +45,6 @@ wr_why(enum wire_verdict v, char *why, size_t size, const char *fmt, ...)
 	return v;
 }
 
-/* A worker's text for a reason: printable ASCII, bounded. */
-static const char *
-wr_shown(const char *s, char *buf, size_t size)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < size && i < WR_SHOWN; i++)
-		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	buf[i] = '\0';
-	return buf;
-}
-
 /* The first key of o not in keys, or NULL. */
 static const char *
 wr_unknown_key(json_object *o, const char *const *keys)
@@ -149,7 +137,7 @@ wr_error(json_object *e, const char *what, enum tp_code *code,
 		    "not a map", what, wr_type(e));
 	if ((bad = wr_unknown_key(e, keys)) != NULL)
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "%s has an "
-		    "unknown field \"%s\"", what, wr_shown(bad, shown,
+		    "unknown field \"%s\"", what, tp_err_shown(bad, shown,
 		    sizeof(shown)));
 	c = wr_get(e, "code");
 	m = wr_get(e, "message");
@@ -160,7 +148,7 @@ wr_error(json_object *e, const char *what, enum tp_code *code,
 	if (*code == TP_OK || strcmp(tp_code_name(*code),
 	    json_object_get_string(c)) != 0)
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "%s: unknown "
-		    "code \"%s\"", what, wr_shown(json_object_get_string(c),
+		    "code \"%s\"", what, tp_err_shown(json_object_get_string(c),
 		    shown, sizeof(shown)));
 	if (!wr_str(m, WIRE_ERR_MSG_MAX, true, true))
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "%s: the "
@@ -250,7 +238,7 @@ wr_account(json_object *a, char *why, size_t size)
 			continue;
 		}
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "account has "
-		    "an unknown field \"%s\"", wr_shown(name, shown,
+		    "an unknown field \"%s\"", tp_err_shown(name, shown,
 		    sizeof(shown)));
 	}
 	return WIRE_ACCEPT;
@@ -270,17 +258,17 @@ wr_mark_num(json_object *m, const char *key, int places, bool positive,
 
 	if (v == NULL)
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "the mark of "
-		    "trade %s has no %s", wr_shown(id, shown, sizeof(shown)),
+		    "trade %s has no %s", tp_err_shown(id, shown, sizeof(shown)),
 		    key);
 	if (!json_object_is_type(v, json_type_double) &&
 	    !json_object_is_type(v, json_type_int))
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "the %s of "
-		    "trade %s is a %s, not a number", key, wr_shown(id, shown,
+		    "trade %s is a %s, not a number", key, tp_err_shown(id, shown,
 		    sizeof(shown)), wr_type(v));
 	tp_err_clear(&e);
 	if (dec_from_json(v, d, &e) == -1)
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "the %s of "
-		    "trade %s: %s", key, wr_shown(id, shown, sizeof(shown)),
+		    "trade %s: %s", key, tp_err_shown(id, shown, sizeof(shown)),
 		    e.msg);
 	/* 10^WIRE_MARK_DIGITS, the first value out of bounds */
 	bound.m = 1;
@@ -292,7 +280,7 @@ wr_mark_num(json_object *m, const char *key, int places, bool positive,
 	    dec_cmp(d, &neg) <= 0 || (positive && dec_cmp(d, &zero) <= 0))
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "the %s of "
 		    "trade %s is out of bounds (%s%d decimals, under 10^%d)",
-		    key, wr_shown(id, shown, sizeof(shown)), positive ?
+		    key, tp_err_shown(id, shown, sizeof(shown)), positive ?
 		    "above zero, " : "", places, WIRE_MARK_DIGITS);
 	return WIRE_ACCEPT;
 }
@@ -350,7 +338,7 @@ wr_marks(const struct wire_result_job *job, json_object *a,
 		if ((bad = wr_unknown_key(m, keys)) != NULL)
 			return wr_why(WIRE_REJECT_MALFORMED, why, size, "mark "
 			    "%zu has an unknown field \"%s\"", i,
-			    wr_shown(bad, shown, sizeof(shown)));
+			    tp_err_shown(bad, shown, sizeof(shown)));
 		idv = wr_get(m, "id");
 		if (!wr_text(idv, WIRE_TRADE_ID_MAX, false))
 			return wr_why(WIRE_REJECT_MALFORMED, why, size, "mark "
@@ -358,11 +346,11 @@ wr_marks(const struct wire_result_job *job, json_object *a,
 		mk->id = json_object_get_string(idv);
 		if ((k = wr_trade_index(job->trades, mk->id)) < 0)
 			return wr_why(WIRE_REJECT_FOREIGN, why, size, "trade "
-			    "%s was not in the job", wr_shown(mk->id, shown,
+			    "%s was not in the job", tp_err_shown(mk->id, shown,
 			    sizeof(shown)));
 		if (seen[k])
 			return wr_why(WIRE_REJECT_MALFORMED, why, size, "trade "
-			    "%s is marked twice", wr_shown(mk->id, shown,
+			    "%s is marked twice", tp_err_shown(mk->id, shown,
 			    sizeof(shown)));
 		seen[k] = true;
 		if (wr_get(m, "pnl_error") != NULL) {
@@ -371,9 +359,9 @@ wr_marks(const struct wire_result_job *job, json_object *a,
 			    wr_get(m, "pnl_percent") != NULL)
 				return wr_why(WIRE_REJECT_MALFORMED, why, size,
 				    "trade %s has both a mark and an error",
-				    wr_shown(mk->id, shown, sizeof(shown)));
+				    tp_err_shown(mk->id, shown, sizeof(shown)));
 			snprintf(what, sizeof(what), "the pnl_error of trade "
-			    "%s", wr_shown(mk->id, shown, sizeof(shown)));
+			    "%s", tp_err_shown(mk->id, shown, sizeof(shown)));
 			if ((v = wr_error(wr_get(m, "pnl_error"), what,
 			    &mk->code, &mk->message, why, size)) !=
 			    WIRE_ACCEPT)
@@ -393,7 +381,7 @@ wr_marks(const struct wire_result_job *job, json_object *a,
 	for (i = 0; i < ntrades; i++)
 		if (!seen[i])
 			return wr_why(WIRE_REJECT_MALFORMED, why, size, "trade "
-			    "%s of the job has no mark", wr_shown(json_get_str(
+			    "%s of the job has no mark", tp_err_shown(json_get_str(
 			    json_object_array_get_idx(job->trades, i), "id") ?
 			    json_get_str(json_object_array_get_idx(job->trades,
 			    i), "id") : "?", shown, sizeof(shown)));
@@ -496,7 +484,7 @@ wr_prices(const struct wire_result_job *job, json_object *p, char *why,
 			json_object_put(asked);
 			return wr_why(WIRE_REJECT_FOREIGN, why, size, "a price "
 			    "of \"%s\", a symbol the job did not ask",
-			    wr_shown(sym, shown, sizeof(shown)));
+			    tp_err_shown(sym, shown, sizeof(shown)));
 		}
 		tp_err_clear(&e);
 		if (v == NULL || !json_object_is_type(v, json_type_string) ||
@@ -506,7 +494,7 @@ wr_prices(const struct wire_result_job *job, json_object *p, char *why,
 			json_object_put(asked);
 			return wr_why(WIRE_REJECT_MALFORMED, why, size, "the "
 			    "price of %s is not a decimal string above zero",
-			    wr_shown(sym, shown, sizeof(shown)));
+			    tp_err_shown(sym, shown, sizeof(shown)));
 		}
 	}
 	json_object_put(asked);
@@ -605,7 +593,7 @@ wire_result_check(const struct wire_result_job *job, json_object *p,
 	if ((bad = wr_unknown_key(p, !r->ok ? failed :
 	    job->kind == WIRE_JOB_SYNC ? sync_ok : prices_ok)) != NULL)
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "unknown field "
-		    "\"%s\" in a%s %s RESULT", wr_shown(bad, shown,
+		    "\"%s\" in a%s %s RESULT", tp_err_shown(bad, shown,
 		    sizeof(shown)), r->ok ? "" : " failed",
 		    job->kind == WIRE_JOB_SYNC ? "sync" : "prices");
 	if ((v = wr_log(wr_get(p, "log"), why, size)) != WIRE_ACCEPT)

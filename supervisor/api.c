@@ -90,20 +90,6 @@ struct api {
 
 static void	api_readable(evutil_socket_t, short, void *);
 
-/* Copies a client-supplied name for an error message: printable ASCII
- * only, bounded, so a reply never carries broken UTF-8 or control bytes. */
-static const char *
-api_shown(const char *s, char *buf, size_t size)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < size && i < API_NAME_SHOWN; i++)
-		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	buf[i] = '\0';
-	return buf;
-}
-
-
 /* An ipc socket's folder must be private; a stale socket is removed,
  * a live one (another daemon) is refused. */
 static int
@@ -479,11 +465,11 @@ api_error_json(const struct tp_err *err)
 		json_object_put(o);
 		return NULL;
 	}
-	api_json_add(o, "ok", json_object_new_boolean(0));
-	api_json_add(e, "code", json_object_new_string(tp_code_name(code)));
-	api_json_add(e, "message", json_object_new_string(
+	json_add(o, "ok", json_object_new_boolean(0));
+	json_add(e, "code", json_object_new_string(tp_code_name(code)));
+	json_add(e, "message", json_object_new_string(
 	    err->msg[0] != '\0' ? err->msg : "unknown error"));
-	api_json_add(o, "error", e);
+	json_add(o, "error", e);
 	return o;
 }
 
@@ -520,8 +506,8 @@ api_reply(struct api_req *req, json_object *result)
 		api_reply_error(req, &err);
 		return;
 	}
-	api_json_add(o, "ok", json_object_new_boolean(1));
-	api_json_add(o, "result", result);
+	json_add(o, "ok", json_object_new_boolean(1));
+	json_add(o, "result", result);
 	api_send(api, req, o);
 	json_object_put(o);
 	api_finish(api, req, "ok");
@@ -605,7 +591,7 @@ api_route(struct api_req *req, struct tp_err *err)
 	if (strlen(name) != (size_t)json_object_get_string_len(v) ||
 	    (op = api_find_op(name)) == NULL)
 		return tp_err_set(err, TP_INVALID_ARGUMENT, "unknown op \"%s\"",
-		    api_shown(name, shown, sizeof(shown)));
+		    tp_err_shown(name, shown, sizeof(shown)));
 	req->op = op;
 	it = json_object_iter_begin(req->args);
 	end = json_object_iter_end(req->args);
@@ -614,7 +600,7 @@ api_route(struct api_req *req, struct tp_err *err)
 		if (!api_op_takes(op, name))
 			return tp_err_set(err, TP_INVALID_ARGUMENT,
 			    "unknown argument \"%s\" for %s",
-			    api_shown(name, shown, sizeof(shown)), op->name);
+			    tp_err_shown(name, shown, sizeof(shown)), op->name);
 	}
 	return api_arg_bool(req, "wait", false, &wait, err) == -1 ? -1 : 0;
 }
@@ -925,12 +911,6 @@ api_arg_map(struct api_req *req, const char *name, bool required,
 		    "argument \"%s\" is larger than %zu bytes", name, max);
 	*out = v;
 	return 1;
-}
-
-void
-api_json_add(json_object *o, const char *key, json_object *v)
-{
-	(void)json_add(o, key, v);
 }
 
 json_object *

@@ -13,6 +13,7 @@
 
 #include "common/api.h"
 #include "common/error.h"
+#include "common/jsonutil.h"
 #include "common/path.h"
 #include "common/store.h"
 
@@ -124,8 +125,7 @@ int	api_arg_int(struct api_req *req, const char *name, bool required,
 int	api_arg_map(struct api_req *req, const char *name, bool required,
 	    size_t max, json_object **out, struct tp_err *err);
 
-/* json-c building helpers that tolerate NULL on allocation failure. */
-void	api_json_add(json_object *o, const char *key, json_object *v);
+/* A JSON string, or null for NULL. */
 json_object *api_json_str_or_null(const char *s);
 
 #endif

@@ -74,18 +74,6 @@ dispatch_retry_in(struct jobs *j, uint64_t ms)
 	evtimer_add(j->ev_retry, &tv);
 }
 
-/* "30s", "500ms", "1.5s" */
-static void
-dispatch_duration(char *buf, size_t size, uint64_t ms)
-{
-	if (ms % 1000 == 0)
-		snprintf(buf, size, "%llus", (unsigned long long)(ms / 1000));
-	else if (ms < 1000)
-		snprintf(buf, size, "%llums", (unsigned long long)ms);
-	else
-		snprintf(buf, size, "%.1fs", (double)ms / 1000.0);
-}
-
 void
 dispatch_batch_free(struct batch *b)
 {
@@ -226,7 +214,7 @@ dispatch_shutdown_late(evutil_socket_t fd, short what, void *arg)
 
 	if (b->w == NULL)
 		return;
-	dispatch_duration(reason, sizeof(reason),
+	timefmt_duration(reason, sizeof(reason),
 	    b->jobs->d->cfg.heartbeat_timeout);
 	snprintf(b->kill_reason, sizeof(b->kill_reason), "did not exit "
 	    "within %s of SHUTDOWN", reason);
@@ -328,7 +316,7 @@ dispatch_deadline(evutil_socket_t fd, short what, void *arg)
 
 	if (b == NULL || job->state != JOB_RUNNING)
 		return;
-	dispatch_duration(dur, sizeof(dur), b->jobs->d->cfg.job_timeout);
+	timefmt_duration(dur, sizeof(dur), b->jobs->d->cfg.job_timeout);
 	snprintf(reason, sizeof(reason), "job %s passed its deadline of %s",
 	    job->id, dur);
 	log_warnx("worker pid %ld: %s (tenant %s); killing it", (long)b->pid,

@@ -172,10 +172,10 @@ keys_set_done(void *arg)
 		    "(key id ending %s, master key version %u)", c->last4,
 		    c->version);
 		if ((r = json_object_new_object()) != NULL) {
-			api_json_add(r, "uid", json_object_new_string(c->uid));
-			api_json_add(r, "key_id_last4",
+			json_add(r, "uid", json_object_new_string(c->uid));
+			json_add(r, "key_id_last4",
 			    json_object_new_string(c->last4));
-			api_json_add(r, "key_version",
+			json_add(r, "key_version",
 			    json_object_new_int64(c->version));
 		}
 		api_reply(req, r);
@@ -339,13 +339,13 @@ keys_rotate_done(void *arg)
 		api_reply_error(req, &err);
 	} else {
 		if ((r = json_object_new_object()) != NULL) {
-			api_json_add(r, "key_version",
+			json_add(r, "key_version",
 			    json_object_new_int64(c->version));
-			api_json_add(r, "resealed",
+			json_add(r, "resealed",
 			    json_object_new_int64((int64_t)c->resealed));
-			api_json_add(r, "tenants",
+			json_add(r, "tenants",
 			    json_object_new_int64((int64_t)c->tenants));
-			api_json_add(r, "failed",
+			json_add(r, "failed",
 			    json_object_new_int64((int64_t)c->failed));
 		}
 		api_reply(req, r);

@@ -19,10 +19,11 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#include "common/jsonutil.h"
 #include "common/clock.h"
+#include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/sealbox.h"
+#include "common/timefmt.h"
 #include "supervisor/daemon.h"
 #include "supervisor/pool_int.h"
 #include "supervisor/zframes.h"
@@ -45,34 +46,6 @@ static const char *const worker_state_names[] = {
 	[WORKER_KILLING] = "killing",
 	[WORKER_EXITED] = "exited",
 };
-
-uint64_t
-pool_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* "10s" or "1500ms", for reasons a person reads. */
-static const char *
-pool_fmt_ms(uint64_t ms, char *buf, size_t size)
-{
-	if (ms % 1000 == 0)
-		snprintf(buf, size, "%" PRIu64 "s", ms / 1000);
-	else
-		snprintf(buf, size, "%" PRIu64 "ms", ms);
-	return buf;
-}
-
-static void
-pool_json_add(json_object *o, const char *key, json_object *v)
-{
-	/* json-c takes v even when it fails to add it */
-	if (json_object_object_add(o, key, v) != 0)
-		json_object_put(v);
-}
 
 static void
 pool_array_add(json_object *a, json_object *v)
@@ -305,7 +278,7 @@ pool_size(const struct pool *p)
 uint64_t
 pool_retry_ms(const struct pool *p)
 {
-	return throttle_retry_ms(&p->thr, &p->d->cfg, pool_now_ms(), NULL, 0);
+	return throttle_retry_ms(&p->thr, &p->d->cfg, clock_mono_ms(), NULL, 0);
 }
 
 struct worker *
@@ -342,7 +315,7 @@ pool_throttle_arm(struct pool *p)
 
 	if (p->stopping || p->in_free)
 		return;
-	if ((ms = throttle_retry_ms(&p->thr, &p->d->cfg, pool_now_ms(), reason,
+	if ((ms = throttle_retry_ms(&p->thr, &p->d->cfg, clock_mono_ms(), reason,
 	    sizeof(reason))) > 0) {
 		if (!p->throttle_noted && (ms >= 1000 ||
 		    strncmp(reason, "restart backoff", 15) != 0)) {
@@ -386,7 +359,7 @@ pool_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = arg;
 	char reason[WORKER_REASON_MAX], t[32];
 
-	pool_fmt_ms(w->pool->d->cfg.heartbeat_timeout, t, sizeof(t));
+	timefmt_duration(t, sizeof(t), w->pool->d->cfg.heartbeat_timeout);
 	if (w->hello_ok)
 		snprintf(reason, sizeof(reason), "no heartbeat for %s", t);
 	else
@@ -410,7 +383,7 @@ pool_spawn(struct pool *p, void *ctx, struct worker **out, struct tp_err *err)
 		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "%zu workers "
 		    "running (max_workers %u)", p->nworkers,
 		    (unsigned)cfg->max_workers);
-	if ((ms = throttle_retry_ms(&p->thr, cfg, pool_now_ms(), reason,
+	if ((ms = throttle_retry_ms(&p->thr, cfg, clock_mono_ms(), reason,
 	    sizeof(reason))) > 0) {
 		/* only the timer: ev->spawnable must not run inside this call */
 		pool_throttle_timer(p, ms);
@@ -437,7 +410,7 @@ pool_spawn(struct pool *p, void *ctx, struct worker **out, struct tp_err *err)
 		pool_worker_free(w);
 		/* a spawn failing over and over must not spin: back off */
 		snprintf(what, sizeof(what), "cannot spawn: %s", err->msg);
-		throttle_crash(&p->thr, cfg, pool_now_ms(), true, what);
+		throttle_crash(&p->thr, cfg, clock_mono_ms(), true, what);
 		log_warnx("worker pool: %s", what);
 		if ((ms = pool_retry_ms(p)) > 0)
 			pool_throttle_timer(p, ms);
@@ -584,17 +557,17 @@ pool_send_config(struct pool *p, struct worker *w, struct tp_err *err)
 		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
 	res = p->resolver != NULL ? resolver_list(p->resolver) :
 	    json_object_new_array();
-	pool_json_add(o, "max_jobs", json_object_new_int64(cfg->max_jobs));
+	json_add(o, "max_jobs", json_object_new_int64(cfg->max_jobs));
 	/* the silence limit: the worker beats at a third of it */
-	pool_json_add(o, "heartbeat_ms", json_object_new_int64(
+	json_add(o, "heartbeat_ms", json_object_new_int64(
 	    (int64_t)cfg->heartbeat_timeout));
-	pool_json_add(o, "job_timeout_ms", json_object_new_int64(
+	json_add(o, "job_timeout_ms", json_object_new_int64(
 	    (int64_t)cfg->job_timeout));
-	pool_json_add(o, "resolve", res);
-	pool_json_add(o, "trading_url", json_object_new_string(
+	json_add(o, "resolve", res);
+	json_add(o, "trading_url", json_object_new_string(
 	    cfg->trading_url));
-	pool_json_add(o, "data_url", json_object_new_string(cfg->data_url));
-	pool_json_add(o, "requests_per_minute", json_object_new_int64(
+	json_add(o, "data_url", json_object_new_string(cfg->data_url));
+	json_add(o, "requests_per_minute", json_object_new_int64(
 	    (int64_t)cfg->requests_per_minute));
 	rc = pool_send(p, w, WIRE_CONFIG, o, err);
 	json_object_put(o);
@@ -942,7 +915,7 @@ pool_worker_finish(struct worker *w)
 		if (ex.clean)
 			throttle_clean(&p->thr);
 		else {
-			throttle_crash(&p->thr, cfg, pool_now_ms(), ex.startup,
+			throttle_crash(&p->thr, cfg, clock_mono_ms(), ex.startup,
 			    what);
 			p->crashes++;
 			p->unreplaced++;
@@ -1058,18 +1031,18 @@ pool_latency_json(const double *ring, size_t total)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	pool_json_add(o, "n", json_object_new_int64((int64_t)n));
+	json_add(o, "n", json_object_new_int64((int64_t)n));
 	if (n == 0) {
-		pool_json_add(o, "median", NULL);
-		pool_json_add(o, "p99", NULL);
-		pool_json_add(o, "max", NULL);
+		json_add(o, "median", NULL);
+		json_add(o, "p99", NULL);
+		json_add(o, "max", NULL);
 		return o;
 	}
 	memcpy(v, ring, n * sizeof(v[0]));
 	qsort(v, n, sizeof(v[0]), pool_cmp_double);
-	pool_json_add(o, "median", pool_ms_json(v[(n + 1) / 2 - 1]));
-	pool_json_add(o, "p99", pool_ms_json(v[(99 * n + 99) / 100 - 1]));
-	pool_json_add(o, "max", pool_ms_json(v[n - 1]));
+	json_add(o, "median", pool_ms_json(v[(n + 1) / 2 - 1]));
+	json_add(o, "p99", pool_ms_json(v[(99 * n + 99) / 100 - 1]));
+	json_add(o, "max", pool_ms_json(v[n - 1]));
 	return o;
 }
 
@@ -1081,19 +1054,19 @@ pool_worker_json(const struct worker *w)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	pool_json_add(o, "pid", json_object_new_int64(w->pid));
-	pool_json_add(o, "generation", json_object_new_int64(
+	json_add(o, "pid", json_object_new_int64(w->pid));
+	json_add(o, "generation", json_object_new_int64(
 	    (int64_t)w->generation));
-	pool_json_add(o, "uptime_ms", json_object_new_int64(
+	json_add(o, "uptime_ms", json_object_new_int64(
 	    (int64_t)worker_uptime_ms(w)));
-	pool_json_add(o, "state", json_object_new_string(
+	json_add(o, "state", json_object_new_string(
 	    worker_state_names[w->state]));
-	pool_json_add(o, "jobs_sent", json_object_new_int64(
+	json_add(o, "jobs_sent", json_object_new_int64(
 	    (int64_t)w->jobs_sent));
-	pool_json_add(o, "jobs_done", json_object_new_int64(
+	json_add(o, "jobs_done", json_object_new_int64(
 	    (int64_t)w->jobs_done));
 	rss = w->reaped ? -1 : pool_rss_kb(w->pid);
-	pool_json_add(o, "rss_kb", rss >= 0 ? json_object_new_int64(rss) :
+	json_add(o, "rss_kb", rss >= 0 ? json_object_new_int64(rss) :
 	    NULL);
 	return o;
 }
@@ -1104,36 +1077,36 @@ pool_status(const struct pool *p)
 	char reason[THROTTLE_REASON_MAX];
 	const struct worker *w;
 	json_object *o, *a;
-	uint64_t now = pool_now_ms(), ms;
+	uint64_t now = clock_mono_ms(), ms;
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
 	if ((a = json_object_new_array()) != NULL)
 		TAILQ_FOREACH(w, &p->workers, entry)
 			pool_array_add(a, pool_worker_json(w));
-	pool_json_add(o, "workers", a);
+	json_add(o, "workers", a);
 	ms = throttle_retry_ms(&p->thr, &p->d->cfg, now, reason,
 	    sizeof(reason));
-	pool_json_add(o, "throttled", json_object_new_boolean(ms > 0));
-	pool_json_add(o, "throttle_reason", ms > 0 ?
+	json_add(o, "throttled", json_object_new_boolean(ms > 0));
+	json_add(o, "throttle_reason", ms > 0 ?
 	    json_object_new_string(reason) : NULL);
-	pool_json_add(o, "retry_ms", json_object_new_int64((int64_t)ms));
-	pool_json_add(o, "crashes", json_object_new_int64(
+	json_add(o, "retry_ms", json_object_new_int64((int64_t)ms));
+	json_add(o, "crashes", json_object_new_int64(
 	    (int64_t)p->crashes));
-	pool_json_add(o, "crashes_last_minute", json_object_new_int64(
+	json_add(o, "crashes_last_minute", json_object_new_int64(
 	    throttle_window_crashes(&p->thr, now)));
-	pool_json_add(o, "startup_failures", json_object_new_int64(
+	json_add(o, "startup_failures", json_object_new_int64(
 	    (int64_t)p->startup_failures));
-	pool_json_add(o, "restarts", json_object_new_int64(
+	json_add(o, "restarts", json_object_new_int64(
 	    (int64_t)p->restarts));
-	pool_json_add(o, "spawns", json_object_new_int64((int64_t)p->spawns));
-	pool_json_add(o, "worker_peak_rss_kb", json_object_new_int64(
+	json_add(o, "spawns", json_object_new_int64((int64_t)p->spawns));
+	json_add(o, "worker_peak_rss_kb", json_object_new_int64(
 	    (int64_t)p->worker_maxrss_kb));
-	pool_json_add(o, "spawn_ms", pool_latency_json(p->spawn_ms,
+	json_add(o, "spawn_ms", pool_latency_json(p->spawn_ms,
 	    p->spawn_n));
-	pool_json_add(o, "ready_ms", pool_latency_json(p->ready_ms,
+	json_add(o, "ready_ms", pool_latency_json(p->ready_ms,
 	    p->ready_n));
-	pool_json_add(o, "resolve", p->resolver != NULL ?
+	json_add(o, "resolve", p->resolver != NULL ?
 	    resolver_list(p->resolver) : json_object_new_array());
 	return o;
 }

@@ -143,7 +143,6 @@ struct pool {
 };
 
 /* pool.c */
-uint64_t	 pool_now_ms(void);
 struct worker	*pool_find(struct pool *p, uint64_t generation);
 /* The exit has been reaped and the grace has passed: report and free. */
 void		 pool_worker_finish(struct worker *w);

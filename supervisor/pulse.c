@@ -209,58 +209,58 @@ pulse_json(const struct pulse *p)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	api_json_add(o, "pulse_id", json_object_new_string(p->id));
-	api_json_add(o, "trigger", json_object_new_string(p->trigger));
-	api_json_add(o, "phase", json_object_new_string(
+	json_add(o, "pulse_id", json_object_new_string(p->id));
+	json_add(o, "trigger", json_object_new_string(p->trigger));
+	json_add(o, "phase", json_object_new_string(
 	    pulse_phase_name(p->phase)));
-	api_json_add(o, "started_at", json_object_new_string(p->started_at));
-	api_json_add(o, "elapsed_ms", json_object_new_int64(
+	json_add(o, "started_at", json_object_new_string(p->started_at));
+	json_add(o, "elapsed_ms", json_object_new_int64(
 	    (int64_t)pulse_elapsed_ms(p)));
-	api_json_add(o, "users_total", json_object_new_int64(
+	json_add(o, "users_total", json_object_new_int64(
 	    (int64_t)p->users_total));
-	api_json_add(o, "to_sync", json_object_new_int64((int64_t)p->to_sync));
-	api_json_add(o, "ended", json_object_new_int64((int64_t)p->ended));
-	api_json_add(o, "synced", json_object_new_int64((int64_t)p->synced));
-	api_json_add(o, "errors", json_object_new_int64((int64_t)p->errors));
-	api_json_add(o, "crashed", json_object_new_int64((int64_t)p->crashed));
-	api_json_add(o, "quarantined", json_object_new_int64(
+	json_add(o, "to_sync", json_object_new_int64((int64_t)p->to_sync));
+	json_add(o, "ended", json_object_new_int64((int64_t)p->ended));
+	json_add(o, "synced", json_object_new_int64((int64_t)p->synced));
+	json_add(o, "errors", json_object_new_int64((int64_t)p->errors));
+	json_add(o, "crashed", json_object_new_int64((int64_t)p->crashed));
+	json_add(o, "quarantined", json_object_new_int64(
 	    (int64_t)p->quarantined));
-	api_json_add(o, "skipped_disabled", json_object_new_int64(
+	json_add(o, "skipped_disabled", json_object_new_int64(
 	    (int64_t)p->skipped_disabled));
-	api_json_add(o, "skipped_no_keys", json_object_new_int64(
+	json_add(o, "skipped_no_keys", json_object_new_int64(
 	    (int64_t)p->skipped_no_keys));
-	api_json_add(o, "skipped_quarantined", json_object_new_int64(
+	json_add(o, "skipped_quarantined", json_object_new_int64(
 	    (int64_t)p->skipped_quarantined));
-	api_json_add(o, "interrupted", json_object_new_boolean(
+	json_add(o, "interrupted", json_object_new_boolean(
 	    p->interrupted));
-	api_json_add(o, "plan_ms", json_object_new_int64((int64_t)p->plan_ms));
-	api_json_add(o, "prices_ms", json_object_new_int64(
+	json_add(o, "plan_ms", json_object_new_int64((int64_t)p->plan_ms));
+	json_add(o, "prices_ms", json_object_new_int64(
 	    (int64_t)p->prices_ms));
 	if (p->error[0] != '\0')
-		api_json_add(o, "error", json_object_new_string(p->error));
+		json_add(o, "error", json_object_new_string(p->error));
 	if ((pr = json_object_new_object()) != NULL) {
-		api_json_add(pr, "source", json_object_new_string(
+		json_add(pr, "source", json_object_new_string(
 		    p->data_key ? "data_key" : "per_tenant"));
-		api_json_add(pr, "symbols", json_object_new_int64(
+		json_add(pr, "symbols", json_object_new_int64(
 		    (int64_t)p->symbols));
-		api_json_add(pr, "found", json_object_new_int64(
+		json_add(pr, "found", json_object_new_int64(
 		    p->prices != NULL ? json_object_object_length(p->prices) :
 		    0));
 		if (p->prices_error[0] != '\0')
-			api_json_add(pr, "error", json_object_new_string(
+			json_add(pr, "error", json_object_new_string(
 			    p->prices_error));
-		api_json_add(o, "prices", pr);
+		json_add(o, "prices", pr);
 	}
 	if ((rq = json_object_new_object()) != NULL) {
-		api_json_add(rq, "account", json_object_new_int64(
+		json_add(rq, "account", json_object_new_int64(
 		    (int64_t)p->req_account));
-		api_json_add(rq, "trades_latest", json_object_new_int64(
+		json_add(rq, "trades_latest", json_object_new_int64(
 		    (int64_t)p->req_trades));
-		api_json_add(rq, "prices", json_object_new_int64(
+		json_add(rq, "prices", json_object_new_int64(
 		    (int64_t)p->req_prices));
-		api_json_add(rq, "retries", json_object_new_int64(
+		json_add(rq, "retries", json_object_new_int64(
 		    (int64_t)p->req_retries));
-		api_json_add(o, "requests", rq);
+		json_add(o, "requests", rq);
 	}
 	return o;
 }
@@ -651,8 +651,8 @@ pulse_maybe_end(struct pulse *p)
 	if ((doc = pulse_json(p)) != NULL) {
 		json_object_object_del(doc, "elapsed_ms");
 		json_object_object_del(doc, "phase");
-		api_json_add(doc, "finished_at", json_object_new_string(at));
-		api_json_add(doc, "duration_ms", json_object_new_int64(
+		json_add(doc, "finished_at", json_object_new_string(at));
+		json_add(doc, "duration_ms", json_object_new_int64(
 		    (int64_t)ms));
 	}
 	p->doc = doc;
@@ -1007,13 +1007,13 @@ pulse_status_json(struct pulser *ps)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	api_json_add(o, "running", ps->cur != NULL ? pulse_json(ps->cur) :
+	json_add(o, "running", ps->cur != NULL ? pulse_json(ps->cur) :
 	    NULL);
-	api_json_add(o, "last", ps->last != NULL ? json_copy(ps->last) : NULL);
-	api_json_add(o, "schedule_ms", json_object_new_int64(
+	json_add(o, "last", ps->last != NULL ? json_copy(ps->last) : NULL);
+	json_add(o, "schedule_ms", json_object_new_int64(
 	    (int64_t)ps->armed_ms));
-	api_json_add(o, "runs", json_object_new_int64((int64_t)ps->runs));
-	api_json_add(o, "overlaps", json_object_new_int64(
+	json_add(o, "runs", json_object_new_int64((int64_t)ps->runs));
+	json_add(o, "overlaps", json_object_new_int64(
 	    (int64_t)ps->overlaps));
 	return o;
 }
@@ -1058,7 +1058,7 @@ pulse_op_start(struct api_req *req, struct tp_err *err)
 		return 0;
 	}
 	if ((r = pulse_json(p)) != NULL)
-		api_json_add(r, "started", json_object_new_boolean(started));
+		json_add(r, "started", json_object_new_boolean(started));
 	api_reply(req, r);
 	return 0;
 }

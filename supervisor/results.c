@@ -49,18 +49,6 @@ struct results_commit {
 static void	results_result_log(struct jobs *, struct job *, json_object *,
 		    struct tenantlog_batch *);
 
-/* A worker's string for our own log: printable ASCII, bounded. */
-static const char *
-results_shown(const char *s, char *buf, size_t size)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < size && i < RESULTS_SHOWN; i++)
-		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	buf[i] = '\0';
-	return buf;
-}
-
 /*
  * A string field: 1 present and valid (*out), 0 absent or null, -1 of
  * the wrong type, too long, holding NUL or broken UTF-8.
@@ -127,7 +115,7 @@ results_job(struct batch *b, json_object *p, const char *what, bool *bad_id)
 	    !job->sent) {
 		/* a late LOG or JOB_BEGIN is harmless: only said with -v */
 		(quiet ? log_debug : log_warnx)("worker pid %ld: %s for job "
-		    "%s ignored: %s", (long)b->pid, what, results_shown(id, shown,
+		    "%s ignored: %s", (long)b->pid, what, tp_err_shown(id, shown,
 		    sizeof(shown)), job == NULL ? "no such job" :
 		    job->state == JOB_COMMITTING || job->state == JOB_DONE ||
 		    job->state == JOB_FAILED ? "already answered" :
@@ -634,7 +622,7 @@ results_result(struct batch *b, json_object *p)
 		/* no job of its own to blame: the worker goes, and the jobs
 		 * it held are re-run as after any crash */
 		log_warnx("worker pid %ld: %s; killing it", (long)b->pid,
-		    results_shown(why, shown, sizeof(shown)));
+		    tp_err_shown(why, shown, sizeof(shown)));
 		snprintf(reason, sizeof(reason), "protocol: %.120s", why);
 		dispatch_kill(b, reason, false);
 		wire_result_clear(&r);
@@ -794,10 +782,10 @@ results_daemon_line(const struct job *job, enum tlog_level lvl,
 		return;
 	if (lvl >= TLOG_WARN)
 		log_warnx("job %s: %s: %s", job->id, event,
-		    results_shown(msg, shown, sizeof(shown)));
+		    tp_err_shown(msg, shown, sizeof(shown)));
 	else
 		log_debug("job %s: %s: %s", job->id, event,
-		    results_shown(msg, shown, sizeof(shown)));
+		    tp_err_shown(msg, shown, sizeof(shown)));
 }
 
 /* The RESULT's "log" lines, written to the tenant's log as the job ends
@@ -884,8 +872,8 @@ results_log(struct batch *b, json_object *p)
 		return;
 	if (lvl >= TLOG_WARN)
 		log_warnx("worker pid %ld: %s: %s", (long)b->pid, event,
-		    results_shown(msg, shown, sizeof(shown)));
+		    tp_err_shown(msg, shown, sizeof(shown)));
 	else
 		log_debug("worker pid %ld: %s: %s", (long)b->pid, event,
-		    results_shown(msg, shown, sizeof(shown)));
+		    tp_err_shown(msg, shown, sizeof(shown)));
 }

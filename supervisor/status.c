@@ -24,9 +24,9 @@ status_store(struct daemon *d)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	api_json_add(o, "backend", json_object_new_string(
+	json_add(o, "backend", json_object_new_string(
 	    store_backend_name(d->store)));
-	api_json_add(o, "pending", json_object_new_int64(
+	json_add(o, "pending", json_object_new_int64(
 	    (int64_t)store_pending(d->store)));
 	return o;
 }
@@ -40,27 +40,27 @@ status_api(struct daemon *d)
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
 	api_get_stats(d->api, &s);
-	api_json_add(o, "endpoint", json_object_new_string(
+	json_add(o, "endpoint", json_object_new_string(
 	    api_endpoint(d->api)));
-	api_json_add(o, "in_flight", json_object_new_int64(
+	json_add(o, "in_flight", json_object_new_int64(
 	    (int64_t)s.in_flight));
-	api_json_add(o, "queue_max", json_object_new_int64(d->cfg.api_queue));
-	api_json_add(o, "requests", json_object_new_int64(
+	json_add(o, "queue_max", json_object_new_int64(d->cfg.api_queue));
+	json_add(o, "requests", json_object_new_int64(
 	    (int64_t)s.requests));
-	api_json_add(o, "errors", json_object_new_int64((int64_t)s.errors));
-	api_json_add(o, "memory", json_object_new_int64((int64_t)s.bytes));
-	api_json_add(o, "memory_budget", json_object_new_int64(
+	json_add(o, "errors", json_object_new_int64((int64_t)s.errors));
+	json_add(o, "memory", json_object_new_int64((int64_t)s.bytes));
+	json_add(o, "memory_budget", json_object_new_int64(
 	    (int64_t)s.budget));
-	api_json_add(o, "replies_queued_max", json_object_new_int64(
+	json_add(o, "replies_queued_max", json_object_new_int64(
 	    s.sndhwm));
-	api_json_add(o, "replies_dropped", json_object_new_int64(
+	json_add(o, "replies_dropped", json_object_new_int64(
 	    (int64_t)s.replies_dropped));
-	api_json_add(o, "clients", json_object_new_int64((int64_t)s.clients));
-	api_json_add(o, "clients_peak", json_object_new_int64(
+	json_add(o, "clients", json_object_new_int64((int64_t)s.clients));
+	json_add(o, "clients_peak", json_object_new_int64(
 	    (int64_t)s.clients_peak));
-	api_json_add(o, "max_clients", json_object_new_int64(
+	json_add(o, "max_clients", json_object_new_int64(
 	    (int64_t)s.max_clients));
-	api_json_add(o, "clients_evicted", json_object_new_int64(
+	json_add(o, "clients_evicted", json_object_new_int64(
 	    (int64_t)s.clients_evicted));
 	return o;
 }
@@ -95,12 +95,12 @@ status_workers(struct daemon *d, json_object *r)
 		end = json_object_iter_end(ps);
 		for (; !json_object_iter_equal(&it, &end);
 		    json_object_iter_next(&it))
-			api_json_add(r, json_object_iter_peek_name(&it),
+			json_add(r, json_object_iter_peek_name(&it),
 			    json_object_get(json_object_iter_peek_value(&it)));
 		json_object_put(ps);
 	} else {
-		api_json_add(r, "workers", json_object_new_array());
-		api_json_add(r, "throttled", json_object_new_boolean(0));
+		json_add(r, "workers", json_object_new_array());
+		json_add(r, "throttled", json_object_new_boolean(0));
 	}
 	if (d->jobs != NULL) {
 		jobs_status(d->jobs, r);
@@ -118,22 +118,22 @@ status_start(struct api_req *req, struct tp_err *err)
 
 	(void)err;
 	if ((r = json_object_new_object()) != NULL) {
-		api_json_add(r, "version",
+		json_add(r, "version",
 		    json_object_new_string(PACKAGE_VERSION));
-		api_json_add(r, "api_version",
+		json_add(r, "api_version",
 		    json_object_new_int(API_VERSION));
-		api_json_add(r, "pid", json_object_new_int64(d->pid));
-		api_json_add(r, "started_at",
+		json_add(r, "pid", json_object_new_int64(d->pid));
+		json_add(r, "started_at",
 		    json_object_new_string(d->started_at));
-		api_json_add(r, "uptime_ms", json_object_new_int64(
+		json_add(r, "uptime_ms", json_object_new_int64(
 		    (int64_t)daemon_uptime_ms(d)));
-		api_json_add(r, "store", status_store(d));
-		api_json_add(r, "api", status_api(d));
-		api_json_add(r, "key_version", json_object_new_int64(
+		json_add(r, "store", status_store(d));
+		json_add(r, "api", status_api(d));
+		json_add(r, "key_version", json_object_new_int64(
 		    keyring_version(d->keys)));
 		status_workers(d, r);
-		api_json_add(r, "last_pulse", pulse_last_json(d->pulser));
-		api_json_add(r, "pulse", pulse_status_json(d->pulser));
+		json_add(r, "last_pulse", pulse_last_json(d->pulser));
+		json_add(r, "pulse", pulse_status_json(d->pulser));
 	}
 	api_reply(req, r);
 	return 0;

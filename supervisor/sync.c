@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/path.h"
 #include "common/store.h"
@@ -210,9 +211,9 @@ release_done(void *arg)
 		    "cleared");
 	}
 	if ((r = json_object_new_object()) != NULL) {
-		api_json_add(r, "uid", json_object_new_string(c->uid));
-		api_json_add(r, "released", json_object_new_boolean(released));
-		api_json_add(r, "strikes_cleared",
+		json_add(r, "uid", json_object_new_string(c->uid));
+		json_add(r, "released", json_object_new_boolean(released));
+		json_add(r, "strikes_cleared",
 		    json_object_new_int64(strikes));
 	}
 	api_reply(req, r);

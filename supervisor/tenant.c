@@ -183,10 +183,10 @@ tenant_add_work(struct store *st, void *arg)
 		    "out of memory");
 		goto out;
 	}
-	api_json_add(root, "created_at", json_object_new_string(c->stamp));
-	api_json_add(trading, "enabled", json_object_new_boolean(1));
-	api_json_add(trading, "updated_at", json_object_new_string(c->stamp));
-	api_json_add(trading, "reason", json_object_new_string("tenant added"));
+	json_add(root, "created_at", json_object_new_string(c->stamp));
+	json_add(trading, "enabled", json_object_new_boolean(1));
+	json_add(trading, "updated_at", json_object_new_string(c->stamp));
+	json_add(trading, "reason", json_object_new_string("tenant added"));
 	snprintf(path, sizeof(path), "users/%s", c->uid);
 	store_batch_add(b, STORE_W_CREATE, path, root);
 	snprintf(path, sizeof(path), "users/%s/status/trading", c->uid);
@@ -203,8 +203,8 @@ tenant_add_work(struct store *st, void *arg)
 		    "out of memory");
 		goto out;
 	}
-	api_json_add(c->result, "uid", json_object_new_string(c->uid));
-	api_json_add(c->result, "created_at", json_object_new_string(c->stamp));
+	json_add(c->result, "uid", json_object_new_string(c->uid));
+	json_add(c->result, "created_at", json_object_new_string(c->stamp));
 out:
 	store_batch_free(b);
 	json_object_put(root);
@@ -293,10 +293,10 @@ tenant_list_entry(struct store *st, const char *uid, json_object **out,
 		return -1;
 	if ((e = json_object_new_object()) == NULL)
 		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
-	api_json_add(e, "uid", json_object_new_string(uid));
-	api_json_add(e, "trading_enabled", json_object_new_boolean(enabled));
-	api_json_add(e, "keys_set", json_object_new_boolean(keys == 1));
-	api_json_add(e, "quarantined", json_object_new_boolean(
+	json_add(e, "uid", json_object_new_string(uid));
+	json_add(e, "trading_enabled", json_object_new_boolean(enabled));
+	json_add(e, "keys_set", json_object_new_boolean(keys == 1));
+	json_add(e, "quarantined", json_object_new_boolean(
 	    quarantined == 1));
 	*out = e;
 	return 0;
@@ -335,9 +335,9 @@ tenant_list_work(struct store *st, void *arg)
 			goto out;
 		}
 	}
-	api_json_add(c->result, "tenants", arr);
+	json_add(c->result, "tenants", arr);
 	arr = NULL;
-	api_json_add(c->result, "next", n > c->limit ?
+	json_add(c->result, "next", n > c->limit ?
 	    json_object_new_string(uids[c->limit - 1]) : NULL);
 out:
 	json_object_put(arr);
@@ -386,7 +386,7 @@ tenant_show_trading(json_object *doc)
 	if (doc == NULL || (o = json_object_new_object()) == NULL)
 		return NULL;
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		api_json_add(o, fields[i],
+		json_add(o, fields[i],
 		    json_object_object_get_ex(doc, fields[i], &v) ?
 		    json_copy(v) : NULL);
 	return o;
@@ -409,19 +409,19 @@ tenant_show_keys(const struct tenant_ctx *c, json_object *doc)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	api_json_add(o, "set", json_object_new_boolean(doc != NULL));
+	json_add(o, "set", json_object_new_boolean(doc != NULL));
 	if (doc == NULL)
 		return o;
 	tp_err_clear(&err);
 	if (secrets_alpaca_last4(keyring_secrets(c->ring), c->uid, doc, last4,
 	    sizeof(last4), &err) == 0)
-		api_json_add(o, "key_id_last4", json_object_new_string(last4));
+		json_add(o, "key_id_last4", json_object_new_string(last4));
 	else
-		api_json_add(o, "error", json_object_new_string(err.msg));
-	api_json_add(o, "key_version", json_object_new_int64(
+		json_add(o, "error", json_object_new_string(err.msg));
+	json_add(o, "key_version", json_object_new_int64(
 	    secrets_sealed_version(json_get_obj(doc, "sealed"))));
 	if ((s = json_get_str(doc, "updated_at")) != NULL)
-		api_json_add(o, "updated_at", json_object_new_string(s));
+		json_add(o, "updated_at", json_object_new_string(s));
 	return o;
 }
 
@@ -477,11 +477,11 @@ tenant_show_trades(struct store *st, const char *uid, struct tp_err *err)
 		goto out;
 	}
 	dec_round(&sum, 2, &sum);
-	api_json_add(o, "open", json_object_new_int64((int64_t)(i)));
-	api_json_add(o, "more", json_object_new_boolean(more));
-	api_json_add(o, "marked", json_object_new_int64((int64_t)marked));
-	api_json_add(o, "errors", json_object_new_int64((int64_t)failed));
-	api_json_add(o, "unrealized_pnl", marked > 0 &&
+	json_add(o, "open", json_object_new_int64((int64_t)(i)));
+	json_add(o, "more", json_object_new_boolean(more));
+	json_add(o, "marked", json_object_new_int64((int64_t)marked));
+	json_add(o, "errors", json_object_new_int64((int64_t)failed));
+	json_add(o, "unrealized_pnl", marked > 0 &&
 	    dec_format(&sum, buf, sizeof(buf)) >= 0 ?
 	    json_object_new_string(buf) : NULL);
 out:
@@ -524,20 +524,20 @@ tenant_show_work(struct store *st, void *arg)
 	created = json_get_str(docs[ROOT], "created_at");
 	if (docs[ROOT] != NULL && (profile = json_copy(docs[ROOT])) != NULL)
 		json_object_object_del(profile, "created_at");
-	api_json_add(r, "uid", json_object_new_string(c->uid));
-	api_json_add(r, "created_at", api_json_str_or_null(created));
-	api_json_add(r, "profile", profile);
-	api_json_add(r, "trading", tenant_show_trading(docs[TRADING]));
-	api_json_add(r, "keys", tenant_show_keys(c, docs[KEYS]));
-	api_json_add(r, "last_sync_error", docs[LSE]);
-	api_json_add(r, "quarantine", docs[QUARANTINE]);
-	api_json_add(r, "snapshot", docs[SNAPSHOT]);
+	json_add(r, "uid", json_object_new_string(c->uid));
+	json_add(r, "created_at", api_json_str_or_null(created));
+	json_add(r, "profile", profile);
+	json_add(r, "trading", tenant_show_trading(docs[TRADING]));
+	json_add(r, "keys", tenant_show_keys(c, docs[KEYS]));
+	json_add(r, "last_sync_error", docs[LSE]);
+	json_add(r, "quarantine", docs[QUARANTINE]);
+	json_add(r, "snapshot", docs[SNAPSHOT]);
 	docs[LSE] = docs[QUARANTINE] = docs[SNAPSHOT] = NULL;
 	if ((trades = tenant_show_trades(st, c->uid, &c->err)) == NULL) {
 		c->rc = -1;
 		goto out;
 	}
-	api_json_add(r, "trades", trades);
+	json_add(r, "trades", trades);
 out:
 	for (i = 0; i < NDOCS; i++)
 		json_object_put(docs[i]);
@@ -588,9 +588,9 @@ trading_set_work(struct store *st, void *arg)
 		    "out of memory");
 		return;
 	}
-	api_json_add(doc, "enabled", json_object_new_boolean(c->enabled));
-	api_json_add(doc, "reason", json_object_new_string(c->reason));
-	api_json_add(doc, "updated_at", json_object_new_string(c->stamp));
+	json_add(doc, "enabled", json_object_new_boolean(c->enabled));
+	json_add(doc, "reason", json_object_new_string(c->reason));
+	json_add(doc, "updated_at", json_object_new_string(c->stamp));
 	snprintf(path, sizeof(path), "users/%s/status/trading", c->uid);
 	if (store_set(st, path, doc, false, &c->err) == -1) {
 		c->rc = -1;

@@ -6,8 +6,10 @@ UNIT_TESTS = \
 	tests/unit/test_store_batch \
 	tests/unit/test_store_async \
 	tests/unit/test_store_sqlite \
-	tests/unit/test_secrets \
+	tests/unit/test_secrets_keyfile \
+	tests/unit/test_secrets_seal \
 	tests/unit/test_config \
+	tests/unit/test_config_errors \
 	tests/unit/test_jsonutil \
 	tests/unit/test_log \
 	tests/unit/test_tenantlog \
@@ -49,10 +51,21 @@ tests_unit_test_store_async_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_sqlite_SOURCES = tests/unit/test_store_sqlite.c $(STORE_FIXTURE)
 tests_unit_test_store_sqlite_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_sqlite_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_secrets_SOURCES = tests/unit/test_secrets.c
-tests_unit_test_secrets_LDADD = $(UNIT_LDADD)
-tests_unit_test_secrets_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_config_SOURCES = tests/unit/test_config.c
+SECRETS_FIXTURE = tests/unit/secrets_fixture.c tests/unit/secrets_fixture.h
+tests_unit_test_secrets_keyfile_SOURCES = tests/unit/test_secrets_keyfile.c \
+	$(SECRETS_FIXTURE)
+tests_unit_test_secrets_keyfile_LDADD = $(UNIT_LDADD)
+tests_unit_test_secrets_keyfile_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_secrets_seal_SOURCES = tests/unit/test_secrets_seal.c \
+	$(SECRETS_FIXTURE)
+tests_unit_test_secrets_seal_LDADD = $(UNIT_LDADD)
+tests_unit_test_secrets_seal_CFLAGS = $(UNIT_CFLAGS)
+CONFIG_FIXTURE = tests/unit/config_fixture.c tests/unit/config_fixture.h
+tests_unit_test_config_SOURCES = tests/unit/test_config.c $(CONFIG_FIXTURE)
+tests_unit_test_config_errors_SOURCES = tests/unit/test_config_errors.c \
+	$(CONFIG_FIXTURE)
+tests_unit_test_config_errors_LDADD = $(UNIT_LDADD)
+tests_unit_test_config_errors_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_config_LDADD = $(UNIT_LDADD)
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jsonutil_SOURCES = tests/unit/test_jsonutil.c $(JSONTEXT)
@@ -154,7 +167,7 @@ INTEGRATION_TESTS = \
 	tests/integration/coresecrets.sh \
 	tests/integration/demo.sh
 TESTS += $(INTEGRATION_TESTS)
-dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/summary tests/demo
+dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_daemon.sh tests/summary tests/demo
 EXTRA_DIST += tests/contracts/alpaca/README.md \
 	tests/contracts/alpaca/trading-api.json \
 	tests/contracts/alpaca/market-data-api.json

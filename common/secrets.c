@@ -1,6 +1,7 @@
 /* secrets.c: tenant secrets sealed with XChaCha20-Poly1305 under the master key: seal, open, Alpaca credentials. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
+#include "common/jsonutil.h"
 #include "common/secrets.h"
 #include "common/timefmt.h"
 #include "common/secrets_int.h"
@@ -38,13 +39,7 @@ secrets_b64_add(json_object *o, const char *key, const uint8_t *bin,
 	sodium_bin2base64(b64, size, bin, len, sodium_base64_VARIANT_ORIGINAL);
 	v = json_object_new_string(b64);
 	free(b64);
-	if (v == NULL)
-		return -1;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
+	return v == NULL ? -1 : json_add(o, key, v);
 }
 
 json_object *
@@ -77,9 +72,9 @@ secrets_seal(const struct secrets *s, const char *path, const uint8_t *pt,
 	    secrets_key(s, version));
 	if ((o = json_object_new_object()) == NULL ||
 	    (v = json_object_new_string(SECRETS_ALG)) == NULL ||
-	    json_object_object_add(o, "alg", v) != 0 ||
+	    json_add(o, "alg", v) == -1 ||
 	    (v = json_object_new_int64(version)) == NULL ||
-	    json_object_object_add(o, "key_version", v) != 0 ||
+	    json_add(o, "key_version", v) == -1 ||
 	    secrets_b64_add(o, "nonce", nonce, sizeof(nonce)) == -1 ||
 	    secrets_b64_add(o, "ciphertext", ct, (size_t)ctlen) == -1) {
 		json_object_put(o);
@@ -270,13 +265,7 @@ secrets_add_str(json_object *o, const char *key, const char *s)
 {
 	json_object *v = json_object_new_string(s);
 
-	if (v == NULL)
-		return -1;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
+	return v == NULL ? -1 : json_add(o, key, v);
 }
 
 /* The last four characters of a key id: enough to recognize it. Not

@@ -9,6 +9,7 @@
 #include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 
+#include "common/clock.h"
 #include "sim/sim.h"
 
 #define SIM_HUGE_CHUNK	(256u << 10)	/* bytes queued per write callback */
@@ -282,8 +283,7 @@ sim_send_kind(struct sim *s, struct evhttp_request *req,
 		event_add(p->watch, NULL);
 	if (kind == SIM_PEND_SILENT)
 		return;
-	tv.tv_sec = (time_t)(delay_ms / 1000);
-	tv.tv_usec = (suseconds_t)(delay_ms % 1000) * 1000;
+	tv = clock_tv(delay_ms);
 	evtimer_add(p->timer, &tv);
 }
 

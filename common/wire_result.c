@@ -466,9 +466,9 @@ wr_prices(const struct wire_result_job *job, json_object *p, char *why,
 	    json_type_array) ? json_object_array_length(job->symbols) : 0;
 	if (n > 16 && (asked = json_object_new_object()) != NULL)
 		for (i = 0; i < n; i++)
-			if (json_object_object_add(asked,
-			    json_object_get_string(json_object_array_get_idx(
-			    job->symbols, i)), NULL) != 0) {
+			if (json_add(asked, json_object_get_string(
+			    json_object_array_get_idx(job->symbols, i)),
+			    NULL) == -1) {
 				json_object_put(asked);
 				asked = NULL;
 				break;
@@ -648,16 +648,11 @@ wire_result_pnl_sum(const struct wire_result *r, char *buf, size_t size)
 
 /* --- encoders --- */
 
+/* json_add, where a NULL v (out of memory) fails. */
 static int
 wr_add(json_object *o, const char *key, json_object *v)
 {
-	if (v == NULL)
-		return -1;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
+	return v == NULL ? -1 : json_add(o, key, v);
 }
 
 static json_object *

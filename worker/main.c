@@ -21,6 +21,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "common/clock.h"
 #include "common/jsonutil.h"
 #include "common/sealbox.h"
 #include "worker/sandbox.h"
@@ -135,15 +136,6 @@ worker_help(void)
 "     A forbidden syscall kills the worker by SIGSYS after one line on\n"
 "     standard error: seccomp: forbidden syscall NAME (NR).\n",
 	    WIRE_TOKEN_FD, WIRE_TOKEN_FD);
-}
-
-uint64_t
-worker_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* --- the command line --- */
@@ -508,7 +500,7 @@ static int
 worker_wait_connected(struct worker *w, struct tp_err *err)
 {
 	zmq_pollitem_t it = { w->mon, 0, ZMQ_POLLIN, 0 };
-	uint64_t end = worker_now_ms() + WORKER_CONNECT_MS, now;
+	uint64_t end = clock_mono_ms() + WORKER_CONNECT_MS, now;
 	bool connected = false;
 
 	for (;;) {
@@ -517,7 +509,7 @@ worker_wait_connected(struct worker *w, struct tp_err *err)
 			    "to %s: refused or closed", w->opts.channel);
 		if (connected)
 			return 0;
-		if ((now = worker_now_ms()) >= end)
+		if ((now = clock_mono_ms()) >= end)
 			break;
 		if (zmq_poll(&it, 1, (long)(end - now)) == -1 && errno != EINTR)
 			return tp_err_set(err, TP_INTERNAL, "zmq_poll: %s",
@@ -573,7 +565,7 @@ worker_recv(struct worker *w, struct wire_msg *m)
 		wire_msg_clear(m);
 		return WORKER_RX_SKIP;
 	}
-	w->last_heard = worker_now_ms();
+	w->last_heard = clock_mono_ms();
 	return WORKER_RX_MSG;
 }
 
@@ -607,7 +599,7 @@ worker_log(struct worker *w, const char *job_id, const char *level,
 	p = job_json_obj();
 	if (job_id != NULL)
 		job_json_add(p, "job_id", job_json_str(job_id));
-	else if (json_object_object_add(p, "job_id", NULL) != 0)	/* null */
+	else if (json_add(p, "job_id", NULL) == -1)	/* null */
 		sandbox_oom();
 	job_json_add(p, "level", job_json_str(level));
 	job_json_add(p, "event", job_json_str(event));
@@ -823,7 +815,7 @@ worker_wait_config(struct worker *w)
 		{ w->sock, 0, ZMQ_POLLIN, 0 },
 		{ w->mon, 0, ZMQ_POLLIN, 0 },
 	};
-	uint64_t end = worker_now_ms() + WORKER_CONFIG_MS, now;
+	uint64_t end = clock_mono_ms() + WORKER_CONFIG_MS, now;
 	struct wire_msg m;
 	struct tp_err err;
 	enum worker_rx rx;
@@ -869,7 +861,7 @@ worker_wait_config(struct worker *w)
 			}
 			return -1;
 		}
-		if ((now = worker_now_ms()) >= end)
+		if ((now = clock_mono_ms()) >= end)
 			break;
 		if (zmq_poll(it, 2, (long)(end - now)) == -1 && errno != EINTR) {
 			fprintf(stderr, "worker: zmq_poll: %s\n",
@@ -909,9 +901,8 @@ worker_finish(struct worker *w, struct job *j, json_object *result)
 	json_object *fallback;
 
 	tp_err_clear(&err);
-	if (j->log != NULL && json_object_object_add(result, "log",
-	    json_object_get(j->log)) != 0)
-		sandbox_oom();
+	if (j->log != NULL)
+		job_json_add(result, "log", json_object_get(j->log));
 	if (worker_send(w, WIRE_RESULT, result, &err) == -1 && !w->lost) {
 		/* too large for the channel: answer with the reason */
 		fprintf(stderr, "worker: job %s: %s\n", j->id, err.msg);
@@ -1029,13 +1020,13 @@ worker_job(struct worker *w, json_object *payload)
 		job_free(j);
 		return;
 	}
-	j->deadline = worker_now_ms() + j->deadline_ms;
+	j->deadline = clock_mono_ms() + j->deadline_ms;
 	TAILQ_INSERT_TAIL(&w->jobs, j, entry);
 	w->njobs++;
 	/* no JOB_BEGIN: every job starts as it arrives */
 	job_start(w, j);
 	/* answer at once: a later job of the batch may end the process */
-	worker_settle(w, j, worker_now_ms());
+	worker_settle(w, j, clock_mono_ms());
 }
 
 static void
@@ -1185,9 +1176,9 @@ worker_run(struct worker *w)
 	silence = w->conf.heartbeat_ms * WORKER_SILENCE_FACTOR;
 	if (silence < WORKER_SILENCE_MIN_MS)
 		silence = WORKER_SILENCE_MIN_MS;
-	w->next_heartbeat = worker_now_ms();
+	w->next_heartbeat = clock_mono_ms();
 	for (;;) {
-		now = worker_now_ms();
+		now = clock_mono_ms();
 		if (now >= w->next_heartbeat) {
 			worker_heartbeat(w);
 			w->next_heartbeat = now + interval;

@@ -149,7 +149,6 @@ struct worker {
 };
 
 /* main.c */
-uint64_t worker_now_ms(void);
 /* Sends one message; the encoded buffer is wiped when ZeroMQ is done. A
  * failure to send means the channel is broken: the caller exits 1. */
 int worker_send(struct worker *w, enum wire_type type, json_object *payload,

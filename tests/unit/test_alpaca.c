@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/jsonutil.h"
 #include "worker/alpaca.h"
 
@@ -492,14 +493,14 @@ static void
 drive(struct alpaca *a, struct outcome *o, uint64_t max_ms)
 {
 	struct pollfd fds[64];
-	uint64_t end = alpaca_now_ms() + max_ms;
+	uint64_t end = clock_mono_ms() + max_ms;
 	int64_t t;
 	size_t n, i;
 
-	while (!o->done && alpaca_now_ms() < end) {
+	while (!o->done && clock_mono_ms() < end) {
 		n = alpaca_pollfds(a, fds, 64);
 		cr_assert_leq(n, 64);
-		t = alpaca_timeout(a, alpaca_now_ms());
+		t = alpaca_timeout(a, clock_mono_ms());
 		if (t < 0 || t > 100)
 			t = 100;
 		if (poll(fds, n, (int)t) > 0)
@@ -533,13 +534,13 @@ client_new(struct client *c, struct srv *s, uint64_t deadline_ms)
 	conf.data_url = c->url;
 	c->a = alpaca_new(&conf, &err);
 	cr_assert_not_null(c->a, "%s", err.msg);
-	alpaca_bucket_init(&c->bucket, 200, alpaca_now_ms());
+	alpaca_bucket_init(&c->bucket, 200, clock_mono_ms());
 	c->call.key_id = "PKTESTKEY1";
 	c->call.secret = "s3cr3t-value";
 	c->call.uid = "alice";
 	c->call.bucket = &c->bucket;
 	c->call.stats = &c->stats;
-	c->call.deadline = alpaca_now_ms() + deadline_ms;
+	c->call.deadline = clock_mono_ms() + deadline_ms;
 }
 
 #define ACCOUNT_OK "{\"id\": \"a\", \"status\": \"ACTIVE\", \"equity\": \"5\"}"
@@ -710,13 +711,13 @@ Test(alpaca, rate_limit_reset_honoured)
 	srv_reply(&s, 200, NULL, ACCOUNT_OK);
 	srv_go(&s);
 	client_new(&c, &s, 8000);
-	t0 = alpaca_now_ms();
+	t0 = clock_mono_ms();
 	alpaca_account(c.a, &c.call, on_done, &o, &err);
 	drive(c.a, &o, 8000);
 	cr_assert_not(o.failed, "%s", o.err.msg);
 	cr_assert_eq(c.stats.retries, 1);
 	/* it waited for the reset second, not a short backoff */
-	cr_assert_geq(alpaca_now_ms() - t0, 150);
+	cr_assert_geq(clock_mono_ms() - t0, 150);
 	json_object_put(o.reply);
 	alpaca_free(c.a);
 	srv_stop(&s);
@@ -849,14 +850,14 @@ Test(alpaca, silent_server_bounded_by_deadline)
 	/* accepts (the kernel does) but never answers */
 	srv_start(&s);
 	client_new(&c, &s, 1200);
-	t0 = alpaca_now_ms();
+	t0 = clock_mono_ms();
 	alpaca_account(c.a, &c.call, on_done, &o, &err);
 	drive(c.a, &o, 4000);
 	cr_assert(o.failed);
 	cr_assert_eq(o.err.code, TP_UNAVAILABLE);
 	cr_assert_not_null(strstr(o.err.msg, "Alpaca did not answer within "
 	    "the job's deadline"), "%s", o.err.msg);
-	cr_assert_leq(alpaca_now_ms() - t0, 1700);
+	cr_assert_leq(clock_mono_ms() - t0, 1700);
 	alpaca_free(c.a);
 	fd = s.fd;
 	close(fd);
@@ -877,7 +878,7 @@ Test(alpaca, token_bucket_limits_requests)
 	srv_go(&s);
 	client_new(&c, &s, 2000);
 	/* 2 a minute: the third request cannot go before the deadline */
-	alpaca_bucket_init(&c.bucket, 2, alpaca_now_ms());
+	alpaca_bucket_init(&c.bucket, 2, clock_mono_ms());
 	for (i = 0; i < 3; i++)
 		alpaca_account(c.a, &c.call, on_done, &o[i], &err);
 	drive(c.a, &o[2], 2000);

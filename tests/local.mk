@@ -22,6 +22,7 @@ UNIT_TESTS = \
 	tests/unit/test_decimal_json \
 	tests/unit/test_pnl \
 	tests/unit/test_alpaca \
+	tests/unit/test_alpaca_server \
 	tests/unit/test_alpaca_parse
 
 check_PROGRAMS += $(UNIT_TESTS) tests/apiclient tests/speccheck
@@ -112,12 +113,21 @@ tests_unit_test_alpaca_parse_SOURCES = tests/unit/test_alpaca_parse.c worker/alp
 tests_unit_test_alpaca_parse_LDADD = $(UNIT_LDADD)
 tests_unit_test_alpaca_parse_CFLAGS = $(UNIT_CFLAGS)
 
-# The worker's Alpaca client, against a scripted server in the test.
-tests_unit_test_alpaca_SOURCES = tests/unit/test_alpaca.c worker/alpaca.c \
+# The worker's Alpaca client without a server: URLs, limits, replies.
+tests_unit_test_alpaca_SOURCES = tests/unit/test_alpaca.c \
+	tests/unit/alpaca_fixture.c tests/unit/alpaca_fixture.h worker/alpaca.c \
 	worker/alpaca_curl.c worker/alpaca_parse.c
-tests_unit_test_alpaca_LDADD = $(UNIT_LDADD) $(CURL_LIBS) $(OPENSSL_LIBS) \
-	-lpthread
+tests_unit_test_alpaca_LDADD = $(UNIT_LDADD) $(CURL_LIBS) $(OPENSSL_LIBS)
 tests_unit_test_alpaca_CFLAGS = $(UNIT_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS)
+
+# The worker's Alpaca client, against a scripted server in the test.
+tests_unit_test_alpaca_server_SOURCES = tests/unit/test_alpaca_server.c \
+	tests/unit/alpaca_fixture.c tests/unit/alpaca_fixture.h \
+	worker/alpaca.c worker/alpaca_curl.c worker/alpaca_parse.c
+tests_unit_test_alpaca_server_LDADD = $(UNIT_LDADD) $(CURL_LIBS) \
+	$(OPENSSL_LIBS) -lpthread
+tests_unit_test_alpaca_server_CFLAGS = $(UNIT_CFLAGS) $(CURL_CFLAGS) \
+	$(OPENSSL_CFLAGS)
 
 # Plays the supervisor for one worker: HELLO, CONFIG, JOBs; prints RESULTs and LOGs.
 check_PROGRAMS += tests/workerharness

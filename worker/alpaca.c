@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "common/api.h"
+#include "common/clock.h"
 #include "common/jsonutil.h"
 #include "common/pnl.h"
 #include "worker/alpaca.h"
@@ -29,15 +30,6 @@ static const char *const alpaca_kind_names[ALPACA_NKINDS] = {
 	[ALPACA_TRADES_LATEST] = "trades_latest",
 	[ALPACA_BARS] = "bars",
 };
-
-uint64_t
-alpaca_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int
 alpaca_oom(struct tp_err *err)
@@ -239,7 +231,7 @@ alpaca_req_new(struct alpaca *a, enum alpaca_kind kind,
 	r->arg = arg;
 	r->reset = -1;
 	r->state = ALPACA_WAITING;
-	r->start_at = alpaca_now_ms();
+	r->start_at = clock_mono_ms();
 	TAILQ_INSERT_TAIL(&a->waiting, r, entry);
 	a->npending++;
 	return r;
@@ -456,7 +448,7 @@ alpaca_run(struct alpaca *a)
 	uint64_t now;
 	int running, left;
 
-	now = alpaca_now_ms();
+	now = clock_mono_ms();
 	if (a->timer >= 0 && (int64_t)now >= a->timer) {
 		a->timer = -1;
 		curl_multi_socket_action(a->multi, CURL_SOCKET_TIMEOUT, 0,
@@ -472,7 +464,7 @@ alpaca_run(struct alpaca *a)
 			continue;
 		alpaca_finished(r, msg->data.result);
 	}
-	now = alpaca_now_ms();
+	now = clock_mono_ms();
 	for (r = TAILQ_FIRST(&a->waiting); r != NULL; r = next) {
 		next = TAILQ_NEXT(r, entry);
 		if (r->start_at <= now && a->nrunning < ALPACA_RUNNING_MAX)

@@ -102,9 +102,6 @@ typedef void alpaca_done_fn(void *arg, struct alpaca_req *r,
 /* "account", "trades_latest", "bars": the RESULT's request counters. */
 const char *alpaca_kind_name(enum alpaca_kind k);
 
-/* The monotonic clock the deadlines use, in ms. */
-uint64_t alpaca_now_ms(void);
-
 /* Checks a base URL: http:// or https://, a host, at most ALPACA_URL_MAX
  * bytes of printable ASCII, no user, query or fragment. The port (default
  * of the scheme) and host go to *port and host (size >= ALPACA_URL_MAX). */

@@ -19,19 +19,11 @@
 #include <sodium.h>
 
 #include "common/api.h"
+#include "common/clock.h"
 #include "common/jsonutil.h"
 #include "common/pnl.h"
 #include "worker/alpaca.h"
 #include "worker/alpaca_int.h"
-
-static int64_t
-alpaca_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* --- the file descriptor table libcurl keeps through its callback --- */
 
@@ -86,7 +78,7 @@ alpaca_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 
 	(void)multi;
 	a->timer = timeout_ms < 0 ? -1 :
-	    (int64_t)(alpaca_now_ms() + (uint64_t)timeout_ms);
+	    (int64_t)(clock_mono_ms() + (uint64_t)timeout_ms);
 	return 0;
 }
 
@@ -558,7 +550,7 @@ alpaca_limited(struct alpaca_req *r, uint64_t now)
 		    "without X-RateLimit-Reset");
 		return;
 	}
-	wait = r->reset * 1000 - alpaca_wall_ms();
+	wait = r->reset * 1000 - clock_real_ms();
 	if (wait < (int64_t)ALPACA_BACKOFF_MS)
 		wait = ALPACA_BACKOFF_MS;
 	/* a little spread, so the tenants of one reset do not all return
@@ -645,7 +637,7 @@ alpaca_http_status(struct alpaca_req *r, long status, uint64_t now)
 void
 alpaca_finished(struct alpaca_req *r, CURLcode res)
 {
-	uint64_t now = alpaca_now_ms();
+	uint64_t now = clock_mono_ms();
 	curl_off_t took = 0;
 	char cause[TP_ERR_MSG_MAX];
 	long status = 0, hsize = 0;

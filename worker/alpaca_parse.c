@@ -19,10 +19,8 @@ alpaca_oom(struct tp_err *err)
 static int
 alpaca_add(json_object *o, const char *key, json_object *v, struct tp_err *err)
 {
-	if (v == NULL || json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
+	if (v == NULL || json_add(o, key, v) == -1)
 		return alpaca_oom(err);
-	}
 	return 0;
 }
 

@@ -42,7 +42,7 @@ job_json_str(const char *s)
 void
 job_json_add(json_object *o, const char *key, json_object *v)
 {
-	if (v == NULL || json_object_object_add(o, key, v) != 0)
+	if (v == NULL || json_add(o, key, v) == -1)
 		sandbox_oom();
 }
 

@@ -1,7 +1,8 @@
 # worker/local.mk: tradepulse-worker, one sandboxed process per tenant batch.
 libexec_PROGRAMS += worker/tradepulse-worker
 worker_tradepulse_worker_SOURCES = \
-	worker/main.c worker/worker.h \
+	worker/main.c worker/main_int.h worker/worker.h \
+	worker/token.c worker/chan.c worker/conf.c worker/loop.c \
 	worker/sandbox.c worker/sandbox.h \
 	worker/jobs.c worker/sync.c \
 	worker/alpaca.c worker/alpaca.h worker/alpaca_int.h \

@@ -28,6 +28,7 @@
 #include <seccomp.h>
 #include <sodium.h>
 
+#include "common/jsonutil.h"
 #include "worker/sandbox.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -250,7 +251,7 @@ sandbox_warm(struct tp_err *err)
 	gmtime_r(&ts.tv_sec, &tm);
 	/* json-c seeds its string hash on the first key it hashes */
 	if ((o = json_object_new_object()) == NULL ||
-	    json_object_object_add(o, "warm", json_object_new_int(1)) != 0) {
+	    json_add(o, "warm", json_object_new_int(1)) == -1) {
 		json_object_put(o);
 		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
 	}

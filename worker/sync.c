@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/decimal.h"
 #include "common/jsonutil.h"
 #include "common/pnl.h"
@@ -526,7 +527,7 @@ sync_new(struct worker *w, struct job *j)
 	s->w = w;
 	s->j = j;
 	alpaca_bucket_init(&s->bucket, w->conf.requests_per_minute,
-	    alpaca_now_ms());
+	    clock_mono_ms());
 	s->call.key_id = j->key_id;
 	s->call.secret = j->secret;
 	s->call.uid = j->kind == JOB_SYNC ? j->uid : NULL;

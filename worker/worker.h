@@ -148,16 +148,6 @@ struct worker {
 	bool		 lost;		/* the channel is broken: exit 1 */
 };
 
-/* main.c */
-uint64_t worker_now_ms(void);
-/* Sends one message; the encoded buffer is wiped when ZeroMQ is done. A
- * failure to send means the channel is broken: the caller exits 1. */
-int worker_send(struct worker *w, enum wire_type type, json_object *payload,
-    struct tp_err *err);
-/* One LOG line of a job (job_id NULL: of the worker); never a secret. */
-void worker_log(struct worker *w, const char *job_id, const char *level,
-    const char *event, const char *message);
-
 /* jobs.c */
 /* JSON building; allocation failures take sandbox_oom(). job_json_add
  * takes v, which may be NULL (then out of memory). */

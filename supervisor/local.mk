@@ -9,6 +9,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/clients.c supervisor/clients.h \
 	supervisor/datakey.c supervisor/datakey.h \
 	supervisor/tenant.c supervisor/tenant.h \
+	supervisor/tenant_store.c supervisor/tenant_store.h \
 	supervisor/keys.c supervisor/keys.h \
 	supervisor/status.c supervisor/status.h \
 	supervisor/pool.c supervisor/pool.h supervisor/pool_int.h \
@@ -16,6 +17,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/throttle.c \
 	supervisor/resolve.c \
 	supervisor/jobs.c supervisor/jobs.h \
+	supervisor/policy.c supervisor/policy.h \
 	supervisor/engine.c supervisor/engine.h supervisor/engine_int.h \
 	supervisor/dispatch.c \
 	supervisor/results.c \

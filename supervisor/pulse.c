@@ -15,9 +15,10 @@
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
 #include "supervisor/jobs.h"
+#include "supervisor/policy.h"
 #include "supervisor/pulse.h"
+#include "supervisor/tenant_store.h"
 #include "supervisor/trades.h"
-#include "supervisor/tenant.h"
 
 #define PULSE_PAGE		10000	/* tenants listed at once */
 #define PULSE_CHUNKS_MAX	8	/* plan chunks at once */
@@ -332,7 +333,7 @@ pulse_chunk_work(struct store *st, void *arg)
 {
 	struct pulse_plan *pl = arg;
 	char **uids = pl->master->uids;
-	enum tenant_block why;
+	enum policy_block why;
 	struct tp_err terr;
 	char *trades, *keys_doc;
 	size_t i, ntr;
@@ -342,21 +343,21 @@ pulse_chunk_work(struct store *st, void *arg)
 	pl->rc = 0;
 	for (i = pl->from; i < pl->to; i++) {
 		tp_err_clear(&terr);
-		rc = jobs_tenant_blocked(st, uids[i], &why, &keys_doc, &terr);
+		rc = policy_tenant_blocked(st, uids[i], &why, &keys_doc, &terr);
 		if (rc == 1) {
 			switch (why) {
-			case TENANT_MISSING:	/* gone meanwhile */
+			case POLICY_MISSING:	/* gone meanwhile */
 				continue;
-			case TENANT_DISABLED:
+			case POLICY_DISABLED:
 				pl->skipped_disabled++;
 				break;
-			case TENANT_NO_KEYS:
+			case POLICY_NO_KEYS:
 				pl->skipped_no_keys++;
 				break;
-			case TENANT_QUARANTINED:
+			case POLICY_QUARANTINED:
 				pl->skipped_quarantined++;
 				break;
-			case TENANT_RUNNABLE:
+			case POLICY_RUNNABLE:
 				break;
 			}
 			pl->users_total++;
@@ -577,7 +578,7 @@ pulse_job_ended(struct job *job, void *arg)
 			p->interrupted = true;
 		if (job->crash_id[0] != '\0')
 			p->crashed++;
-		if (jobs_tenant_quarantined(p->ps->d->jobs, job->uid, &err))
+		if (policy_quarantined(p->ps->d->jobs->policy, job->uid, &err))
 			p->quarantined++;
 	}
 	pulse_maybe_end(p);

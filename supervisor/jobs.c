@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "common/htab.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/path.h"
@@ -18,88 +19,8 @@
 #include "supervisor/policy.h"
 #include "supervisor/tenant_store.h"
 
-#define JOBS_HASH_MIN	1024
-
 static void	jobs_prune(struct jobs *);
 static void	jobs_check_idle(struct jobs *);
-
-/* The index by id: chained, keyed SipHash. */
-
-static size_t
-jobs_hash(const struct jobs *j, const char *key, size_t nb)
-{
-	uint64_t h;
-
-	crypto_shorthash((unsigned char *)&h, (const unsigned char *)key,
-	    strlen(key), j->hkey);
-	return (size_t)(h % nb);
-}
-
-static struct jobs_hnode *
-jobs_hfind(const struct jobs *j, struct jobs_hnode **b, size_t nb,
-    const char *key)
-{
-	struct jobs_hnode *n;
-
-	for (n = b[jobs_hash(j, key, nb)]; n != NULL; n = n->next)
-		if (strcmp(n->key, key) == 0)
-			return n;
-	return NULL;
-}
-
-/* Grows a table when it holds more entries than buckets; a failed
- * growth only makes chains longer. */
-static void
-jobs_hgrow(struct jobs *j, struct jobs_hnode ***bp, size_t *nbp, size_t n)
-{
-	struct jobs_hnode **nb, *e, *next;
-	size_t i, cap = *nbp * 2, k;
-
-	if (n <= *nbp)
-		return;
-	if ((nb = calloc(cap, sizeof(*nb))) == NULL)
-		return;
-	for (i = 0; i < *nbp; i++)
-		for (e = (*bp)[i]; e != NULL; e = next) {
-			next = e->next;
-			k = jobs_hash(j, e->key, cap);
-			e->next = nb[k];
-			nb[k] = e;
-		}
-	free(*bp);
-	*bp = nb;
-	*nbp = cap;
-}
-
-static void
-jobs_hadd(struct jobs *j, struct jobs_hnode ***bp, size_t *nbp, size_t *np,
-    struct jobs_hnode *e)
-{
-	size_t k;
-
-	jobs_hgrow(j, bp, nbp, *np + 1);
-	k = jobs_hash(j, e->key, *nbp);
-	e->next = (*bp)[k];
-	(*bp)[k] = e;
-	(*np)++;
-}
-
-static void
-jobs_hdel(const struct jobs *j, struct jobs_hnode **b, size_t nb, size_t *np,
-    struct jobs_hnode *e)
-{
-	struct jobs_hnode **pp;
-
-	for (pp = &b[jobs_hash(j, e->key, nb)]; *pp != NULL;
-	    pp = &(*pp)->next)
-		if (*pp == e) {
-			*pp = e->next;
-			(*np)--;
-			return;
-		}
-}
-
-#define JOB_OF(n)	((struct job *)((char *)(n) - offsetof(struct job, h)))
 
 /* The table */
 
@@ -118,14 +39,12 @@ jobs_new(struct daemon *d, struct tp_err *err)
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		goto nomem;
 	j->d = d;
-	randombytes_buf(j->hkey, sizeof(j->hkey));
 	TAILQ_INIT(&j->queue);
 	TAILQ_INIT(&j->finished);
 	TAILQ_INIT(&j->batches);
 	TAILQ_INIT(&j->work);
 	TAILQ_INIT(&j->commits);
-	j->jnb = JOBS_HASH_MIN;
-	if ((j->jbucket = calloc(j->jnb, sizeof(*j->jbucket))) == NULL ||
+	if ((j->byid = htab_new()) == NULL ||
 	    (j->policy = policy_new()) == NULL)
 		goto nomem;
 	if ((j->ev_prune = event_new(d->base, -1, EV_PERSIST,
@@ -143,8 +62,10 @@ nomem:
 }
 
 static void
-jobs_job_free(struct job *job)
+jobs_job_free(void *arg)
 {
+	struct job *job = arg;
+
 	if (job->deadline != NULL)
 		event_free(job->deadline);
 	json_object_put(job->result);
@@ -158,9 +79,7 @@ jobs_job_free(struct job *job)
 void
 jobs_free(struct jobs *j)
 {
-	struct jobs_hnode *n, *next;
 	struct jobs_work *w;
-	size_t i;
 
 	if (j == NULL)
 		return;
@@ -168,12 +87,8 @@ jobs_free(struct jobs *j)
 		TAILQ_REMOVE(&j->work, w, entry);
 		w->free(w);
 	}
-	for (i = 0; j->jbucket != NULL && i < j->jnb; i++)
-		for (n = j->jbucket[i]; n != NULL; n = next) {
-			next = n->next;
-			jobs_job_free(JOB_OF(n));
-		}
-	free(j->jbucket);
+	if (j->byid != NULL)
+		htab_free(j->byid, jobs_job_free);
 	policy_free(j->policy);
 	if (j->ev_prune != NULL)
 		event_free(j->ev_prune);
@@ -223,7 +138,7 @@ jobs_new_id(struct jobs *j, char *id)
 		id[0] = 'j';
 		for (i = 0; i < sizeof(r); i++)
 			snprintf(id + 1 + 2 * i, 3, "%02x", r[i]);
-	} while (jobs_hfind(j, j->jbucket, j->jnb, id) != NULL);
+	} while (htab_get(j->byid, id) != NULL);
 }
 
 static struct job *
@@ -231,6 +146,7 @@ jobs_job_new(struct jobs *j, const char *uid, enum job_kind kind,
     struct tp_err *err)
 {
 	struct job *job;
+	void *old;
 
 	if ((job = calloc(1, sizeof(*job))) == NULL) {
 		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
@@ -242,8 +158,13 @@ jobs_job_new(struct jobs *j, const char *uid, enum job_kind kind,
 	job->state = JOB_QUEUED;
 	store_timestamp(job->created_at, sizeof(job->created_at));
 	TAILQ_INIT(&job->waiters);
-	job->h.key = job->id;
-	jobs_hadd(j, &j->jbucket, &j->jnb, &j->jn, &job->h);
+	if (htab_put(j->byid, job->id, job, &old) == -1) {
+		free(job);
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
+	if (old != NULL)
+		panic("job id %s is in the job table twice", job->id);
 	j->submitted++;
 	return job;
 }
@@ -287,11 +208,7 @@ jobs_submit(struct jobs *j, const char *uid, enum job_kind kind,
 struct job *
 jobs_find(struct jobs *j, const char *id)
 {
-	struct jobs_hnode *n;
-
-	if ((n = jobs_hfind(j, j->jbucket, j->jnb, id)) == NULL)
-		return NULL;
-	return JOB_OF(n);
+	return htab_get(j->byid, id);
 }
 
 /* Leaves the state it was in, keeping the counters right. */
@@ -488,7 +405,9 @@ jobs_prune(struct jobs *j)
 			break;
 		TAILQ_REMOVE(&j->finished, job, entry);
 		j->nfinished--;
-		jobs_hdel(j, j->jbucket, j->jnb, &j->jn, &job->h);
+		if (htab_del(j->byid, job->id) != job)
+			panic("finished job %s is not in the job table",
+			    job->id);
 		jobs_job_free(job);
 	}
 }

@@ -63,19 +63,14 @@ enum job_kind {
 };
 
 struct batch;
+struct htab;
 struct jobs;
 struct policy;
 struct job_waiter;
 struct results_commit;
 
-struct jobs_hnode {
-	struct jobs_hnode	*next;
-	const char		*key;
-};
-
 struct job {
 	TAILQ_ENTRY(job)	 entry;		/* the queue or the finished list */
-	struct jobs_hnode	 h;		/* by id */
 	char			 id[JOBS_ID_LEN + 1];
 	char			 uid[UID_MAX_LEN + 1];
 	enum job_kind		 kind;
@@ -161,10 +156,7 @@ struct jobs_crash_summary {
 
 struct jobs {
 	struct daemon		*d;
-	unsigned char		 hkey[16];	/* siphash key of the table */
-
-	struct jobs_hnode	**jbucket;	/* jobs by id */
-	size_t			 jnb, jn;
+	struct htab		*byid;		/* job id -> struct job */
 	struct policy		*policy;	/* strikes, quarantine */
 
 	struct job_list		 queue;

@@ -24,6 +24,8 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/crash.c \
 	supervisor/sync.c supervisor/sync.h \
 	supervisor/pulse.c supervisor/pulse.h \
+	supervisor/pulse_plan.c supervisor/pulse_plan.h \
+	supervisor/pulse_op.c \
 	supervisor/trades.c supervisor/trades.h \
 	supervisor/zframes.c supervisor/zframes.h
 supervisor_tradepulsed_LDADD = $(COMMON_LIBS)

@@ -13,6 +13,7 @@
 #include "common/tenantlog.h"
 #include "supervisor/daemon.h"
 #include "supervisor/engine_int.h"
+#include "supervisor/policy.h"
 #include "supervisor/pool.h"
 
 /*
@@ -382,7 +383,7 @@ crash_tenant_fault(struct crash_writes *cw, struct jobs *j, struct job *job,
 	char path[CRASH_PATH_MAX], at[32], reason[CRASH_WHAT_MAX + 32];
 	bool quarantined;
 
-	strikes = jobs_strike(j, job->uid);
+	strikes = policy_strike(j->policy, job->uid);
 	quarantined = strikes >= max;
 	*strikes_out = strikes;
 	store_timestamp(at, sizeof(at));
@@ -404,8 +405,7 @@ crash_tenant_fault(struct crash_writes *cw, struct jobs *j, struct job *job,
 		json_object_put(e);
 	}
 	if (quarantined) {
-		jobs_set_quarantined(j, job->uid, true, crash_id, at);
-		j->quarantines++;
+		policy_quarantine(j->policy, job->uid, crash_id, at);
 		snprintf(reason, sizeof(reason), "%u strikes; the last: %s",
 		    strikes, what);
 		if ((q = json_object_new_object()) != NULL) {
@@ -542,9 +542,9 @@ crash_outside(struct jobs *j, struct job *job, size_t ntenants,
 		jobs_requeue(j, job, false);
 		return;
 	}
-	kills = jobs_outside_kill(j, job->uid);
+	kills = policy_outside_kill(j->policy, job->uid);
 	if (kills >= max) {
-		jobs_outside_kills_clear(j, job->uid);
+		policy_outside_kills_clear(j->policy, job->uid);
 		jobs_tlog(j, job->uid, TLOG_ERROR, job->id, "crash", "worker %s "
 		    "(a SIGKILL not sent by %s) while running job %s alone, "
 		    "%u times in a row; crash report %s; no strike: job "
@@ -607,12 +607,12 @@ crash_strikes(struct jobs *j, struct batch *b, const struct worker_exit *ex,
 			(void)crash_tenant_fault(cw, j, job, id, what,
 			    TP_INTERNAL, "crash", &strikes);
 		}
-		if (jobs_tenant_quarantined(j, job->uid, &err)) {
+		if (policy_quarantined(j->policy, job->uid, &err)) {
 			tp_err_set(&err, TP_FAILED_PRECONDITION, "tenant %s is "
 			    "quarantined after %u strikes (last crash report "
 			    "%s): worker %s; release it with `tradepulse "
 			    "tenant release %s`", job->uid,
-			    jobs_strikes(j, job->uid), id, how, job->uid);
+			    policy_strikes(j->policy, job->uid), id, how, job->uid);
 			jobs_finish(j, job, &err);
 		} else
 			jobs_requeue(j, job, true);

@@ -22,9 +22,10 @@
 #include "supervisor/datakey.h"
 #include "supervisor/engine_int.h"
 #include "supervisor/keyring.h"
+#include "supervisor/policy.h"
 #include "supervisor/pool.h"
+#include "supervisor/tenant_store.h"
 #include "supervisor/trades.h"
-#include "supervisor/tenant.h"
 
 #define DISPATCH_SCAN_MAX	4096	/* queued jobs looked at past a full batch */
 #define DISPATCH_RETRY_MS	1000	/* after a spawn failed for another reason */
@@ -120,11 +121,11 @@ dispatch_pick(struct jobs *j)
 	    scanned < cap + DISPATCH_SCAN_MAX; job = next) {
 		next = TAILQ_NEXT(job, entry);
 		scanned++;
-		if (jobs_tenant_quarantined(j, job->uid, &err)) {
+		if (policy_quarantined(j->policy, job->uid, &err)) {
 			jobs_finish(j, job, &err);
 			continue;
 		}
-		alone = job->alone || jobs_strikes(j, job->uid) > 0;
+		alone = job->alone || policy_strikes(j->policy, job->uid) > 0;
 		if (alone) {
 			if (n > 0)
 				continue;

@@ -1,4 +1,4 @@
-/* jobs.c: the job table: ids, states, strikes, retention of finished jobs, waiters, stop. */
+/* jobs.c: the job table: ids, states, retention of finished jobs, waiters, stop. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include <stdarg.h>
@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "common/htab.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/path.h"
@@ -15,104 +16,11 @@
 #include "common/tenantlog.h"
 #include "supervisor/daemon.h"
 #include "supervisor/jobs.h"
-#include "supervisor/tenant.h"
-
-#define JOBS_HASH_MIN	1024
-#define JOBS_PATH_MAX	(UID_MAX_LEN + 64)
-
-/* A tenant the job layer remembers: strikes, quarantine since start. */
-struct jobs_tenant {
-	struct jobs_hnode	 h;
-	char			 uid[UID_MAX_LEN + 1];
-	unsigned		 strikes;
-	unsigned		 outside_kills;	/* in a row, alone */
-	bool			 quarantined;
-	char			 crash_id[AUTO_ID_LEN + 1];
-	char			 since[32];
-};
+#include "supervisor/policy.h"
+#include "supervisor/tenant_store.h"
 
 static void	jobs_prune(struct jobs *);
 static void	jobs_check_idle(struct jobs *);
-
-/* Hash tables: chained, keyed SipHash (uids come from outside). */
-
-static size_t
-jobs_hash(const struct jobs *j, const char *key, size_t nb)
-{
-	uint64_t h;
-
-	crypto_shorthash((unsigned char *)&h, (const unsigned char *)key,
-	    strlen(key), j->hkey);
-	return (size_t)(h % nb);
-}
-
-static struct jobs_hnode *
-jobs_hfind(const struct jobs *j, struct jobs_hnode **b, size_t nb,
-    const char *key)
-{
-	struct jobs_hnode *n;
-
-	for (n = b[jobs_hash(j, key, nb)]; n != NULL; n = n->next)
-		if (strcmp(n->key, key) == 0)
-			return n;
-	return NULL;
-}
-
-/* Grows a table when it holds more entries than buckets; a failed
- * growth only makes chains longer. */
-static void
-jobs_hgrow(struct jobs *j, struct jobs_hnode ***bp, size_t *nbp, size_t n)
-{
-	struct jobs_hnode **nb, *e, *next;
-	size_t i, cap = *nbp * 2, k;
-
-	if (n <= *nbp)
-		return;
-	if ((nb = calloc(cap, sizeof(*nb))) == NULL)
-		return;
-	for (i = 0; i < *nbp; i++)
-		for (e = (*bp)[i]; e != NULL; e = next) {
-			next = e->next;
-			k = jobs_hash(j, e->key, cap);
-			e->next = nb[k];
-			nb[k] = e;
-		}
-	free(*bp);
-	*bp = nb;
-	*nbp = cap;
-}
-
-static void
-jobs_hadd(struct jobs *j, struct jobs_hnode ***bp, size_t *nbp, size_t *np,
-    struct jobs_hnode *e)
-{
-	size_t k;
-
-	jobs_hgrow(j, bp, nbp, *np + 1);
-	k = jobs_hash(j, e->key, *nbp);
-	e->next = (*bp)[k];
-	(*bp)[k] = e;
-	(*np)++;
-}
-
-static void
-jobs_hdel(const struct jobs *j, struct jobs_hnode **b, size_t nb, size_t *np,
-    struct jobs_hnode *e)
-{
-	struct jobs_hnode **pp;
-
-	for (pp = &b[jobs_hash(j, e->key, nb)]; *pp != NULL;
-	    pp = &(*pp)->next)
-		if (*pp == e) {
-			*pp = e->next;
-			(*np)--;
-			return;
-		}
-}
-
-#define JOB_OF(n)	((struct job *)((char *)(n) - offsetof(struct job, h)))
-#define TENANT_OF(n)	((struct jobs_tenant *)((char *)(n) - \
-			    offsetof(struct jobs_tenant, h)))
 
 /* The table */
 
@@ -131,15 +39,13 @@ jobs_new(struct daemon *d, struct tp_err *err)
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		goto nomem;
 	j->d = d;
-	randombytes_buf(j->hkey, sizeof(j->hkey));
 	TAILQ_INIT(&j->queue);
 	TAILQ_INIT(&j->finished);
 	TAILQ_INIT(&j->batches);
 	TAILQ_INIT(&j->work);
 	TAILQ_INIT(&j->commits);
-	j->jnb = j->tnb = JOBS_HASH_MIN;
-	if ((j->jbucket = calloc(j->jnb, sizeof(*j->jbucket))) == NULL ||
-	    (j->tbucket = calloc(j->tnb, sizeof(*j->tbucket))) == NULL)
+	if ((j->byid = htab_new()) == NULL ||
+	    (j->policy = policy_new()) == NULL)
 		goto nomem;
 	if ((j->ev_prune = event_new(d->base, -1, EV_PERSIST,
 	    jobs_prune_timer, j)) == NULL ||
@@ -156,8 +62,10 @@ nomem:
 }
 
 static void
-jobs_job_free(struct job *job)
+jobs_job_free(void *arg)
 {
+	struct job *job = arg;
+
 	if (job->deadline != NULL)
 		event_free(job->deadline);
 	json_object_put(job->result);
@@ -171,9 +79,7 @@ jobs_job_free(struct job *job)
 void
 jobs_free(struct jobs *j)
 {
-	struct jobs_hnode *n, *next;
 	struct jobs_work *w;
-	size_t i;
 
 	if (j == NULL)
 		return;
@@ -181,18 +87,9 @@ jobs_free(struct jobs *j)
 		TAILQ_REMOVE(&j->work, w, entry);
 		w->free(w);
 	}
-	for (i = 0; j->jbucket != NULL && i < j->jnb; i++)
-		for (n = j->jbucket[i]; n != NULL; n = next) {
-			next = n->next;
-			jobs_job_free(JOB_OF(n));
-		}
-	for (i = 0; j->tbucket != NULL && i < j->tnb; i++)
-		for (n = j->tbucket[i]; n != NULL; n = next) {
-			next = n->next;
-			free(TENANT_OF(n));
-		}
-	free(j->jbucket);
-	free(j->tbucket);
+	if (j->byid != NULL)
+		htab_free(j->byid, jobs_job_free);
+	policy_free(j->policy);
 	if (j->ev_prune != NULL)
 		event_free(j->ev_prune);
 	free(j);
@@ -241,7 +138,7 @@ jobs_new_id(struct jobs *j, char *id)
 		id[0] = 'j';
 		for (i = 0; i < sizeof(r); i++)
 			snprintf(id + 1 + 2 * i, 3, "%02x", r[i]);
-	} while (jobs_hfind(j, j->jbucket, j->jnb, id) != NULL);
+	} while (htab_get(j->byid, id) != NULL);
 }
 
 static struct job *
@@ -249,6 +146,7 @@ jobs_job_new(struct jobs *j, const char *uid, enum job_kind kind,
     struct tp_err *err)
 {
 	struct job *job;
+	void *old;
 
 	if ((job = calloc(1, sizeof(*job))) == NULL) {
 		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
@@ -260,8 +158,13 @@ jobs_job_new(struct jobs *j, const char *uid, enum job_kind kind,
 	job->state = JOB_QUEUED;
 	store_timestamp(job->created_at, sizeof(job->created_at));
 	TAILQ_INIT(&job->waiters);
-	job->h.key = job->id;
-	jobs_hadd(j, &j->jbucket, &j->jnb, &j->jn, &job->h);
+	if (htab_put(j->byid, job->id, job, &old) == -1) {
+		free(job);
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
+	if (old != NULL)
+		panic("job id %s is in the job table twice", job->id);
 	j->submitted++;
 	return job;
 }
@@ -288,7 +191,7 @@ jobs_submit(struct jobs *j, const char *uid, enum job_kind kind,
 		    DAEMON_NAME);
 		return NULL;
 	}
-	if (jobs_tenant_quarantined(j, uid, err))
+	if (policy_quarantined(j->policy, uid, err))
 		return NULL;
 	if (j->nqueued >= j->d->cfg.max_queue) {
 		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "the job queue is full "
@@ -305,11 +208,7 @@ jobs_submit(struct jobs *j, const char *uid, enum job_kind kind,
 struct job *
 jobs_find(struct jobs *j, const char *id)
 {
-	struct jobs_hnode *n;
-
-	if ((n = jobs_hfind(j, j->jbucket, j->jnb, id)) == NULL)
-		return NULL;
-	return JOB_OF(n);
+	return htab_get(j->byid, id);
 }
 
 /* Leaves the state it was in, keeping the counters right. */
@@ -506,7 +405,9 @@ jobs_prune(struct jobs *j)
 			break;
 		TAILQ_REMOVE(&j->finished, job, entry);
 		j->nfinished--;
-		jobs_hdel(j, j->jbucket, j->jnb, &j->jn, &job->h);
+		if (htab_del(j->byid, job->id) != job)
+			panic("finished job %s is not in the job table",
+			    job->id);
 		jobs_job_free(job);
 	}
 }
@@ -584,214 +485,6 @@ jobs_unwait(struct job_waiter *w)
 		TAILQ_REMOVE(&w->job->waiters, w, entry);
 		w->job = NULL;
 	}
-}
-
-/* Tenants: strikes and quarantine */
-
-static struct jobs_tenant *
-jobs_tenant_get(struct jobs *j, const char *uid, bool create)
-{
-	struct jobs_hnode *n;
-	struct jobs_tenant *t;
-
-	if ((n = jobs_hfind(j, j->tbucket, j->tnb, uid)) != NULL)
-		return TENANT_OF(n);
-	if (!create || (t = calloc(1, sizeof(*t))) == NULL)
-		return NULL;
-	snprintf(t->uid, sizeof(t->uid), "%s", uid);
-	t->h.key = t->uid;
-	jobs_hadd(j, &j->tbucket, &j->tnb, &j->tn, &t->h);
-	return t;
-}
-
-static void
-jobs_tenant_gc(struct jobs *j, struct jobs_tenant *t)
-{
-	if (t->strikes > 0 || t->outside_kills > 0 || t->quarantined)
-		return;
-	jobs_hdel(j, j->tbucket, j->tnb, &j->tn, &t->h);
-	free(t);
-}
-
-/* One more strike; without memory the strike is lost (never invented). */
-unsigned
-jobs_strike(struct jobs *j, const char *uid)
-{
-	struct jobs_tenant *t;
-
-	if ((t = jobs_tenant_get(j, uid, true)) == NULL) {
-		log_warnx("out of memory: a strike of %s is not counted", uid);
-		return 0;
-	}
-	return ++t->strikes;
-}
-
-unsigned
-jobs_strikes(struct jobs *j, const char *uid)
-{
-	struct jobs_tenant *t;
-
-	return (t = jobs_tenant_get(j, uid, false)) != NULL ? t->strikes : 0;
-}
-
-void
-jobs_strikes_clear(struct jobs *j, const char *uid)
-{
-	struct jobs_tenant *t;
-
-	if ((t = jobs_tenant_get(j, uid, false)) == NULL)
-		return;
-	t->strikes = 0;
-	t->outside_kills = 0;
-	jobs_tenant_gc(j, t);
-}
-
-unsigned
-jobs_outside_kill(struct jobs *j, const char *uid)
-{
-	struct jobs_tenant *t;
-
-	if ((t = jobs_tenant_get(j, uid, true)) == NULL) {
-		log_warnx("out of memory: an outside kill of %s is not counted",
-		    uid);
-		return 0;
-	}
-	return ++t->outside_kills;
-}
-
-void
-jobs_outside_kills_clear(struct jobs *j, const char *uid)
-{
-	struct jobs_tenant *t;
-
-	if ((t = jobs_tenant_get(j, uid, false)) == NULL)
-		return;
-	t->outside_kills = 0;
-	jobs_tenant_gc(j, t);
-}
-
-void
-jobs_set_quarantined(struct jobs *j, const char *uid, bool q,
-    const char *crash_id, const char *since)
-{
-	struct jobs_tenant *t;
-
-	if ((t = jobs_tenant_get(j, uid, q)) == NULL)
-		return;
-	t->quarantined = q;
-	snprintf(t->crash_id, sizeof(t->crash_id), "%s", q && crash_id !=
-	    NULL ? crash_id : "");
-	snprintf(t->since, sizeof(t->since), "%s", q && since != NULL ?
-	    since : "");
-	jobs_tenant_gc(j, t);
-}
-
-void
-jobs_quarantine_error(struct tp_err *err, const char *uid,
-    const char *crash_id, unsigned strikes, const char *since)
-{
-	char what[96] = "";
-
-	if (strikes > 0 && crash_id != NULL && crash_id[0] != '\0')
-		snprintf(what, sizeof(what), " after %u strikes (last crash "
-		    "report %s)", strikes, crash_id);
-	else if (crash_id != NULL && crash_id[0] != '\0')
-		snprintf(what, sizeof(what), " (crash report %s)", crash_id);
-	else if (strikes > 0)
-		snprintf(what, sizeof(what), " after %u strikes", strikes);
-	tp_err_set(err, TP_FAILED_PRECONDITION, "tenant %s is quarantined%s%s"
-	    "%s; release it with `tradepulse tenant release %s`", uid, what,
-	    since != NULL && since[0] != '\0' ? " since " : "",
-	    since != NULL ? since : "", uid);
-}
-
-bool
-jobs_tenant_quarantined(struct jobs *j, const char *uid, struct tp_err *err)
-{
-	struct jobs_tenant *t;
-
-	if ((t = jobs_tenant_get(j, uid, false)) == NULL || !t->quarantined)
-		return false;
-	jobs_quarantine_error(err, uid, t->crash_id, t->strikes, t->since);
-	return true;
-}
-
-int
-jobs_tenant_blocked(struct store *st, const char *uid, enum tenant_block *why,
-    char **keys_doc, struct tp_err *err)
-{
-	json_object *trading = NULL, *quarantine = NULL, *sealed = NULL;
-	const char *text;
-	size_t len;
-	char path[JOBS_PATH_MAX];
-	const char *reason;
-	bool enabled = false;
-	int keys, rc;
-
-	*why = TENANT_RUNNABLE;
-	snprintf(path, sizeof(path), "users/%s/status/quarantine", uid);
-	if (tenant_doc_get(st, path, &quarantine, err) == -1)
-		return -1;
-	snprintf(path, sizeof(path), "users/%s/status/trading", uid);
-	if (tenant_doc_get(st, path, &trading, err) == -1) {
-		json_object_put(quarantine);
-		return -1;
-	}
-	if (keys_doc != NULL)
-		*keys_doc = NULL;
-	snprintf(path, sizeof(path), "users/%s/secrets/alpaca", uid);
-	if ((keys = tenant_doc_get(st, path, keys_doc != NULL ? &sealed :
-	    NULL, err)) == -1) {
-		rc = -1;
-		goto out;
-	}
-	rc = 1;
-	if (quarantine == NULL && trading == NULL && keys == 0) {
-		if ((rc = tenant_exists(st, uid, err)) == -1)
-			goto out;
-		if (rc == 0) {
-			*why = TENANT_MISSING;
-			tp_err_set(err, TP_NOT_FOUND, "no tenant %s", uid);
-			rc = 1;
-			goto out;
-		}
-		rc = 1;
-	}
-	if (quarantine != NULL) {
-		int64_t strikes = 0;
-
-		*why = TENANT_QUARANTINED;
-		(void)json_get_int(quarantine, "strikes", &strikes);
-		jobs_quarantine_error(err, uid,
-		    json_get_str(quarantine, "crash_id"),
-		    strikes > 0 && strikes < 1000 ? (unsigned)strikes : 0,
-		    json_get_str(quarantine, "since"));
-	} else if (keys == 0) {
-		*why = TENANT_NO_KEYS;
-		tp_err_set(err, TP_FAILED_PRECONDITION, "tenant %s has no "
-		    "Alpaca keys; set them with `tradepulse keys set %s`", uid,
-		    uid);
-	} else if (trading == NULL ||
-	    !json_get_bool(trading, "enabled", &enabled) || !enabled) {
-		*why = TENANT_DISABLED;
-		reason = trading != NULL ? json_get_str(trading, "reason") :
-		    NULL;
-		tp_err_set(err, TP_FAILED_PRECONDITION, "trading is disabled "
-		    "for tenant %s%s%.64s%s; enable it with `tradepulse "
-		    "trading enable %s`", uid, reason != NULL ? " (" : "",
-		    reason != NULL ? reason : "", reason != NULL ? ")" : "",
-		    uid);
-	} else {
-		rc = 0;
-		if (keys_doc != NULL && sealed != NULL &&
-		    (text = json_compact(sealed, &len)) != NULL)
-			*keys_doc = strdup(text);	/* NULL: read again */
-	}
-out:
-	json_object_put(sealed);
-	json_object_put(trading);
-	json_object_put(quarantine);
-	return rc;
 }
 
 /* Store work */
@@ -884,9 +577,9 @@ jobs_status(struct jobs *j, json_object *r)
 		json_add(o, "failed", json_object_new_int64(
 		    (int64_t)j->failed));
 		json_add(o, "tenants_with_strikes", json_object_new_int64(
-		    (int64_t)j->tn));
+		    (int64_t)policy_tenants(j->policy)));
 		json_add(o, "quarantines", json_object_new_int64(
-		    (int64_t)j->quarantines));
+		    (int64_t)policy_quarantines(j->policy)));
 		json_add(o, "security_events", json_object_new_int64(
 		    (int64_t)j->security_events));
 	}

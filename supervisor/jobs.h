@@ -1,4 +1,4 @@
-/* jobs.h: the job table: jobs, their states, who waits for them; tenant strikes and quarantine. */
+/* jobs.h: the job table: jobs, their states, who waits for them. */
 #ifndef TP_SUPERVISOR_JOBS_H
 #define TP_SUPERVISOR_JOBS_H
 
@@ -21,7 +21,8 @@
 
 /*
  * The job layer decides what workers run; the pool (pool.h) runs them.
- * Everything here lives on the event loop thread; store work functions get
+ * Tenant policy (strikes, quarantine, the gate: policy.h) is the table's
+ * too: jobs->policy. Everything here lives on the event loop thread; store work functions get
  * copies of what they need and never touch these structures.
  *
  * A job's life:
@@ -61,28 +62,15 @@ enum job_kind {
 	JOB_PRICES,	/* a pulse's price fetch: no tenant (uid "") */
 };
 
-/* Why a tenant's job may not run (jobs_tenant_blocked). */
-enum tenant_block {
-	TENANT_RUNNABLE = 0,
-	TENANT_MISSING,
-	TENANT_QUARANTINED,
-	TENANT_NO_KEYS,
-	TENANT_DISABLED,
-};
-
 struct batch;
+struct htab;
 struct jobs;
+struct policy;
 struct job_waiter;
 struct results_commit;
 
-struct jobs_hnode {
-	struct jobs_hnode	*next;
-	const char		*key;
-};
-
 struct job {
 	TAILQ_ENTRY(job)	 entry;		/* the queue or the finished list */
-	struct jobs_hnode	 h;		/* by id */
 	char			 id[JOBS_ID_LEN + 1];
 	char			 uid[UID_MAX_LEN + 1];
 	enum job_kind		 kind;
@@ -168,12 +156,8 @@ struct jobs_crash_summary {
 
 struct jobs {
 	struct daemon		*d;
-	unsigned char		 hkey[16];	/* siphash key of the tables */
-
-	struct jobs_hnode	**jbucket;	/* jobs by id */
-	size_t			 jnb, jn;
-	struct jobs_hnode	**tbucket;	/* tenant strikes by uid */
-	size_t			 tnb, tn;
+	struct htab		*byid;		/* job id -> struct job */
+	struct policy		*policy;	/* strikes, quarantine */
 
 	struct job_list		 queue;
 	size_t			 nqueued;
@@ -209,7 +193,6 @@ struct jobs {
 	uint64_t		 failed;
 	uint64_t		 crashes;
 	uint64_t		 security_events;
-	uint64_t		 quarantines;
 };
 
 struct api_req;
@@ -248,34 +231,6 @@ const char	*jobs_kind_name(enum job_kind k);
 /* w->ended (set by the caller) runs when the job has ended: now, if it has. */
 void		 jobs_wait(struct job *job, struct job_waiter *w);
 void		 jobs_unwait(struct job_waiter *w);
-
-/* Strikes (in memory; the quarantine document persists them). */
-unsigned	 jobs_strike(struct jobs *j, const char *uid);
-unsigned	 jobs_strikes(struct jobs *j, const char *uid);
-void		 jobs_strikes_clear(struct jobs *j, const char *uid);
-/* One more SIGKILL from outside the daemon while the tenant ran alone;
- * returns how many in a row (cleared with the strikes, by a good sync). */
-unsigned	 jobs_outside_kill(struct jobs *j, const char *uid);
-void		 jobs_outside_kills_clear(struct jobs *j, const char *uid);
-void		 jobs_set_quarantined(struct jobs *j, const char *uid, bool q,
-		    const char *crash_id, const char *since);
-/* Loop side: true (with err naming the quarantine) when the tenant was
- * quarantined since the daemon started and not released. */
-bool		 jobs_tenant_quarantined(struct jobs *j, const char *uid,
-		    struct tp_err *err);
-/*
- * Store side, for the sync op and the pulse: whether a tenant may run a
- * job now. Returns 1 when it may not (*why and err say why, err with the
- * code an API reply uses: not_found, failed_precondition), 0 when it may,
- * -1 on a store error. With keys_doc, a runnable tenant's sealed keys
- * document comes back too (JSON text, the caller frees it), so its job
- * need not read it again.
- */
-int		 jobs_tenant_blocked(struct store *st, const char *uid,
-		    enum tenant_block *why, char **keys_doc, struct tp_err *err);
-/* The message of a quarantine's failed_precondition. */
-void		 jobs_quarantine_error(struct tp_err *err, const char *uid,
-		    const char *crash_id, unsigned strikes, const char *since);
 
 /* Store work bookkeeping. */
 int		 jobs_work_submit(struct jobs *j, struct jobs_work *w,

@@ -20,7 +20,7 @@
 #include "supervisor/daemon.h"
 #include "supervisor/keyring.h"
 #include "supervisor/keys.h"
-#include "supervisor/tenant.h"
+#include "supervisor/tenant_store.h"
 
 #define KEYS_PATH_MAX		(UID_MAX_LEN + 32)
 #define KEYS_KEY_ID_MIN		8	/* so the last 4 never are the whole id */

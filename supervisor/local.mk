@@ -9,6 +9,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/clients.c supervisor/clients.h \
 	supervisor/datakey.c supervisor/datakey.h \
 	supervisor/tenant.c supervisor/tenant.h \
+	supervisor/tenant_store.c supervisor/tenant_store.h \
 	supervisor/keys.c supervisor/keys.h \
 	supervisor/status.c supervisor/status.h \
 	supervisor/pool.c supervisor/pool.h supervisor/pool_int.h \
@@ -16,12 +17,15 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/throttle.c \
 	supervisor/resolve.c \
 	supervisor/jobs.c supervisor/jobs.h \
+	supervisor/policy.c supervisor/policy.h \
 	supervisor/engine.c supervisor/engine.h supervisor/engine_int.h \
 	supervisor/dispatch.c \
 	supervisor/results.c \
 	supervisor/crash.c \
 	supervisor/sync.c supervisor/sync.h \
 	supervisor/pulse.c supervisor/pulse.h \
+	supervisor/pulse_plan.c supervisor/pulse_plan.h \
+	supervisor/pulse_op.c \
 	supervisor/trades.c supervisor/trades.h \
 	supervisor/zframes.c supervisor/zframes.h
 supervisor_tradepulsed_LDADD = $(COMMON_LIBS)

@@ -1,4 +1,4 @@
-/* pulse.c: the pulse: its schedule, its plan, the price fetch, counting the syncs, ops/last_pulse. */
+/* pulse.c: the pulse: its schedule, the price fetch, counting the syncs, ops/last_pulse (the plan: pulse_plan.c). */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include <stdio.h>
@@ -7,21 +7,20 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/decimal.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/pnl.h"
 #include "common/wire.h"
-#include "supervisor/api.h"
 #include "supervisor/daemon.h"
 #include "supervisor/jobs.h"
+#include "supervisor/policy.h"
 #include "supervisor/pulse.h"
+#include "supervisor/pulse_plan.h"
+#include "supervisor/tenant_store.h"
 #include "supervisor/trades.h"
-#include "supervisor/tenant.h"
 
-#define PULSE_PAGE		10000	/* tenants listed at once */
-#define PULSE_CHUNKS_MAX	8	/* plan chunks at once */
-#define PULSE_CHUNK_MIN		256	/* tenants in a plan chunk, at least */
 #define PULSE_LAST_PATH		"ops/last_pulse"
 
 enum pulse_phase {
@@ -29,40 +28,6 @@ enum pulse_phase {
 	PULSE_PRICES,
 	PULSE_SYNCING,
 	PULSE_WRITING,
-};
-
-struct pulse_tenant {
-	char		*uid;
-	char		*trades;	/* JSON text, or NULL: read at dispatch */
-	char		*keys_doc;	/* JSON text, or NULL: read at dispatch */
-};
-
-/*
- * What the plan found. The plan lists the tenants (one store work), then
- * checks them in chunks on all the store threads at once (a chunk is a
- * pulse_plan of its own, merged into the first as it ends): the pulse's
- * workers wait for the plan, so it is worth both cores.
- */
-struct pulse_plan {
-	struct jobs_work	 hdr;		/* first: the work's argument */
-	struct jobs		*j;
-	struct pulse		*p;		/* NULL once the pulse is gone */
-	char			**uids;		/* the list (the first plan) */
-	size_t			 nuids;
-	size_t			 pending;	/* chunks not ended */
-	struct pulse_plan	*master;	/* a chunk's plan */
-	size_t			 from, to;	/* a chunk's share of uids */
-	struct pulse_tenant	*t;
-	size_t			 nt, cap;
-	json_object		*symbols;	/* a set: symbol -> null */
-	size_t			 users_total;
-	size_t			 skipped_disabled;
-	size_t			 skipped_no_keys;
-	size_t			 skipped_quarantined;
-	size_t			 trades;
-	size_t			 capped;	/* tenants with too many trades */
-	int			 rc;
-	struct tp_err		 err;
 };
 
 struct pulse {
@@ -73,7 +38,6 @@ struct pulse {
 	struct timespec		 start;
 	enum pulse_phase	 phase;
 	struct pulse_plan	*plan;		/* while planning or fetching */
-	bool			 plan_owned;	/* plan done: ours to free */
 
 	size_t			 users_total;
 	size_t			 skipped_disabled;
@@ -156,28 +120,7 @@ pulse_phase_name(enum pulse_phase ph)
 static uint64_t
 pulse_elapsed_ms(const struct pulse *p)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)((now.tv_sec - p->start.tv_sec) * 1000 +
-	    (now.tv_nsec - p->start.tv_nsec) / 1000000);
-}
-
-static void
-pulse_plan_free(struct jobs_work *w)
-{
-	struct pulse_plan *pl = (struct pulse_plan *)w;
-	size_t i;
-
-	for (i = 0; i < pl->nt; i++) {
-		free(pl->t[i].uid);
-		free(pl->t[i].trades);
-		free(pl->t[i].keys_doc);
-	}
-	store_strings_free(pl->uids, pl->nuids);
-	free(pl->t);
-	json_object_put(pl->symbols);
-	free(pl);
+	return (uint64_t)clock_since_ms(&p->start);
 }
 
 static void
@@ -191,18 +134,14 @@ pulse_free_one(struct pulse *p)
 		TAILQ_REMOVE(&p->waiters, w, entry);
 		w->pulse = NULL;
 	}
-	if (p->plan != NULL && p->plan_owned)
-		pulse_plan_free(&p->plan->hdr);
-	else if (p->plan != NULL)
-		p->plan->p = NULL;	/* still on a store thread: its free
-					   comes with the job layer's work */
+	pulse_plan_release(p->plan);
 	json_object_put(p->prices);
 	json_object_put(p->doc);
 	free(p);
 }
 
 /* The figures of a pulse: running (elapsed) or ended (the document). */
-static json_object *
+json_object *
 pulse_json(const struct pulse *p)
 {
 	json_object *o, *pr, *rq;
@@ -263,123 +202,6 @@ pulse_json(const struct pulse *p)
 		json_add(o, "requests", rq);
 	}
 	return o;
-}
-
-/* Plan (store thread) */
-
-static int
-pulse_plan_add(struct pulse_plan *pl, const char *uid, char *trades,
-    char *keys_doc)
-{
-	struct pulse_tenant *t;
-	size_t cap;
-
-	if (pl->nt == pl->cap) {
-		cap = pl->cap == 0 ? 256 : pl->cap * 2;
-		if ((t = reallocarray(pl->t, cap, sizeof(*t))) == NULL)
-			return -1;
-		pl->t = t;
-		pl->cap = cap;
-	}
-	if ((pl->t[pl->nt].uid = strdup(uid)) == NULL)
-		return -1;
-	pl->t[pl->nt].keys_doc = keys_doc;
-	pl->t[pl->nt++].trades = trades;
-	return 0;
-}
-
-/* Lists every tenant (the first plan's work). */
-static void
-pulse_list_work(struct store *st, void *arg)
-{
-	struct pulse_plan *pl = arg;
-	char **uids = NULL, **all, *after = NULL;
-	size_t n = 0, cap = 0;
-
-	pl->rc = -1;
-	for (;;) {
-		if (store_list_tenants(st, PULSE_PAGE, after, &uids, &n,
-		    &pl->err) == -1)
-			goto out;
-		if (pl->nuids + n > cap) {
-			cap = (pl->nuids + n) * 2;
-			if ((all = reallocarray(pl->uids, cap,
-			    sizeof(*all))) == NULL) {
-				tp_err_set(&pl->err, TP_RESOURCE_EXHAUSTED,
-				    "out of memory planning the pulse");
-				goto out;
-			}
-			pl->uids = all;
-		}
-		memcpy(pl->uids + pl->nuids, uids, n * sizeof(*uids));
-		pl->nuids += n;
-		free(after);
-		after = n == PULSE_PAGE ? strdup(uids[n - 1]) : NULL;
-		free(uids);		/* the strings moved to pl->uids */
-		uids = NULL;
-		if (after == NULL)
-			break;
-	}
-	pl->rc = 0;
-out:
-	store_strings_free(uids, n);
-	free(after);
-}
-
-/* Checks a chunk of the tenants: skip or sync, keys, open trades. */
-static void
-pulse_chunk_work(struct store *st, void *arg)
-{
-	struct pulse_plan *pl = arg;
-	char **uids = pl->master->uids;
-	enum tenant_block why;
-	struct tp_err terr;
-	char *trades, *keys_doc;
-	size_t i, ntr;
-	bool more;
-	int rc;
-
-	pl->rc = 0;
-	for (i = pl->from; i < pl->to; i++) {
-		tp_err_clear(&terr);
-		rc = jobs_tenant_blocked(st, uids[i], &why, &keys_doc, &terr);
-		if (rc == 1) {
-			switch (why) {
-			case TENANT_MISSING:	/* gone meanwhile */
-				continue;
-			case TENANT_DISABLED:
-				pl->skipped_disabled++;
-				break;
-			case TENANT_NO_KEYS:
-				pl->skipped_no_keys++;
-				break;
-			case TENANT_QUARANTINED:
-				pl->skipped_quarantined++;
-				break;
-			case TENANT_RUNNABLE:
-				break;
-			}
-			pl->users_total++;
-			continue;
-		}
-		pl->users_total++;
-		trades = NULL;
-		/* a store error for one tenant: its job reads again at
-		 * dispatch, and fails there if it must */
-		if (rc == 0 && trades_read(st, uids[i], &trades, &ntr, &more,
-		    pl->symbols, &terr) == 0) {
-			pl->trades += ntr;
-			if (more)
-				pl->capped++;
-		}
-		if (pulse_plan_add(pl, uids[i], trades, keys_doc) == -1) {
-			free(trades);
-			free(keys_doc);
-			pl->rc = tp_err_set(&pl->err, TP_RESOURCE_EXHAUSTED,
-			    "out of memory planning the pulse");
-			return;
-		}
-	}
 }
 
 /* The price fetch */
@@ -523,7 +345,6 @@ pulse_submit_syncs(struct pulse *p)
 	}
 	if (pl != NULL) {
 		p->plan = NULL;
-		p->plan_owned = false;
 		pulse_plan_free(&pl->hdr);
 	}
 	pulse_maybe_end(p);
@@ -577,7 +398,7 @@ pulse_job_ended(struct job *job, void *arg)
 			p->interrupted = true;
 		if (job->crash_id[0] != '\0')
 			p->crashed++;
-		if (jobs_tenant_quarantined(p->ps->d->jobs, job->uid, &err))
+		if (policy_quarantined(p->ps->d->jobs->policy, job->uid, &err))
 			p->quarantined++;
 	}
 	pulse_maybe_end(p);
@@ -612,7 +433,7 @@ pulse_answer(struct pulser *ps, struct pulse *p)
 	while ((w = TAILQ_FIRST(&p->waiters)) != NULL) {
 		TAILQ_REMOVE(&p->waiters, w, entry);
 		w->pulse = NULL;
-		api_reply(w->req, p->doc != NULL ? json_copy(p->doc) : NULL);
+		w->ended(w, p->doc != NULL ? json_copy(p->doc) : NULL);
 	}
 	pulse_free_one(p);
 }
@@ -684,8 +505,9 @@ pulse_maybe_end(struct pulse *p)
 
 /* Every chunk has ended: prices, then the syncs. */
 static void
-pulse_plan_finish(struct pulse *p, struct pulse_plan *pl)
+pulse_plan_finish(struct pulse_plan *pl, void *arg)
 {
+	struct pulse *p = arg;
 	struct daemon *d = p->ps->d;
 
 	p->plan_ms = pulse_elapsed_ms(p);
@@ -698,7 +520,6 @@ pulse_plan_finish(struct pulse *p, struct pulse_plan *pl)
 		p->to_sync = 0;	/* the ones planned are not all: run none */
 		pulse_plan_free(&pl->hdr);
 		p->plan = NULL;
-		p->plan_owned = false;
 		p->phase = PULSE_SYNCING;
 		pulse_maybe_end(p);
 		return;
@@ -721,123 +542,12 @@ pulse_plan_finish(struct pulse *p, struct pulse_plan *pl)
 		pulse_submit_syncs(p);
 }
 
-static void
-pulse_chunk_free(struct jobs_work *w)
-{
-	pulse_plan_free(w);
-}
-
-/* A chunk has ended: its tenants, counts and symbols join the plan. */
-static void
-pulse_chunk_done(void *arg)
-{
-	struct pulse_plan *c = arg, *pl = c->master;
-	struct json_object_iterator it, end;
-	struct pulse_tenant *t;
-	size_t i;
-
-	jobs_work_done(c->j, &c->hdr);
-	if (c->rc == -1 && pl->rc != -1) {
-		pl->rc = -1;
-		pl->err = c->err;
-	}
-	if (pl->nt + c->nt > pl->cap) {
-		if ((t = reallocarray(pl->t, pl->nt + c->nt,
-		    sizeof(*t))) == NULL) {
-			if (pl->rc != -1)
-				pl->rc = tp_err_set(&pl->err,
-				    TP_RESOURCE_EXHAUSTED, "out of memory "
-				    "planning the pulse");
-		} else {
-			pl->t = t;
-			pl->cap = pl->nt + c->nt;
-		}
-	}
-	if (pl->nt + c->nt <= pl->cap) {
-		memcpy(pl->t + pl->nt, c->t, c->nt * sizeof(*c->t));
-		pl->nt += c->nt;
-		c->nt = 0;	/* the strings moved */
-	}
-	pl->users_total += c->users_total;
-	pl->skipped_disabled += c->skipped_disabled;
-	pl->skipped_no_keys += c->skipped_no_keys;
-	pl->skipped_quarantined += c->skipped_quarantined;
-	pl->trades += c->trades;
-	pl->capped += c->capped;
-	it = json_object_iter_begin(c->symbols);
-	end = json_object_iter_end(c->symbols);
-	for (i = 0; !json_object_iter_equal(&it, &end);
-	    json_object_iter_next(&it), i++)
-		if (!json_object_object_get_ex(pl->symbols,
-		    json_object_iter_peek_name(&it), NULL))
-			json_object_object_add(pl->symbols,
-			    json_object_iter_peek_name(&it), NULL);
-	pulse_chunk_free(&c->hdr);
-	if (--pl->pending == 0 && pl->p != NULL)
-		pulse_plan_finish(pl->p, pl);
-}
-
-/* The list is in: the chunks go to the store threads. */
-static void
-pulse_list_done(void *arg)
-{
-	struct pulse_plan *pl = arg, *c;
-	struct pulse *p = pl->p;
-	struct tp_err err;
-	size_t k, n, per;
-
-	jobs_work_done(pl->j, &pl->hdr);
-	if (p == NULL) {		/* the pulse is gone */
-		pulse_plan_free(&pl->hdr);
-		return;
-	}
-	p->plan = pl;
-	p->plan_owned = true;
-	if (pl->rc == -1 || pl->nuids == 0) {
-		pulse_plan_finish(p, pl);
-		return;
-	}
-	n = p->ps->d->cfg.store_threads > 0 ? p->ps->d->cfg.store_threads : 1;
-	if (n > PULSE_CHUNKS_MAX)
-		n = PULSE_CHUNKS_MAX;
-	if (n > (pl->nuids + PULSE_CHUNK_MIN - 1) / PULSE_CHUNK_MIN)
-		n = (pl->nuids + PULSE_CHUNK_MIN - 1) / PULSE_CHUNK_MIN;
-	per = (pl->nuids + n - 1) / n;
-	for (k = 0; k * per < pl->nuids; k++) {
-		tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory");
-		if ((c = calloc(1, sizeof(*c))) == NULL ||
-		    (c->symbols = json_object_new_object()) == NULL) {
-			free(c);
-			goto fail;
-		}
-		c->hdr.free = pulse_chunk_free;
-		c->j = pl->j;
-		c->p = p;
-		c->master = pl;
-		c->from = k * per;
-		c->to = c->from + per < pl->nuids ? c->from + per : pl->nuids;
-		if (jobs_work_submit(pl->j, &c->hdr, pulse_chunk_work,
-		    pulse_chunk_done, &err) == -1) {
-			pulse_plan_free(&c->hdr);
-			goto fail;
-		}
-		pl->pending++;
-	}
-	return;
-fail:
-	/* the chunks already out still merge; then the plan fails */
-	pl->rc = tp_err_set(&pl->err, err.code, "%s", err.msg);
-	if (pl->pending == 0)
-		pulse_plan_finish(p, pl);
-}
-
 /* Starting */
 
 static struct pulse *
 pulse_begin(struct pulser *ps, const char *trigger, struct tp_err *err)
 {
 	struct daemon *d = ps->d;
-	struct pulse_plan *pl = NULL;
 	struct pulse *p;
 	uint8_t r[8];
 	size_t i;
@@ -847,11 +557,7 @@ pulse_begin(struct pulser *ps, const char *trigger, struct tp_err *err)
 		    DAEMON_NAME);
 		return NULL;
 	}
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (pl = calloc(1, sizeof(*pl))) == NULL ||
-	    (pl->symbols = json_object_new_object()) == NULL) {
-		free(pl);
-		free(p);
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
 		return NULL;
 	}
@@ -865,16 +571,11 @@ pulse_begin(struct pulser *ps, const char *trigger, struct tp_err *err)
 	store_timestamp(p->started_at, sizeof(p->started_at));
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
 	p->phase = PULSE_PLANNING;
-	pl->hdr.free = pulse_plan_free;
-	pl->j = d->jobs;
-	pl->p = p;
-	if (jobs_work_submit(d->jobs, &pl->hdr, pulse_list_work,
-	    pulse_list_done, err) == -1) {
-		pulse_plan_free(&pl->hdr);
+	if ((p->plan = pulse_plan_start(d->jobs, d->cfg.store_threads,
+	    pulse_plan_finish, p, err)) == NULL) {
 		free(p);
 		return NULL;
 	}
-	p->plan = pl;
 	ps->cur = p;
 	log_info("pulse %s started (%s)", p->id, trigger);
 	return p;
@@ -917,8 +618,7 @@ pulse_reload(struct pulser *ps)
 		log_info("pulse: the schedule is off ([pulse] enabled = no)");
 		return;
 	}
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	tv = clock_tv(ms);
 	event_del(ps->timer);
 	event_assign(ps->timer, ps->d->base, -1, EV_PERSIST, pulse_timer, ps);
 	evtimer_add(ps->timer, &tv);
@@ -1018,55 +718,29 @@ pulse_status_json(struct pulser *ps)
 	return o;
 }
 
-/* API */
-
-static void
-pulse_waiter_free(void *arg)
+/* For the pulse op: the running pulse, or a new one. */
+struct pulse *
+pulse_start(struct pulser *ps, bool *started, struct tp_err *err)
 {
-	struct pulse_waiter *w = arg;
+	*started = false;
+	if (ps->cur != NULL)
+		return ps->cur;
+	*started = true;
+	return pulse_begin(ps, "api", err);
+}
 
-	if (w->pulse != NULL)
+void
+pulse_wait(struct pulse *p, struct pulse_waiter *w)
+{
+	w->pulse = p;
+	TAILQ_INSERT_TAIL(&p->waiters, w, entry);
+}
+
+void
+pulse_unwait(struct pulse_waiter *w)
+{
+	if (w->pulse != NULL) {
 		TAILQ_REMOVE(&w->pulse->waiters, w, entry);
-	free(w);
-}
-
-int
-pulse_op_start(struct api_req *req, struct tp_err *err)
-{
-	struct pulser *ps = req->d->pulser;
-	struct pulse_waiter *w;
-	struct pulse *p;
-	json_object *r;
-	bool wait = false, started = false;
-
-	if (api_arg_bool(req, "wait", false, &wait, err) == -1)
-		return -1;
-	if ((p = ps->cur) == NULL) {
-		if ((p = pulse_begin(ps, "api", err)) == NULL)
-			return -1;
-		started = true;
+		w->pulse = NULL;
 	}
-	if (wait) {
-		if ((w = calloc(1, sizeof(*w))) == NULL)
-			return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
-			    "out of memory");
-		w->pulse = p;
-		w->req = req;
-		TAILQ_INSERT_TAIL(&p->waiters, w, entry);
-		req->ctx = w;
-		req->ctx_free = pulse_waiter_free;
-		return 0;
-	}
-	if ((r = pulse_json(p)) != NULL)
-		json_add(r, "started", json_object_new_boolean(started));
-	api_reply(req, r);
-	return 0;
-}
-
-int
-pulse_op_status(struct api_req *req, struct tp_err *err)
-{
-	(void)err;
-	api_reply(req, pulse_status_json(req->d->pulser));
-	return 0;
 }

@@ -41,10 +41,14 @@ struct pulse;
 
 #define PULSE_ID_LEN	17	/* "p" + 16 hex digits */
 
+/* Someone waiting for a pulse to end (the pulse op with wait): ended
+ * gets a copy of its figures (or NULL), once. */
 struct pulse_waiter {
 	TAILQ_ENTRY(pulse_waiter) entry;
-	struct pulse		*pulse;		/* NULL once answered */
-	struct api_req		*req;
+	struct pulse		*pulse;		/* NULL once told or detached */
+	void			(*ended)(struct pulse_waiter *w,
+				    json_object *doc);
+	void			*arg;
 };
 
 struct pulser;
@@ -62,7 +66,17 @@ void		 pulse_stop(struct pulser *ps);
 /* The running and the last pulse, for status replies. */
 json_object	*pulse_status_json(struct pulser *ps);
 
-/* API operations: pulse {wait}, pulse.status. */
+/* The running pulse, or a new one (*started); NULL (err) when none can
+ * start. */
+struct pulse	*pulse_start(struct pulser *ps, bool *started,
+		    struct tp_err *err);
+/* A pulse's figures now. */
+json_object	*pulse_json(const struct pulse *p);
+/* w->ended (set by the caller) runs when the pulse has ended. */
+void		 pulse_wait(struct pulse *p, struct pulse_waiter *w);
+void		 pulse_unwait(struct pulse_waiter *w);
+
+/* API operations (pulse_op.c): pulse {wait}, pulse.status. */
 int	pulse_op_start(struct api_req *req, struct tp_err *err);
 int	pulse_op_status(struct api_req *req, struct tp_err *err);
 

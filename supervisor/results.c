@@ -16,6 +16,7 @@
 #include "common/wire_result.h"
 #include "supervisor/daemon.h"
 #include "supervisor/engine_int.h"
+#include "supervisor/policy.h"
 #include "supervisor/pool.h"
 
 /*
@@ -287,12 +288,12 @@ results_commit_ended(struct results_commit *c)
 		tp_err_set(&err, c->err.code, "commit failed: %s", c->err.msg);
 		jobs_finish(j, job, &err);
 	} else if (c->ok) {
-		jobs_strikes_clear(j, job->uid);
+		policy_strikes_clear(j->policy, job->uid);
 		jobs_finish(j, job, NULL);
 	} else {
 		/* an answer, even a failure, shows the tenant did not crash
 		 * the worker: its strikes are cleared too */
-		jobs_strikes_clear(j, job->uid);
+		policy_strikes_clear(j->policy, job->uid);
 		tp_err_set(&err, c->wcode, "%s", c->wmsg);
 		jobs_finish(j, job, &err);
 	}

@@ -1,4 +1,4 @@
-/* sync.c: the job API's sync, job and tenant.release operations. */
+/* sync.c: the job API's sync and job operations. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include <stdio.h>
@@ -13,18 +13,15 @@
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
 #include "supervisor/jobs.h"
+#include "supervisor/policy.h"
 #include "supervisor/sync.h"
-#include "supervisor/tenant.h"
-
-#define SYNC_PATH_MAX	(UID_MAX_LEN + 32)
 
 struct sync_ctx {
 	struct job_waiter	 waiter;	/* while waiting for the job */
 	char			 uid[UID_MAX_LEN + 1];
 	bool			 wait;
-	enum tenant_block	 why;
-	int			 blocked;	/* jobs_tenant_blocked's answer */
-	bool			 existed;	/* tenant.release */
+	enum policy_block	 why;
+	int			 blocked;	/* policy_tenant_blocked's answer */
 	struct tp_err		 err;
 };
 
@@ -90,7 +87,7 @@ sync_work(struct store *st, void *arg)
 {
 	struct sync_ctx *c = ((struct api_req *)arg)->ctx;
 
-	c->blocked = jobs_tenant_blocked(st, c->uid, &c->why, NULL,
+	c->blocked = policy_tenant_blocked(st, c->uid, &c->why, NULL,
 	    &c->err);
 }
 
@@ -130,7 +127,7 @@ sync_start(struct api_req *req, struct tp_err *err)
 	if (req->d->jobs->stopping)
 		return tp_err_set(err, TP_UNAVAILABLE, "%s is shutting down",
 		    DAEMON_NAME);
-	if (jobs_tenant_quarantined(req->d->jobs, uid, err))
+	if (policy_quarantined(req->d->jobs->policy, uid, err))
 		return -1;
 	return api_submit(req, sync_work, sync_done, err);
 }
@@ -157,77 +154,4 @@ job_start(struct api_req *req, struct tp_err *err)
 		return -1;
 	sync_answer(req, c, job);
 	return 0;
-}
-
-/* tenant.release */
-
-static void
-release_work(struct store *st, void *arg)
-{
-	struct sync_ctx *c = ((struct api_req *)arg)->ctx;
-	char path[SYNC_PATH_MAX];
-	int rc;
-
-	snprintf(path, sizeof(path), "users/%s/status/quarantine", c->uid);
-	if ((rc = tenant_doc_get(st, path, NULL, &c->err)) == -1) {
-		c->blocked = -1;
-		return;
-	}
-	c->existed = rc == 1;
-	if (c->existed) {
-		if (store_delete(st, path, &c->err) == -1)
-			c->blocked = -1;
-		return;
-	}
-	if ((rc = tenant_exists(st, c->uid, &c->err)) != 1)
-		c->blocked = rc == -1 ? -1 : tp_err_set(&c->err, TP_NOT_FOUND,
-		    "no tenant %s", c->uid);
-}
-
-static void
-release_done(void *arg)
-{
-	struct api_req *req = arg;
-	struct sync_ctx *c = req->ctx;
-	struct jobs *j = req->d->jobs;
-	struct tp_err err;
-	json_object *r;
-	unsigned strikes;
-	bool released;
-
-	if (c->blocked == -1) {
-		api_reply_error(req, &c->err);
-		return;
-	}
-	strikes = jobs_strikes(j, c->uid);
-	released = c->existed || jobs_tenant_quarantined(j, c->uid, &err);
-	jobs_set_quarantined(j, c->uid, false, NULL, NULL);
-	jobs_strikes_clear(j, c->uid);
-	if (released) {
-		log_info("tenant %s released from quarantine (%u strikes "
-		    "cleared)", c->uid, strikes);
-		jobs_tlog(j, c->uid, TLOG_INFO, NULL, "quarantine",
-		    "released from quarantine by the operator; strikes "
-		    "cleared");
-	}
-	if ((r = json_object_new_object()) != NULL) {
-		json_add(r, "uid", json_object_new_string(c->uid));
-		json_add(r, "released", json_object_new_boolean(released));
-		json_add(r, "strikes_cleared",
-		    json_object_new_int64(strikes));
-	}
-	api_reply(req, r);
-}
-
-int
-tenant_release_start(struct api_req *req, struct tp_err *err)
-{
-	struct sync_ctx *c;
-	const char *uid;
-
-	if (api_arg_uid(req, "uid", true, &uid, err) == -1 ||
-	    (c = sync_ctx_new(req, err)) == NULL)
-		return -1;
-	snprintf(c->uid, sizeof(c->uid), "%s", uid);
-	return api_submit(req, release_work, release_done, err);
 }

@@ -1,4 +1,4 @@
-/* sync.h: the job API's sync, job and tenant.release operations. */
+/* sync.h: the job API's sync and job operations. */
 #ifndef TP_SUPERVISOR_SYNC_H
 #define TP_SUPERVISOR_SYNC_H
 
@@ -8,6 +8,5 @@ struct api_req;
 
 int	sync_start(struct api_req *req, struct tp_err *err);
 int	job_start(struct api_req *req, struct tp_err *err);
-int	tenant_release_start(struct api_req *req, struct tp_err *err);
 
 #endif

@@ -1,7 +1,6 @@
-/* tenant.c: tenant.add, tenant.list, tenant.show and trading.set. */
+/* tenant.c: tenant.add, tenant.list, tenant.show, tenant.release and trading.set. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,17 +15,14 @@
 #include "common/tenantlog.h"
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
+#include "supervisor/jobs.h"
 #include "supervisor/keyring.h"
+#include "supervisor/policy.h"
 #include "supervisor/tenant.h"
+#include "supervisor/tenant_store.h"
 
 #define TENANT_PATH_MAX	(UID_MAX_LEN + 64)
 #define TENANT_TRADES_MAX	10000	/* open trades summed by tenant.show */
-
-/* The collections a tenant's documents live in (brief section 3). */
-static const char *const tenant_collections[] = {
-	"status", "secrets", "data", "alpacaAccounts", "signals",
-	"shadowTradeHistory",
-};
 
 /*
  * State of one tenant operation. The work function (a store thread) reads
@@ -37,6 +33,7 @@ struct tenant_ctx {
 	char		 uid[UID_MAX_LEN + 1];
 	json_object	*in;		/* tenant.add: a private copy of profile */
 	bool		 enabled;	/* trading.set */
+	bool		 existed;	/* tenant.release: a quarantine document */
 	char		 reason[API_REASON_MAX + 1];
 	size_t		 limit;		/* tenant.list */
 	char		 after[UID_MAX_LEN + 1];
@@ -85,82 +82,6 @@ tenant_answer(struct api_req *req, struct tenant_ctx *c)
 	result = c->result;
 	c->result = NULL;
 	api_reply(req, result);
-}
-
-int
-tenant_doc_get(struct store *st, const char *path, json_object **data,
-    struct tp_err *err)
-{
-	struct store_doc doc;
-
-	memset(&doc, 0, sizeof(doc));
-	if (store_get(st, path, &doc, err) == -1) {
-		if (err->code != TP_NOT_FOUND)
-			return -1;
-		tp_err_clear(err);
-		return 0;
-	}
-	if (data != NULL) {
-		*data = doc.data;
-		doc.data = NULL;
-	}
-	store_doc_clear(&doc);
-	return 1;
-}
-
-int
-tenant_exists(struct store *st, const char *uid, struct tp_err *err)
-{
-	struct store_doclist list;
-	char path[TENANT_PATH_MAX];
-	size_t i, n;
-	int rc;
-
-	snprintf(path, sizeof(path), "users/%s", uid);
-	if ((rc = tenant_doc_get(st, path, NULL, err)) != 0)
-		return rc;
-	for (i = 0; i < sizeof(tenant_collections) /
-	    sizeof(tenant_collections[0]); i++) {
-		snprintf(path, sizeof(path), "users/%s/%s", uid,
-		    tenant_collections[i]);
-		memset(&list, 0, sizeof(list));
-		if (store_list(st, path, 1, NULL, &list, err) == -1)
-			return -1;
-		n = list.n;
-		store_doclist_free(&list);
-		if (n > 0)
-			return 1;
-	}
-	return 0;
-}
-
-int
-tenant_vlog(struct daemon *d, const char *uid, enum tlog_level lvl,
-    const char *job_id, const char *event, const char *fmt, va_list ap)
-{
-	char msg[TLOG_LINE_MAX];
-	struct tp_err err;
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (tenantlog_write(d->tlog, uid, lvl, job_id != NULL ? job_id : "",
-	    event, msg, &err) == -1) {
-		log_warnx("tenant log of %s: %s", uid, err.msg);
-		return -1;
-	}
-	return 0;
-}
-
-int
-tenant_log(struct daemon *d, const char *uid, enum tlog_level lvl,
-    const char *event, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = tenant_vlog(d, uid, lvl, NULL, event, fmt, ap);
-	va_end(ap);
-	return rc;
 }
 
 /* tenant.add */
@@ -641,4 +562,59 @@ trading_set_start(struct api_req *req, struct tp_err *err)
 	snprintf(c->reason, sizeof(c->reason), "%s", reason != NULL ?
 	    reason : enabled ? "enabled by operator" : "disabled by operator");
 	return api_submit(req, trading_set_work, trading_set_done, err);
+}
+
+/* tenant.release */
+
+static void
+tenant_release_work(struct store *st, void *arg)
+{
+	struct tenant_ctx *c = ((struct api_req *)arg)->ctx;
+
+	c->rc = policy_release_doc(st, c->uid, &c->existed, &c->err);
+}
+
+static void
+tenant_release_done(void *arg)
+{
+	struct api_req *req = arg;
+	struct tenant_ctx *c = req->ctx;
+	struct jobs *j = req->d->jobs;
+	json_object *r;
+	unsigned strikes;
+	bool was, released;
+
+	if (c->rc == -1) {
+		api_reply_error(req, &c->err);
+		return;
+	}
+	strikes = policy_release(j->policy, c->uid, &was);
+	released = c->existed || was;
+	if (released) {
+		log_info("tenant %s released from quarantine (%u strikes "
+		    "cleared)", c->uid, strikes);
+		jobs_tlog(j, c->uid, TLOG_INFO, NULL, "quarantine",
+		    "released from quarantine by the operator; strikes "
+		    "cleared");
+	}
+	if ((r = json_object_new_object()) != NULL) {
+		json_add(r, "uid", json_object_new_string(c->uid));
+		json_add(r, "released", json_object_new_boolean(released));
+		json_add(r, "strikes_cleared",
+		    json_object_new_int64(strikes));
+	}
+	api_reply(req, r);
+}
+
+int
+tenant_release_start(struct api_req *req, struct tp_err *err)
+{
+	struct tenant_ctx *c;
+	const char *uid;
+
+	if (api_arg_uid(req, "uid", true, &uid, err) == -1 ||
+	    (c = tenant_ctx_new(req, err)) == NULL)
+		return -1;
+	snprintf(c->uid, sizeof(c->uid), "%s", uid);
+	return api_submit(req, tenant_release_work, tenant_release_done, err);
 }

@@ -20,6 +20,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/policy.c supervisor/policy.h \
 	supervisor/engine.c supervisor/engine.h supervisor/engine_int.h \
 	supervisor/dispatch.c \
+	supervisor/compose.c supervisor/compose.h \
 	supervisor/results.c \
 	supervisor/crash.c \
 	supervisor/sync.c supervisor/sync.h \

@@ -15,6 +15,7 @@
 #include "common/wire.h"
 #include "common/wire_result.h"
 #include "supervisor/daemon.h"
+#include "supervisor/compose.h"
 #include "supervisor/engine_int.h"
 #include "supervisor/policy.h"
 #include "supervisor/pool.h"
@@ -381,195 +382,6 @@ results_free_pending(struct jobs *j)
 	}
 }
 
-/* The worker's error, made safe to store and show (the checker bounded
- * it). */
-static void
-results_safe_msg(const char *msg, char *out, size_t size)
-{
-	size_t i;
-
-	snprintf(out, size, "%s", msg != NULL && *msg != '\0' ? msg :
-	    "the worker gave no reason");
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
-			out[i] = ' ';
-	/* a worker holds its tenant's keys: never store one of them */
-	if (tenantlog_looks_secret(out))
-		snprintf(out, size, "(the worker's message is withheld: it "
-		    "looked like a secret)");
-}
-
-static int
-results_add(json_object *o, const char *key, json_object *v)
-{
-	if (v == NULL)
-		return -1;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
-/* {code, message, at} of a failure, as last_sync_error and pnl_error
- * hold it. */
-static json_object *
-results_error_doc(enum tp_code code, const char *msg, const char *at,
-    const char *job_id)
-{
-	json_object *e;
-	char safe[WIRE_ERR_MSG_MAX + 1];
-
-	if ((e = json_object_new_object()) == NULL)
-		return NULL;
-	results_safe_msg(msg, safe, sizeof(safe));
-	if (results_add(e, "code", json_object_new_string(
-	    tp_code_name(code))) == -1 ||
-	    results_add(e, "message", json_object_new_string(safe)) == -1 ||
-	    results_add(e, "at", json_object_new_string(at)) == -1 ||
-	    (job_id != NULL && results_add(e, "job_id",
-	    json_object_new_string(job_id)) == -1)) {
-		json_object_put(e);
-		return NULL;
-	}
-	return e;
-}
-
-/* Adds one merge to sb; data is given up. */
-static int
-results_merge(struct store_batch *sb, const char *path, json_object *data)
-{
-	if (data == NULL)
-		return -1;
-	store_batch_add_ref(sb, STORE_W_MERGE, path, data);
-	return 0;
-}
-
-/*
- * The writes of an accepted sync, composed from the job as sent: the
- * same documents and fields a sync always wrote. At most 3 + trades + 1
- * documents, each of bounded fields (common/wire.h).
- */
-static int
-results_compose(struct job *job, const struct wire_result *r,
-    struct results_commit *c)
-{
-	json_object *snap, *d, *e;
-	const struct wire_mark *m;
-	char path[PATH_MAX_LEN + 1], at[32];
-	size_t i;
-
-	store_timestamp(at, sizeof(at));
-	if (!c->ok) {
-		snprintf(path, sizeof(path), "users/%s/status/last_sync_error",
-		    job->uid);
-		if ((e = results_error_doc(c->wcode, c->wmsg, at, job->id)) ==
-		    NULL)
-			return -1;
-		store_batch_add(c->sb, STORE_W_SET, path, e);
-		json_object_put(e);
-		return 0;
-	}
-	if ((snap = json_copy(r->account)) == NULL ||
-	    results_add(snap, "synced_at", json_object_new_string(at)) == -1) {
-		json_object_put(snap);
-		return -1;
-	}
-	snprintf(path, sizeof(path), "users/%s/data/snapshot", job->uid);
-	if (results_merge(c->sb, path, json_object_get(snap)) == -1) {
-		json_object_put(snap);
-		return -1;
-	}
-	snprintf(path, sizeof(path), "users/%s/alpacaAccounts/snapshot",
-	    job->uid);
-	if (results_merge(c->sb, path, snap) == -1)
-		return -1;
-	snprintf(path, sizeof(path), "users/%s/status/last_sync", job->uid);
-	if ((d = json_object_new_object()) == NULL ||
-	    results_add(d, "at", json_object_new_string(at)) == -1 ||
-	    results_add(d, "job_id", json_object_new_string(job->id)) == -1 ||
-	    results_add(d, "key_id_last4", json_object_new_string(
-	    r->key_id_last4)) == -1 || results_merge(c->sb, path, d) == -1) {
-		json_object_put(d);
-		return -1;
-	}
-	for (i = 0; i < r->nmarks; i++) {
-		m = &r->marks[i];
-		snprintf(path, sizeof(path), "users/%s/shadowTradeHistory/%s",
-		    job->uid, m->id);
-		if ((d = json_object_new_object()) == NULL)
-			return -1;
-		if (m->ok ? results_add(d, "current_price",
-		    dec_to_json_number(&m->price)) == -1 ||
-		    results_add(d, "unrealized_pnl",
-		    dec_to_json_number(&m->pnl)) == -1 ||
-		    results_add(d, "pnl_percent",
-		    dec_to_json_number(&m->pct)) == -1 ||
-		    results_add(d, "marked_at", json_object_new_string(at)) ==
-		    -1 || json_object_object_add(d, "pnl_error", NULL) != 0 :
-		    results_add(d, "pnl_error", results_error_doc(m->code,
-		    m->message, at, NULL)) == -1 || results_add(d, "marked_at",
-		    json_object_new_string(at)) == -1) {
-			json_object_put(d);
-			return -1;
-		}
-		store_batch_add_ref(c->sb, STORE_W_MERGE, path, d);
-	}
-	snprintf(path, sizeof(path), "users/%s/status/last_sync_error",
-	    job->uid);
-	store_batch_add(c->sb, STORE_W_DELETE, path, NULL);
-	return 0;
-}
-
-/* The job's summary, as the API shows it: composed from what the worker
- * reported. */
-static json_object *
-results_summary(struct job *job, const struct wire_result *r)
-{
-	json_object *o, *q;
-	char sum[DEC_TEXT_MAX + 1];
-	size_t i, marked = 0;
-	int rc = 0;
-
-	if ((o = json_object_new_object()) == NULL ||
-	    (q = json_object_new_object()) == NULL) {
-		json_object_put(o);
-		return NULL;
-	}
-	if (r->req_account >= 0)
-		rc |= results_add(q, "account", json_object_new_int64(
-		    r->req_account));
-	rc |= results_add(q, "trades_latest", json_object_new_int64(
-	    r->req_trades));
-	rc |= results_add(q, "retries", json_object_new_int64(r->retries));
-	if (job->kind == JOB_PRICES) {
-		rc |= results_add(o, "prices", json_object_get(r->prices));
-		rc |= results_add(o, "requests", q);
-	} else {
-		for (i = 0; i < r->nmarks; i++)
-			marked += r->marks[i].ok;
-		wire_result_pnl_sum(r, sum, sizeof(sum));
-		rc |= results_add(o, "key_id_last4", json_object_new_string(
-		    r->key_id_last4));
-		rc |= results_add(o, "equity", json_object_new_string(
-		    json_get_str(r->account, "equity")));
-		rc |= results_add(o, "status", json_object_new_string(
-		    json_get_str(r->account, "status")));
-		rc |= results_add(o, "trades_marked", json_object_new_int64(
-		    (int64_t)marked));
-		rc |= results_add(o, "trades_failed", json_object_new_int64(
-		    (int64_t)(r->nmarks - marked)));
-		rc |= results_add(o, "unrealized_pnl",
-		    json_object_new_string(sum));
-		rc |= results_add(o, "requests", q);
-	}
-	if (rc != 0) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
-
 /* Where the job a RESULT names stands, for the checker. */
 static struct job *
 results_job_state(struct batch *b, const char *id, enum wire_job_state *st)
@@ -595,6 +407,7 @@ results_result(struct batch *b, json_object *p)
 	struct jobs *j = b->jobs;
 	struct wire_result_job wj;
 	struct wire_result r;
+	struct compose_outcome out;
 	struct results_commit *c;
 	enum wire_verdict v;
 	struct job *job;
@@ -651,12 +464,16 @@ results_result(struct batch *b, json_object *p)
 	c->ok = r.ok;
 	if (!r.ok) {
 		c->wcode = r.code;
-		results_safe_msg(r.message, c->wmsg, sizeof(c->wmsg));
+		compose_safe_msg(r.message, c->wmsg, sizeof(c->wmsg));
 	}
 	json_object_put(job->result);
 	job->result = NULL;
-	if ((r.ok && (job->result = results_summary(job, &r)) == NULL) ||
-	    (job->kind == JOB_SYNC && results_compose(job, &r, c) == -1)) {
+	out.ok = c->ok;
+	out.wcode = c->wcode;
+	out.wmsg = c->wmsg;
+	out.sb = c->sb;
+	if ((r.ok && (job->result = compose_summary(job, &r)) == NULL) ||
+	    (job->kind == JOB_SYNC && compose_sync(job, &r, &out) == -1)) {
 		/* ours, not the worker's: the job fails, nothing written */
 		c->ok = false;
 		c->wcode = TP_RESOURCE_EXHAUSTED;

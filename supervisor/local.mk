@@ -23,5 +23,6 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/sync.c supervisor/sync.h \
 	supervisor/pulse.c supervisor/pulse.h \
 	supervisor/trades.c supervisor/trades.h \
-	supervisor/zframes.c supervisor/zframes.h
+	supervisor/zframes.c supervisor/zframes.h \
+	supervisor/router.c supervisor/router.h
 supervisor_tradepulsed_LDADD = $(COMMON_LIBS)

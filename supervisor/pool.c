@@ -62,111 +62,43 @@ pool_array_add(json_object *a, json_object *v)
  * no other local process can ever reach the channel.
  */
 static int
-pool_ipc_prepare(struct pool *p, struct tp_err *err)
+pool_channel_open(struct pool *p, void *zctx, struct tp_err *err)
 {
-	const char *state = p->d->cfg.state_dir;
 	struct sockaddr_un sun;
-	char dir[PATH_MAX];
-	struct stat st;
+	int64_t maxsize = WIRE_HEADER_LEN + WIRE_MAX_RESULT;
+	int on = 1, linger = 0, hwm = POOL_HWM;
+	/* a send to a worker that is gone fails instead of vanishing; a
+	 * frame over the largest message disconnects its sender */
+	const struct router_opt opts[] = {
+		{ ZMQ_ROUTER_MANDATORY, &on, sizeof(on),
+		    "ZMQ_ROUTER_MANDATORY" },
+		{ ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize), "ZMQ_MAXMSGSIZE" },
+		{ ZMQ_LINGER, &linger, sizeof(linger), "ZMQ_LINGER" },
+		{ ZMQ_SNDHWM, &hwm, sizeof(hwm), "ZMQ_SNDHWM" },
+		{ ZMQ_RCVHWM, &hwm, sizeof(hwm), "ZMQ_RCVHWM" },
+	};
+	const struct router_params rp = {
+		.what = "worker channel",
+		.dir = ROUTER_DIR_OWNED,
+		.dir_mode = 0700,
+		.sock_mode = 0600,
+		.opts = opts,
+		.nopts = sizeof(opts) / sizeof(opts[0]),
+	};
 
-	if (snprintf(dir, sizeof(dir), "%s/%s", state, POOL_RUN_DIR) >=
-	    (int)sizeof(dir))
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "state_dir too long");
-	if (asprintf(&p->sock_path, "%s/%s", dir, POOL_SOCK_NAME) == -1) {
-		p->sock_path = NULL;
-		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
-	}
-	if (strlen(p->sock_path) >= sizeof(sun.sun_path))
-		return tp_err_set(err, TP_INVALID_ARGUMENT, "the worker "
-		    "channel %s is longer than a unix socket name may be (%zu "
-		    "bytes); choose a shorter state_dir", p->sock_path,
-		    sizeof(sun.sun_path) - 1);
-	if (asprintf(&p->endpoint, "ipc://%s", p->sock_path) == -1) {
+	if (asprintf(&p->endpoint, "ipc://%s/%s/%s", p->d->cfg.state_dir,
+	    POOL_RUN_DIR, POOL_SOCK_NAME) == -1) {
 		p->endpoint = NULL;
 		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
 	}
-	if (files_mkdir(dir, 0700, err) == -1)
+	if (strlen(p->endpoint + 6) >= sizeof(sun.sun_path))
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "the worker "
+		    "channel %s is longer than a unix socket name may be (%zu "
+		    "bytes); choose a shorter state_dir", p->endpoint + 6,
+		    sizeof(sun.sun_path) - 1);
+	if (router_open(&p->rt, zctx, p->endpoint, &rp, err) == -1)
 		return -1;
-	if (lstat(dir, &st) == -1)
-		return tp_err_errno(err, TP_FAILED_PRECONDITION, "%s", dir);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
-		return tp_err_set(err, TP_FAILED_PRECONDITION,
-		    "%s must be a folder owned by the daemon's user", dir);
-	if ((st.st_mode & 077) != 0 && chmod(dir, 0700) == -1)
-		return tp_err_errno(err, TP_FAILED_PRECONDITION,
-		    "chmod 0700 %s", dir);
-
-	if (lstat(p->sock_path, &st) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		return tp_err_errno(err, TP_FAILED_PRECONDITION, "%s",
-		    p->sock_path);
-	}
-	if (!S_ISSOCK(st.st_mode))
-		return tp_err_set(err, TP_FAILED_PRECONDITION,
-		    "%s exists and is not a socket", p->sock_path);
-	switch (files_socket_live(p->sock_path)) {
-	case 1:
-		return tp_err_set(err, TP_FAILED_PRECONDITION,
-		    "another daemon is using %s", p->sock_path);
-	case -1:
-		return tp_err_errno(err, TP_FAILED_PRECONDITION,
-		    "cannot tell whether %s is in use", p->sock_path);
-	}
-	if (unlink(p->sock_path) == -1)
-		return tp_err_errno(err, TP_FAILED_PRECONDITION,
-		    "cannot remove the stale socket %s", p->sock_path);
-	log_info("removed the stale socket %s", p->sock_path);
-	return 0;
-}
-
-static int
-pool_setopt(struct pool *p, int opt, const void *val, size_t len,
-    const char *name, struct tp_err *err)
-{
-	if (zmq_setsockopt(p->sock, opt, val, len) == -1)
-		return tp_err_set(err, TP_INTERNAL, "zmq_setsockopt %s: %s",
-		    name, zmq_strerror(errno));
-	return 0;
-}
-
-static int
-pool_channel_open(struct pool *p, struct tp_err *err)
-{
-	int64_t maxsize = WIRE_HEADER_LEN + WIRE_MAX_RESULT;
-	int on = 1, linger = 0, hwm = POOL_HWM, fd;
-	size_t fdlen = sizeof(fd);
-
-	if (pool_ipc_prepare(p, err) == -1)
-		return -1;
-	if ((p->zctx = zmq_ctx_new()) == NULL ||
-	    (p->sock = zmq_socket(p->zctx, ZMQ_ROUTER)) == NULL)
-		return tp_err_set(err, TP_INTERNAL, "zmq: %s",
-		    zmq_strerror(errno));
-	/* a send to a worker that is gone fails instead of vanishing; a
-	 * frame over the largest message disconnects its sender */
-	if (pool_setopt(p, ZMQ_ROUTER_MANDATORY, &on, sizeof(on),
-	    "ZMQ_ROUTER_MANDATORY", err) == -1 ||
-	    pool_setopt(p, ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize),
-	    "ZMQ_MAXMSGSIZE", err) == -1 ||
-	    pool_setopt(p, ZMQ_LINGER, &linger, sizeof(linger),
-	    "ZMQ_LINGER", err) == -1 ||
-	    pool_setopt(p, ZMQ_SNDHWM, &hwm, sizeof(hwm),
-	    "ZMQ_SNDHWM", err) == -1 ||
-	    pool_setopt(p, ZMQ_RCVHWM, &hwm, sizeof(hwm),
-	    "ZMQ_RCVHWM", err) == -1)
-		return -1;
-	if (zmq_bind(p->sock, p->endpoint) == -1)
-		return tp_err_set(err, TP_FAILED_PRECONDITION,
-		    "cannot bind %s: %s", p->endpoint, zmq_strerror(errno));
-	p->bound = true;
-	if (chmod(p->sock_path, 0600) == -1)
-		log_warn("chmod %s", p->sock_path);
-	if (zmq_getsockopt(p->sock, ZMQ_FD, &fd, &fdlen) == -1)
-		return tp_err_set(err, TP_INTERNAL, "ZMQ_FD: %s",
-		    zmq_strerror(errno));
-	if ((p->ev_chan = event_new(p->d->base, fd, EV_READ | EV_PERSIST,
+	if ((p->ev_chan = event_new(p->d->base, p->rt.fd, EV_READ | EV_PERSIST,
 	    pool_channel_cb, p)) == NULL || event_add(p->ev_chan, NULL) == -1)
 		return tp_err_set(err, TP_INTERNAL,
 		    "cannot watch the worker channel");
@@ -176,8 +108,8 @@ pool_channel_open(struct pool *p, struct tp_err *err)
 }
 
 struct pool *
-pool_new(struct daemon *d, const struct pool_events *ev, void *arg,
-    struct tp_err *err)
+pool_new(struct daemon *d, void *zctx, const struct pool_events *ev,
+    void *arg, struct tp_err *err)
 {
 	struct tp_err rerr;
 	struct pool *p;
@@ -198,7 +130,7 @@ pool_new(struct daemon *d, const struct pool_events *ev, void *arg,
 		tp_err_errno(err, TP_INTERNAL, "/dev/null");
 		goto fail;
 	}
-	if (pool_channel_open(p, err) == -1)
+	if (pool_channel_open(p, zctx, err) == -1)
 		goto fail;
 	if ((p->ev_sigchld = evsignal_new(d->base, SIGCHLD, spawn_sigchld,
 	    p)) == NULL || evsignal_add(p->ev_sigchld, NULL) == -1 ||
@@ -247,17 +179,9 @@ pool_free(struct pool *p)
 	if (p->ev_chan != NULL)
 		event_free(p->ev_chan);
 	resolver_free(p->resolver);
-	if (p->sock != NULL)
-		zmq_close(p->sock);
-	if (p->zctx != NULL)
-		zmq_ctx_term(p->zctx);
-	/* ours unless another daemon serves there now */
-	if (p->bound && files_socket_live(p->sock_path) == 0 &&
-	    unlink(p->sock_path) == -1)
-		log_warn("unlink %s", p->sock_path);
+	router_close(&p->rt);
 	if (p->devnull != -1)
 		close(p->devnull);
-	free(p->sock_path);
 	free(p->endpoint);
 	free(p);
 }
@@ -449,7 +373,7 @@ pool_send(struct pool *p, struct worker *w, enum wire_type type,
 
 	if (wire_encode(type, w->generation, payload, &buf, &len, err) == -1)
 		return -1;
-	if (zmq_send(p->sock, w->rid, sizeof(w->rid),
+	if (zmq_send(p->rt.sock, w->rid, sizeof(w->rid),
 	    ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
 		tp_err_set(err, TP_UNAVAILABLE, "worker %ld is not connected: "
 		    "%s", (long)w->pid, zmq_strerror(errno));
@@ -469,14 +393,14 @@ pool_send(struct pool *p, struct worker *w, enum wire_type type,
 			    zmq_strerror(errno));
 			goto out;
 		}
-		if (zmq_msg_send(&msg, p->sock, ZMQ_DONTWAIT) == -1) {
+		if (zmq_msg_send(&msg, p->rt.sock, ZMQ_DONTWAIT) == -1) {
 			tp_err_set(err, TP_UNAVAILABLE, "send to worker %ld: "
 			    "%s", (long)w->pid, zmq_strerror(errno));
 			zmq_msg_close(&msg);
 			goto out;
 		}
 	} else {
-		if (zmq_send(p->sock, buf, len, ZMQ_DONTWAIT) == -1) {
+		if (zmq_send(p->rt.sock, buf, len, ZMQ_DONTWAIT) == -1) {
 			tp_err_set(err, TP_UNAVAILABLE, "send to worker %ld: "
 			    "%s", (long)w->pid, zmq_strerror(errno));
 			free(buf);
@@ -750,7 +674,7 @@ pool_recv(struct pool *p)
 	int rc;
 
 	/* a RESULT may carry a tenant's data: frames are wiped when closed */
-	if ((rc = zframes_recv(p->sock, f, 2, &nf, &extra,
+	if ((rc = zframes_recv(p->rt.sock, f, 2, &nf, &extra,
 	    "worker channel")) == 0)
 		return false;
 	if (rc == -1)
@@ -787,7 +711,7 @@ pool_pollin(struct pool *p)
 	size_t len = sizeof(int);
 	int events;
 
-	if (zmq_getsockopt(p->sock, ZMQ_EVENTS, &events, &len) == -1) {
+	if (zmq_getsockopt(p->rt.sock, ZMQ_EVENTS, &events, &len) == -1) {
 		log_warnx("worker channel: ZMQ_EVENTS: %s",
 		    zmq_strerror(errno));
 		return false;

@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/wire.h"
 #include "supervisor/pool.h"
+#include "supervisor/router.h"
 
 #define POOL_REAP_GRACE_MS	50	/* late channel messages of a reaped worker */
 #define POOL_SPAWN_SAMPLES	1024	/* spawn latencies kept for pool_status */
@@ -106,12 +107,9 @@ struct pool {
 	void			(*reaped)(struct pool *p, struct worker *w);
 
 	/* the channel */
-	void			*zctx;
-	void			*sock;
+	struct router		 rt;		/* its socket, in the daemon's context */
 	struct event		*ev_chan;
 	char			*endpoint;	/* ipc://<state_dir>/run/workers.sock */
-	char			*sock_path;	/* the file behind it */
-	bool			 bound;		/* sock_path is ours to remove */
 
 	struct worker_list	 workers;	/* spawned, exit not yet reported */
 	size_t			 nworkers;

@@ -21,6 +21,7 @@
 #include <event2/thread.h>
 #include <zmq.h>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/secrets.h"
@@ -178,12 +179,8 @@ daemon_help(void)
 uint64_t
 daemon_uptime_ms(const struct daemon *d)
 {
-	struct timespec now;
-	int64_t ms;
+	double ms = clock_since_ms(&d->started_mono);
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (int64_t)(now.tv_sec - d->started_mono.tv_sec) * 1000 +
-	    (now.tv_nsec - d->started_mono.tv_nsec) / 1000000;
 	return ms > 0 ? (uint64_t)ms : 0;
 }
 
@@ -329,8 +326,7 @@ daemon_stop(struct daemon *d, const char *why)
 	api_get_stats(d->api, &s);
 	log_info("waiting up to %d ms for %zu requests and the jobs in "
 	    "progress", DAEMON_STOP_MS, s.in_flight);
-	tv.tv_sec = DAEMON_STOP_MS / 1000;
-	tv.tv_usec = (DAEMON_STOP_MS % 1000) * 1000;
+	tv = clock_tv(DAEMON_STOP_MS);
 	evtimer_add(d->ev_drain, &tv);
 }
 

@@ -219,10 +219,8 @@ pool_find(struct pool *p, uint64_t generation)
 static void
 pool_throttle_timer(struct pool *p, uint64_t ms)
 {
-	struct timeval tv;
+	struct timeval tv = clock_tv(ms);
 
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(p->ev_throttle, &tv);
 }
 
@@ -267,13 +265,10 @@ pool_throttle_cb(evutil_socket_t fd, short what, void *arg)
 static void
 pool_heartbeat_arm(struct worker *w)
 {
-	uint64_t ms = w->pool->d->cfg.heartbeat_timeout;
-	struct timeval tv;
+	struct timeval tv = clock_tv(w->pool->d->cfg.heartbeat_timeout);
 
 	if (w->killing || w->reaped || w->ev_heartbeat == NULL)
 		return;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(w->ev_heartbeat, &tv);
 }
 

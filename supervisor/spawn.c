@@ -520,7 +520,7 @@ spawn_kill_cb(evutil_socket_t fd, short what, void *arg)
 void
 worker_kill(struct worker *w, const char *reason)
 {
-	struct timeval tv;
+	struct timeval tv = clock_tv(DAEMON_KILL_GRACE_MS);
 
 	if (w->killing || w->reaped)
 		return;
@@ -535,11 +535,9 @@ worker_kill(struct worker *w, const char *reason)
 	/* the pid is ours until we reap it, so it cannot name a stranger */
 	if (kill(w->pid, SIGTERM) == -1 && errno != ESRCH)
 		log_warn("kill %ld", (long)w->pid);
-	if (w->ev_kill != NULL) {
-		tv.tv_sec = DAEMON_KILL_GRACE_MS / 1000;
-		tv.tv_usec = (DAEMON_KILL_GRACE_MS % 1000) * 1000;
+	if (w->ev_kill != NULL)
 		evtimer_add(w->ev_kill, &tv);
-	} else if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
+	else if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
 		log_warn("kill %ld", (long)w->pid);
 }
 
@@ -572,8 +570,7 @@ spawn_reaped(struct pool *p, struct worker *w, int wstatus)
 	 */
 	p->reaped(p, w);
 	grace = w->hello_ok && !w->shutdown_sent && !w->killing;
-	tv.tv_sec = 0;
-	tv.tv_usec = grace ? POOL_REAP_GRACE_MS * 1000 : 0;
+	tv = clock_tv(grace ? POOL_REAP_GRACE_MS : 0);
 	evtimer_add(w->ev_finish, &tv);
 }
 

@@ -5,13 +5,14 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/files.c \
 	supervisor/preflight.c \
 	supervisor/keyring.c supervisor/keyring.h \
-	supervisor/api.c supervisor/api.h \
+	supervisor/api.c supervisor/api_args.c supervisor/api.h \
 	supervisor/clients.c supervisor/clients.h \
 	supervisor/datakey.c supervisor/datakey.h \
 	supervisor/tenant.c supervisor/tenant.h \
 	supervisor/keys.c supervisor/keys.h \
 	supervisor/status.c supervisor/status.h \
 	supervisor/pool.c supervisor/pool.h supervisor/pool_int.h \
+	supervisor/pool_channel.c supervisor/pool_status.c \
 	supervisor/spawn.c \
 	supervisor/throttle.c \
 	supervisor/resolve.c \

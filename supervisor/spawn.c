@@ -1,4 +1,4 @@
-/* spawn.c: worker processes: posix_spawn, the token (and session key) and stderr pipes, killing and reaping. */
+/* spawn.c: worker processes: posix_spawn, the token (and session key) and stderr pipes, killing and reaping, their /proc figures. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include <sys/types.h>
@@ -636,4 +636,26 @@ spawn_worker_release(struct worker *w)
 	w->errfd = -1;
 	sodium_memzero(w->token, sizeof(w->token));
 	spawn_session_key_free(w);
+}
+
+/* A "Vm...:" figure (kB) of /proc/PID/status, or -1. */
+int64_t
+spawn_status_kb(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t flen = strlen(field);
+	long long kb = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, field, flen) == 0) {
+			if (sscanf(line + flen, "%lld", &kb) != 1)
+				kb = -1;
+			break;
+		}
+	fclose(fp);
+	return (int64_t)kb;
 }

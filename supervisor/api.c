@@ -1,4 +1,4 @@
-/* api.c: the job API socket: frames, limits, parsing, the table of operations, replies. */
+/* api.c: the job API socket: frames, limits, parsing, the table of operations, replies (the argument getters in api_args.c). */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include <sys/socket.h>
@@ -24,6 +24,7 @@
 #include "supervisor/daemon.h"
 #include "supervisor/keys.h"
 #include "supervisor/pulse.h"
+#include "supervisor/router.h"
 #include "supervisor/status.h"
 #include "supervisor/sync.h"
 #include "supervisor/tenant.h"
@@ -67,13 +68,12 @@ static const struct api_op api_ops[] = {
 
 struct api {
 	struct daemon		*d;
-	void			*zctx;
-	void			*sock;
+	void			*zctx;		/* the daemon's */
+	struct router		 rt;		/* the socket */
 	struct event		*ev;
 	struct event		*ev_trim;
 	struct clients		*clients;
 	char			*endpoint;
-	char			*bound_path;	/* the ipc socket file we made */
 	TAILQ_HEAD(, api_req)	 reqs;		/* not yet answered */
 	size_t			 in_flight;
 	size_t			 bytes;		/* charged by requests in progress */
@@ -89,69 +89,6 @@ struct api {
 };
 
 static void	api_readable(evutil_socket_t, short, void *);
-
-/* An ipc socket's folder must be private; a stale socket is removed,
- * a live one (another daemon) is refused. */
-static int
-api_ipc_prepare(const char *path, struct tp_err *err)
-{
-	struct stat st;
-	char dir[PATH_MAX];
-	const char *slash;
-
-	if (path[0] == '@')		/* Linux abstract namespace: no file */
-		return 0;
-	if ((slash = strrchr(path, '/')) == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if ((size_t)(slash - path) >= sizeof(dir))
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "api socket path too long");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if (stat(dir, &st) == -1) {
-		if (errno != ENOENT)
-			return tp_err_errno(err, TP_FAILED_PRECONDITION,
-			    "api socket folder %s", dir);
-		if (files_mkdir(dir, 0750, err) == -1)
-			return -1;
-	}
-	if (files_check_private_dir(dir, "api socket", err) == -1)
-		return -1;
-
-	if (lstat(path, &st) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		return tp_err_errno(err, TP_FAILED_PRECONDITION, "%s", path);
-	}
-	if (!S_ISSOCK(st.st_mode))
-		return tp_err_set(err, TP_FAILED_PRECONDITION,
-		    "%s exists and is not a socket", path);
-	switch (files_socket_live(path)) {
-	case 1:
-		return tp_err_set(err, TP_FAILED_PRECONDITION,
-		    "another daemon is serving %s", path);
-	case -1:
-		return tp_err_errno(err, TP_FAILED_PRECONDITION,
-		    "cannot tell whether %s is in use", path);
-	}
-	if (unlink(path) == -1)
-		return tp_err_errno(err, TP_FAILED_PRECONDITION,
-		    "cannot remove the stale socket %s", path);
-	log_info("removed the stale socket %s", path);
-	return 0;
-}
-
-static int
-api_setopt(struct api *api, int opt, const void *val, size_t len,
-    const char *name, struct tp_err *err)
-{
-	if (zmq_setsockopt(api->sock, opt, val, len) == -1)
-		return tp_err_set(err, TP_INTERNAL, "zmq_setsockopt %s: %s",
-		    name, zmq_strerror(errno));
-	return 0;
-}
 
 /*
  * The byte budget ([daemon] api_memory): half for the requests in
@@ -191,16 +128,61 @@ api_trim(evutil_socket_t fd, short what, void *arg)
 		malloc_trim(0);
 }
 
+/* Before the bind, so that connections are counted from the first. */
+static int
+api_watch_clients(void *sock, void *arg, struct tp_err *err)
+{
+	struct api *api = arg;
+	const char *ep = api->endpoint;
+
+	api->clients = clients_open(api->zctx, sock,
+	    strncmp(ep, "ipc://", 6) == 0 && ep[6] != '@' ? ep + 6 : NULL,
+	    api->max_clients, err);
+	return api->clients == NULL ? -1 : 0;
+}
+
+/*
+ * ROUTER_MANDATORY: a reply to a full peer fails with EAGAIN
+ * instead of vanishing, so a client that does not read is known.
+ * The socket is 0660: group members (the CLI's users) must be able
+ * to connect; the folder (0750, private) keeps everyone else out.
+ */
+static int
+api_bind(struct api *api, struct tp_err *err)
+{
+	int64_t maxsize = API_HARD_MAX_FRAME;
+	int on = 1, linger = API_LINGER_MS, hs = API_HANDSHAKE_MS;
+	const struct router_opt opts[] = {
+		{ ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize), "ZMQ_MAXMSGSIZE" },
+		{ ZMQ_ROUTER_MANDATORY, &on, sizeof(on),
+		    "ZMQ_ROUTER_MANDATORY" },
+		{ ZMQ_LINGER, &linger, sizeof(linger), "ZMQ_LINGER" },
+		{ ZMQ_HANDSHAKE_IVL, &hs, sizeof(hs), "ZMQ_HANDSHAKE_IVL" },
+		{ ZMQ_SNDHWM, &api->sndhwm, sizeof(api->sndhwm), "ZMQ_SNDHWM" },
+		{ ZMQ_RCVHWM, &api->rcvhwm, sizeof(api->rcvhwm), "ZMQ_RCVHWM" },
+	};
+	const struct router_params rp = {
+		.what = "api socket",
+		.dir = ROUTER_DIR_CHECKED,
+		.dir_mode = 0750,
+		.sock_mode = 0660,
+		.opts = opts,
+		.nopts = sizeof(opts) / sizeof(opts[0]),
+		.before_bind = api_watch_clients,
+		.arg = api,
+	};
+
+	return router_open(&api->rt, api->zctx, api->endpoint, &rp, err);
+}
+
 struct api *
-api_open(struct daemon *d, struct tp_err *err)
+api_open(struct daemon *d, void *zctx, struct tp_err *err)
 {
 	struct api *api;
 	const struct config *cfg = &d->cfg;
 	const char *ep = cfg->api;
 	struct timeval tv = clock_tv(API_TRIM_MS);
-	int64_t maxsize = API_HARD_MAX_FRAME;
-	int on = 1, linger = API_LINGER_MS, hs = API_HANDSHAKE_MS, fd;
-	size_t fdlen = sizeof(fd), reserve = api_fd_reserve(cfg);
+	size_t reserve = api_fd_reserve(cfg);
 
 	if ((api = calloc(1, sizeof(*api))) == NULL ||
 	    (api->endpoint = strdup(ep)) == NULL) {
@@ -209,6 +191,7 @@ api_open(struct daemon *d, struct tp_err *err)
 		return NULL;
 	}
 	api->d = d;
+	api->zctx = zctx;
 	TAILQ_INIT(&api->reqs);
 	/* the cap leaves the reserve free below the descriptor limit */
 	if (d->nofile < reserve + 8) {
@@ -231,54 +214,9 @@ api_open(struct daemon *d, struct tp_err *err)
 	    API_REPLY_MAX);
 	api->rcvhwm = api_hwm(cfg->api_memory / 4, api->max_clients,
 	    cfg->api_max_request);
-	if ((api->zctx = zmq_ctx_new()) == NULL ||
-	    (api->sock = zmq_socket(api->zctx, ZMQ_ROUTER)) == NULL) {
-		tp_err_set(err, TP_INTERNAL, "zmq: %s", zmq_strerror(errno));
+	if (api_bind(api, err) == -1)
 		goto fail;
-	}
-	/* ROUTER_MANDATORY: a reply to a full peer fails with EAGAIN
-	 * instead of vanishing, so a client that does not read is known */
-	if (api_setopt(api, ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize),
-	    "ZMQ_MAXMSGSIZE", err) == -1 ||
-	    api_setopt(api, ZMQ_ROUTER_MANDATORY, &on, sizeof(on),
-	    "ZMQ_ROUTER_MANDATORY", err) == -1 ||
-	    api_setopt(api, ZMQ_LINGER, &linger, sizeof(linger),
-	    "ZMQ_LINGER", err) == -1 ||
-	    api_setopt(api, ZMQ_HANDSHAKE_IVL, &hs, sizeof(hs),
-	    "ZMQ_HANDSHAKE_IVL", err) == -1 ||
-	    api_setopt(api, ZMQ_SNDHWM, &api->sndhwm, sizeof(api->sndhwm),
-	    "ZMQ_SNDHWM", err) == -1 ||
-	    api_setopt(api, ZMQ_RCVHWM, &api->rcvhwm, sizeof(api->rcvhwm),
-	    "ZMQ_RCVHWM", err) == -1)
-		goto fail;
-	if (strncmp(ep, "ipc://", 6) == 0 &&
-	    api_ipc_prepare(ep + 6, err) == -1)
-		goto fail;
-	/* counted from the first connection: before the bind */
-	if ((api->clients = clients_open(api->zctx, api->sock,
-	    strncmp(ep, "ipc://", 6) == 0 && ep[6] != '@' ? ep + 6 : NULL,
-	    api->max_clients, err)) == NULL)
-		goto fail;
-	if (zmq_bind(api->sock, ep) == -1) {
-		tp_err_set(err, TP_FAILED_PRECONDITION, "cannot bind %s: %s",
-		    ep, zmq_strerror(errno));
-		goto fail;
-	}
-	if (strncmp(ep, "ipc://", 6) == 0 && ep[6] != '@') {
-		if ((api->bound_path = strdup(ep + 6)) == NULL) {
-			tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
-			goto fail;
-		}
-		/* Group members (the CLI's users) must be able to connect;
-		 * the folder keeps everyone else out. */
-		if (chmod(api->bound_path, 0660) == -1)
-			log_warn("chmod %s", api->bound_path);
-	}
-	if (zmq_getsockopt(api->sock, ZMQ_FD, &fd, &fdlen) == -1) {
-		tp_err_set(err, TP_INTERNAL, "ZMQ_FD: %s", zmq_strerror(errno));
-		goto fail;
-	}
-	if ((api->ev = event_new(d->base, fd, EV_READ | EV_PERSIST,
+	if ((api->ev = event_new(d->base, api->rt.fd, EV_READ | EV_PERSIST,
 	    api_readable, api)) == NULL || event_add(api->ev, NULL) == -1 ||
 	    (api->ev_trim = event_new(d->base, -1, EV_PERSIST, api_trim,
 	    api)) == NULL || evtimer_add(api->ev_trim, &tv) == -1) {
@@ -322,16 +260,7 @@ api_free(struct api *api)
 	}
 	/* the monitor's thread stops before its socket closes */
 	clients_close(api->clients);
-	if (api->sock != NULL)
-		zmq_close(api->sock);
-	if (api->zctx != NULL)
-		zmq_ctx_term(api->zctx);
-	/* zmq leaves the socket file; remove it unless someone else
-	 * (a daemon started since) answers there now */
-	if (api->bound_path != NULL && files_socket_live(api->bound_path) == 0 &&
-	    unlink(api->bound_path) == -1)
-		log_warn("unlink %s", api->bound_path);
-	free(api->bound_path);
+	router_close(&api->rt);
 	free(api->endpoint);
 	free(api);
 }
@@ -386,7 +315,7 @@ api_send_text(struct api *api, struct api_req *req, const char *s,
 
 	/* ROUTER_MANDATORY: the routing frame fails at once (EAGAIN for a
 	 * full queue, EHOSTUNREACH for a gone peer); nothing is queued */
-	if (zmq_send(api->sock, req->rid, req->rid_len,
+	if (zmq_send(api->rt.sock, req->rid, req->rid_len,
 	    ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
 		if (errno == EAGAIN) {
 			api->replies_dropped++;
@@ -397,8 +326,8 @@ api_send_text(struct api *api, struct api_req *req, const char *s,
 		log_debug("api: reply not sent: %s", zmq_strerror(errno));
 		rc = -1;
 	} else if ((req->delimiter &&
-	    zmq_send(api->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) ||
-	    zmq_send(api->sock, s, len, ZMQ_DONTWAIT) == -1) {
+	    zmq_send(api->rt.sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) ||
+	    zmq_send(api->rt.sock, s, len, ZMQ_DONTWAIT) == -1) {
 		log_debug("api: reply cut short: %s", zmq_strerror(errno));
 		rc = -1;
 	} else if (api->clients != NULL)
@@ -702,7 +631,7 @@ api_recv(struct api *api)
 	bool extra = false, bad;
 	int rc;
 
-	if ((rc = zframes_recv(api->sock, f, 3, &nf, &extra, "api")) == 0)
+	if ((rc = zframes_recv(api->rt.sock, f, 3, &nf, &extra, "api")) == 0)
 		return false;
 	if (rc == -1)
 		goto out;
@@ -755,7 +684,7 @@ api_readable(evutil_socket_t fd, short what, void *arg)
 
 	for (i = 0; i < API_BURST; i++) {
 		events_len = sizeof(events);
-		if (zmq_getsockopt(api->sock, ZMQ_EVENTS, &events,
+		if (zmq_getsockopt(api->rt.sock, ZMQ_EVENTS, &events,
 		    &events_len) == -1) {
 			log_warnx("api: ZMQ_EVENTS: %s", zmq_strerror(errno));
 			return;
@@ -765,152 +694,6 @@ api_readable(evutil_socket_t fd, short what, void *arg)
 	}
 	/* More may be waiting: come back after the other ready events. */
 	event_active(api->ev, EV_READ, 0);
-}
-
-/* Argument getters. */
-
-static json_object *
-api_arg_get(struct api_req *req, const char *name)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(req->args, name, &v))
-		return NULL;
-	return v;
-}
-
-static int
-api_arg_missing(const char *name, bool required, struct tp_err *err)
-{
-	if (required)
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "missing argument \"%s\"", name);
-	return 0;
-}
-
-int
-api_arg_str(struct api_req *req, const char *name, bool required,
-    size_t min, size_t max, const char **out, struct tp_err *err)
-{
-	json_object *v;
-	const char *s;
-	size_t len;
-
-	if ((v = api_arg_get(req, name)) == NULL)
-		return api_arg_missing(name, required, err);
-	if (!json_object_is_type(v, json_type_string))
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "argument \"%s\" must be a string", name);
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	/* "\u0000" would cut the C string short of what was checked */
-	if (strlen(s) != len)
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "argument \"%s\" must not contain NUL characters", name);
-	if (len < min || len > max)
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "argument \"%s\" must be %zu to %zu bytes long", name, min,
-		    max);
-	*out = s;
-	return 1;
-}
-
-int
-api_arg_token(struct api_req *req, const char *name, bool required,
-    size_t min, size_t max, const char **out, struct tp_err *err)
-{
-	const char *s = NULL, *p;
-	int rc;
-
-	if ((rc = api_arg_str(req, name, required, min, max, &s, err)) != 1)
-		return rc;
-	for (p = s; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-			return tp_err_set(err, TP_INVALID_ARGUMENT,
-			    "argument \"%s\" must be printable ASCII without "
-			    "spaces", name);
-	*out = s;
-	return 1;
-}
-
-int
-api_arg_uid(struct api_req *req, const char *name, bool required,
-    const char **out, struct tp_err *err)
-{
-	json_object *v;
-	const char *s;
-
-	if ((v = api_arg_get(req, name)) == NULL)
-		return api_arg_missing(name, required, err);
-	if (!json_object_is_type(v, json_type_string))
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "argument \"%s\" must be a string", name);
-	s = json_object_get_string(v);
-	if (strlen(s) != (size_t)json_object_get_string_len(v) ||
-	    !path_valid_uid(s))
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "argument \"%s\" is not a valid uid (1 to %d characters of "
-		    "A-Z a-z 0-9 _ -)", name, UID_MAX_LEN);
-	if (strcmp(name, "uid") == 0)
-		snprintf(req->uid, sizeof(req->uid), "%s", s);
-	*out = s;
-	return 1;
-}
-
-int
-api_arg_bool(struct api_req *req, const char *name, bool required,
-    bool *out, struct tp_err *err)
-{
-	json_object *v;
-
-	if ((v = api_arg_get(req, name)) == NULL)
-		return api_arg_missing(name, required, err);
-	if (!json_object_is_type(v, json_type_boolean))
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "argument \"%s\" must be true or false", name);
-	*out = json_object_get_boolean(v) != 0;
-	return 1;
-}
-
-int
-api_arg_int(struct api_req *req, const char *name, bool required,
-    int64_t min, int64_t max, int64_t *out, struct tp_err *err)
-{
-	json_object *v;
-	int64_t n;
-
-	if ((v = api_arg_get(req, name)) == NULL)
-		return api_arg_missing(name, required, err);
-	if (!json_object_is_type(v, json_type_int))
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "argument \"%s\" must be an integer", name);
-	n = json_object_get_int64(v);
-	/* json-c saturates values beyond int64 at the limits */
-	if (n < min || n > max)
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "argument \"%s\" must be between %lld and %lld", name,
-		    (long long)min, (long long)max);
-	*out = n;
-	return 1;
-}
-
-int
-api_arg_map(struct api_req *req, const char *name, bool required,
-    size_t max, json_object **out, struct tp_err *err)
-{
-	json_object *v;
-	size_t len = 0;
-
-	if ((v = api_arg_get(req, name)) == NULL)
-		return api_arg_missing(name, required, err);
-	if (!json_object_is_type(v, json_type_object))
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "argument \"%s\" must be a map", name);
-	if (json_compact(v, &len) == NULL || len > max)
-		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "argument \"%s\" is larger than %zu bytes", name, max);
-	*out = v;
-	return 1;
 }
 
 json_object *

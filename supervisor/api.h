@@ -85,14 +85,16 @@ struct api_stats {
 	uint64_t	clients_evicted;
 };
 
-/* Binds [daemon] api and starts serving on d->base. */
-struct api	*api_open(struct daemon *d, struct tp_err *err);
+/* Binds [daemon] api (a ROUTER of zctx, the daemon's context, which
+ * outlives it) and starts serving on d->base. */
+struct api	*api_open(struct daemon *d, void *zctx, struct tp_err *err);
 /* From now on every new request is answered `unavailable`; idle(arg) is
  * called each time the last request in progress has been answered. */
 void		 api_stop(struct api *api, void (*idle)(void *), void *arg);
 /* Answers `unavailable` to every request still in progress (at exit). */
 void		 api_abort(struct api *api);
-/* Frees the remaining requests, closes the socket. */
+/* Frees the remaining requests, closes the socket (before the daemon
+ * ends the context). */
 void		 api_free(struct api *api);
 void		 api_get_stats(struct api *api, struct api_stats *st);
 const char	*api_endpoint(const struct api *api);

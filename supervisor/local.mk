@@ -5,7 +5,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/files.c \
 	supervisor/preflight.c \
 	supervisor/keyring.c supervisor/keyring.h \
-	supervisor/api.c supervisor/api.h \
+	supervisor/api.c supervisor/api_args.c supervisor/api.h \
 	supervisor/clients.c supervisor/clients.h \
 	supervisor/datakey.c supervisor/datakey.h \
 	supervisor/tenant.c supervisor/tenant.h \
@@ -13,6 +13,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/keys.c supervisor/keys.h \
 	supervisor/status.c supervisor/status.h \
 	supervisor/pool.c supervisor/pool.h supervisor/pool_int.h \
+	supervisor/pool_channel.c supervisor/pool_status.c \
 	supervisor/spawn.c \
 	supervisor/throttle.c \
 	supervisor/resolve.c \
@@ -28,5 +29,6 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/pulse_plan.c supervisor/pulse_plan.h \
 	supervisor/pulse_op.c \
 	supervisor/trades.c supervisor/trades.h \
-	supervisor/zframes.c supervisor/zframes.h
+	supervisor/zframes.c supervisor/zframes.h \
+	supervisor/router.c supervisor/router.h
 supervisor_tradepulsed_LDADD = $(COMMON_LIBS)

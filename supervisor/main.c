@@ -19,7 +19,9 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <zmq.h>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/secrets.h"
@@ -37,6 +39,12 @@
 /* The longest a stop waits: the jobs' drain, the workers' kill grace,
  * and a moment for their reports. */
 #define DAEMON_STOP_MS	(DAEMON_DRAIN_MS + DAEMON_KILL_GRACE_MS + 1000)
+#define DAEMON_ZMQ_IO_THREADS 2	/* one each for the job API and the worker channel */
+
+/* The daemon's one ZeroMQ context: the job API's socket (and its
+ * connection monitor) and the worker channel live in it. Made in
+ * daemon_start, ended in daemon_teardown once both are closed. */
+static void	*daemon_zctx;
 
 static void
 daemon_usage(FILE *fp)
@@ -171,12 +179,8 @@ daemon_help(void)
 uint64_t
 daemon_uptime_ms(const struct daemon *d)
 {
-	struct timespec now;
-	int64_t ms;
+	double ms = clock_since_ms(&d->started_mono);
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (int64_t)(now.tv_sec - d->started_mono.tv_sec) * 1000 +
-	    (now.tv_nsec - d->started_mono.tv_nsec) / 1000000;
 	return ms > 0 ? (uint64_t)ms : 0;
 }
 
@@ -322,8 +326,7 @@ daemon_stop(struct daemon *d, const char *why)
 	api_get_stats(d->api, &s);
 	log_info("waiting up to %d ms for %zu requests and the jobs in "
 	    "progress", DAEMON_STOP_MS, s.in_flight);
-	tv.tv_sec = DAEMON_STOP_MS / 1000;
-	tv.tv_usec = (DAEMON_STOP_MS % 1000) * 1000;
+	tv = clock_tv(DAEMON_STOP_MS);
 	evtimer_add(d->ev_drain, &tv);
 }
 
@@ -560,15 +563,21 @@ daemon_start(struct daemon *d, struct tp_err *err)
 		return -1;
 	if ((d->gate = keys_gate_new(err)) == NULL)
 		return -1;
+	if ((daemon_zctx = zmq_ctx_new()) == NULL ||
+	    zmq_ctx_set(daemon_zctx, ZMQ_IO_THREADS, DAEMON_ZMQ_IO_THREADS) ==
+	    -1)
+		return tp_err_set(err, TP_INTERNAL, "zmq: %s",
+		    zmq_strerror(errno));
 	/* the pool needs the store (its events commit through it) and goes
 	 * before it at exit */
 	if ((d->jobs = jobs_new(d, err)) == NULL ||
 	    engine_start(d->jobs, err) == -1 ||
-	    (d->pool = pool_new(d, &engine_pool_events, d->jobs, err)) == NULL)
+	    (d->pool = pool_new(d, daemon_zctx, &engine_pool_events, d->jobs,
+	    err)) == NULL)
 		return -1;
 	if ((d->pulser = pulse_new(d, err)) == NULL)
 		return -1;
-	if ((d->api = api_open(d, err)) == NULL)
+	if ((d->api = api_open(d, daemon_zctx, err)) == NULL)
 		return -1;
 	return daemon_signals(d, err);
 }
@@ -580,7 +589,8 @@ daemon_start(struct daemon *d, struct tp_err *err)
  * work running on its threads and delivers no more callbacks, so the
  * requests, the job layer's work (and the key ring references both hold)
  * can be freed after it; the job table last, since waiting requests
- * point into it.
+ * point into it. The ZeroMQ context ends once the pool's and the API's
+ * sockets are closed.
  */
 static void
 daemon_teardown(struct daemon *d)
@@ -595,6 +605,13 @@ daemon_teardown(struct daemon *d)
 	if (d->store != NULL)
 		store_free(d->store);
 	api_free(d->api);
+	d->api = NULL;
+	/* after every socket of it is closed: the pool's and the API's
+	 * (whose connection monitor stopped first); a socket still open
+	 * would make this wait forever */
+	if (daemon_zctx != NULL && zmq_ctx_term(daemon_zctx) == -1)
+		log_warnx("zmq_ctx_term: %s", zmq_strerror(errno));
+	daemon_zctx = NULL;
 	engine_free(d->jobs);
 	jobs_free(d->jobs);
 	pulse_free(d->pulser);

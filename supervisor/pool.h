@@ -81,10 +81,13 @@ struct pool_events {
 	void	(*spawnable)(void *arg);
 };
 
-struct pool *pool_new(struct daemon *d, const struct pool_events *ev,
-    void *arg, struct tp_err *err);
-/* Kills every worker (SIGKILL), reaps them, closes the channel. No
- * ev callback runs from here: the job layer settles its batches first. */
+/* The channel is a ROUTER of zctx, the daemon's context, which outlives
+ * the pool. */
+struct pool *pool_new(struct daemon *d, void *zctx,
+    const struct pool_events *ev, void *arg, struct tp_err *err);
+/* Kills every worker (SIGKILL), reaps them, closes the channel (before
+ * the daemon ends the context). No ev callback runs from here: the job
+ * layer settles its batches first. */
 void pool_free(struct pool *p);
 
 /*

@@ -1,4 +1,4 @@
-/* pool_int.h: the worker pool's private state, shared by pool.c, spawn.c, throttle.c and resolve.c. */
+/* pool_int.h: the worker pool's private state, shared by pool.c, pool_channel.c, pool_status.c, spawn.c, throttle.c and resolve.c. */
 #ifndef TP_SUPERVISOR_POOL_INT_H
 #define TP_SUPERVISOR_POOL_INT_H
 
@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/wire.h"
 #include "supervisor/pool.h"
+#include "supervisor/router.h"
 
 #define POOL_REAP_GRACE_MS	50	/* late channel messages of a reaped worker */
 #define POOL_SPAWN_SAMPLES	1024	/* spawn latencies kept for pool_status */
@@ -106,12 +107,9 @@ struct pool {
 	void			(*reaped)(struct pool *p, struct worker *w);
 
 	/* the channel */
-	void			*zctx;
-	void			*sock;
+	struct router		 rt;		/* its socket, in the daemon's context */
 	struct event		*ev_chan;
 	char			*endpoint;	/* ipc://<state_dir>/run/workers.sock */
-	char			*sock_path;	/* the file behind it */
-	bool			 bound;		/* sock_path is ours to remove */
 
 	struct worker_list	 workers;	/* spawned, exit not yet reported */
 	size_t			 nworkers;
@@ -143,10 +141,23 @@ struct pool {
 };
 
 /* pool.c */
-struct worker	*pool_find(struct pool *p, uint64_t generation);
 /* The exit has been reaped and the grace has passed: report and free. */
 void		 pool_worker_finish(struct worker *w);
 void		 pool_throttle_arm(struct pool *p);
+
+/* pool_channel.c: the worker channel. */
+/* Binds ipc://<state_dir>/run/workers.sock (a ROUTER of zctx) and
+ * watches it on the daemon's loop. */
+int		 pool_channel_open(struct pool *p, void *zctx, struct tp_err *err);
+/* Reads whatever is waiting on the channel (also before an exit is
+ * reported, so a dying worker's last messages are not lost). */
+void		 pool_channel_drain(struct pool *p);
+struct worker	*pool_find(struct pool *p, uint64_t generation);
+/* (Re)starts the worker's silence deadline: heartbeat_timeout. */
+void		 pool_heartbeat_arm(struct worker *w);
+/* ev_heartbeat's callback: the worker said nothing in time; killed. */
+void		 pool_heartbeat_cb(evutil_socket_t fd, short what, void *arg);
+
 
 /* spawn.c */
 int		 spawn_worker(struct pool *p, struct worker *w, struct tp_err *err);
@@ -157,6 +168,8 @@ void		 spawn_read_stderr(struct worker *w, bool drain);
 void		 spawn_stderr_tail(const struct worker *w, char *buf, size_t size);
 void		 spawn_worker_release(struct worker *w);	/* frees its events, fds */
 const char	*spawn_signame(int signo, char *buf, size_t size);
+/* A "Vm...:" figure (kB) of /proc/PID/status, or -1. */
+int64_t		 spawn_status_kb(pid_t pid, const char *field);
 
 /* throttle.c */
 void		 throttle_init(struct throttle *t);

@@ -13,6 +13,7 @@
 #include <event2/dns.h>
 #include <event2/util.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "supervisor/pool_int.h"
 
@@ -148,7 +149,7 @@ resolver_host_valid(const char *host)
 static void
 resolver_arm(struct resolver *r, int seconds)
 {
-	struct timeval tv = { seconds, 0 };
+	struct timeval tv = clock_tv((uint64_t)seconds * 1000);
 
 	evtimer_add(r->ev_refresh, &tv);
 }

@@ -1,4 +1,4 @@
-/* spawn.c: worker processes: posix_spawn, the token (and session key) and stderr pipes, killing and reaping. */
+/* spawn.c: worker processes: posix_spawn, the token (and session key) and stderr pipes, killing and reaping, their /proc figures. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include <sys/types.h>
@@ -520,7 +520,7 @@ spawn_kill_cb(evutil_socket_t fd, short what, void *arg)
 void
 worker_kill(struct worker *w, const char *reason)
 {
-	struct timeval tv;
+	struct timeval tv = clock_tv(DAEMON_KILL_GRACE_MS);
 
 	if (w->killing || w->reaped)
 		return;
@@ -535,11 +535,9 @@ worker_kill(struct worker *w, const char *reason)
 	/* the pid is ours until we reap it, so it cannot name a stranger */
 	if (kill(w->pid, SIGTERM) == -1 && errno != ESRCH)
 		log_warn("kill %ld", (long)w->pid);
-	if (w->ev_kill != NULL) {
-		tv.tv_sec = DAEMON_KILL_GRACE_MS / 1000;
-		tv.tv_usec = (DAEMON_KILL_GRACE_MS % 1000) * 1000;
+	if (w->ev_kill != NULL)
 		evtimer_add(w->ev_kill, &tv);
-	} else if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
+	else if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
 		log_warn("kill %ld", (long)w->pid);
 }
 
@@ -572,8 +570,7 @@ spawn_reaped(struct pool *p, struct worker *w, int wstatus)
 	 */
 	p->reaped(p, w);
 	grace = w->hello_ok && !w->shutdown_sent && !w->killing;
-	tv.tv_sec = 0;
-	tv.tv_usec = grace ? POOL_REAP_GRACE_MS * 1000 : 0;
+	tv = clock_tv(grace ? POOL_REAP_GRACE_MS : 0);
 	evtimer_add(w->ev_finish, &tv);
 }
 
@@ -639,4 +636,26 @@ spawn_worker_release(struct worker *w)
 	w->errfd = -1;
 	sodium_memzero(w->token, sizeof(w->token));
 	spawn_session_key_free(w);
+}
+
+/* A "Vm...:" figure (kB) of /proc/PID/status, or -1. */
+int64_t
+spawn_status_kb(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t flen = strlen(field);
+	long long kb = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, field, flen) == 0) {
+			if (sscanf(line + flen, "%lld", &kb) != 1)
+				kb = -1;
+			break;
+		}
+	fclose(fp);
+	return (int64_t)kb;
 }

@@ -172,11 +172,7 @@ cli_request_str(json_object *req, const char *key, const char *value)
 
 	if ((v = json_object_new_string(value)) == NULL)
 		return -1;
-	if (json_object_object_add(req, key, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
+	return json_add(req, key, v);
 }
 
 json_object *

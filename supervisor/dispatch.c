@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/sealbox.h"
@@ -70,8 +71,7 @@ dispatch_retry_in(struct jobs *j, uint64_t ms)
 
 	if (evtimer_pending(j->ev_retry, NULL))
 		return;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	tv = clock_tv(ms);
 	evtimer_add(j->ev_retry, &tv);
 }
 
@@ -249,8 +249,7 @@ dispatch_maybe_shutdown(struct batch *b)
 	ms = b->jobs->d->cfg.heartbeat_timeout;
 	if ((b->ev_shutdown = evtimer_new(b->jobs->d->base,
 	    dispatch_shutdown_late, b)) != NULL) {
-		tv.tv_sec = (time_t)(ms / 1000);
-		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+		tv = clock_tv(ms);
 		evtimer_add(b->ev_shutdown, &tv);
 	}
 }
@@ -388,8 +387,7 @@ dispatch_send_job(struct jobs *j, struct batch *b, struct job *job,
 	b->unanswered++;
 	if ((job->deadline = evtimer_new(j->d->base, dispatch_deadline,
 	    job)) != NULL) {
-		tv.tv_sec = (time_t)(cfg->job_timeout / 1000);
-		tv.tv_usec = (suseconds_t)(cfg->job_timeout % 1000) * 1000;
+		tv = clock_tv(cfg->job_timeout);
 		evtimer_add(job->deadline, &tv);
 	}
 	return 0;

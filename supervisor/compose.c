@@ -68,7 +68,9 @@ compose_merge(struct store_batch *sb, const char *path, json_object *data)
 {
 	if (data == NULL)
 		return -1;
+	/* the batch takes a reference of its own; ours is given up */
 	store_batch_add_ref(sb, STORE_W_MERGE, path, data);
+	json_object_put(data);
 	return 0;
 }
 
@@ -140,7 +142,8 @@ compose_sync(struct job *job, const struct wire_result *r,
 			json_object_put(d);
 			return -1;
 		}
-		store_batch_add_ref(c->sb, STORE_W_MERGE, path, d);
+		if (compose_merge(c->sb, path, d) == -1)
+			return -1;
 	}
 	snprintf(path, sizeof(path), "users/%s/status/last_sync_error",
 	    job->uid);

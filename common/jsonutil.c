@@ -544,3 +544,23 @@ json_add(json_object *o, const char *key, json_object *v)
 	}
 	return 0;
 }
+
+const char *
+json_unknown_key(json_object *o, const char *const *keys)
+{
+	struct json_object_iterator it, end;
+	const char *name;
+	size_t i;
+
+	it = json_object_iter_begin(o);
+	end = json_object_iter_end(o);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		name = json_object_iter_peek_name(&it);
+		for (i = 0; keys[i] != NULL; i++)
+			if (strcmp(keys[i], name) == 0)
+				break;
+		if (keys[i] == NULL)
+			return name;
+	}
+	return NULL;
+}

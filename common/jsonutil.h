@@ -43,4 +43,8 @@ void json_wipe_string(json_object *o);
  */
 int json_add(json_object *o, const char *key, json_object *v);
 
+/* The first member name of o that is not in keys (NULL-terminated), or
+ * NULL when every member is listed: a message takes no unknown field. */
+const char *json_unknown_key(json_object *o, const char *const *keys);
+
 #endif

@@ -45,27 +45,6 @@ wr_why(enum wire_verdict v, char *why, size_t size, const char *fmt, ...)
 	return v;
 }
 
-/* The first key of o not in keys, or NULL. */
-static const char *
-wr_unknown_key(json_object *o, const char *const *keys)
-{
-	struct json_object_iterator it, end;
-	const char *name;
-	size_t i;
-
-	it = json_object_iter_begin(o);
-	end = json_object_iter_end(o);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-		name = json_object_iter_peek_name(&it);
-		for (i = 0; keys[i] != NULL; i++)
-			if (strcmp(keys[i], name) == 0)
-				break;
-		if (keys[i] == NULL)
-			return name;
-	}
-	return NULL;
-}
-
 /* A string of 1..max bytes (0..max when empty_ok), valid UTF-8, no NUL;
  * no control character either, but in a message (the supervisor blanks
  * them where it shows one). */
@@ -135,7 +114,7 @@ wr_error(json_object *e, const char *what, enum tp_code *code,
 	if (e == NULL || !json_object_is_type(e, json_type_object))
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "%s is a %s, "
 		    "not a map", what, wr_type(e));
-	if ((bad = wr_unknown_key(e, keys)) != NULL)
+	if ((bad = json_unknown_key(e, keys)) != NULL)
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "%s has an "
 		    "unknown field \"%s\"", what, tp_err_shown(bad, shown,
 		    sizeof(shown)));
@@ -335,7 +314,7 @@ wr_marks(const struct wire_result_job *job, json_object *a,
 		if (m == NULL || !json_object_is_type(m, json_type_object))
 			return wr_why(WIRE_REJECT_MALFORMED, why, size, "mark "
 			    "%zu is not a map", i);
-		if ((bad = wr_unknown_key(m, keys)) != NULL)
+		if ((bad = json_unknown_key(m, keys)) != NULL)
 			return wr_why(WIRE_REJECT_MALFORMED, why, size, "mark "
 			    "%zu has an unknown field \"%s\"", i,
 			    tp_err_shown(bad, shown, sizeof(shown)));
@@ -404,7 +383,7 @@ wr_requests(json_object *q, bool sync, struct wire_result *r, char *why,
 	size_t i;
 
 	if (q == NULL || !json_object_is_type(q, json_type_object) ||
-	    wr_unknown_key(q, keys) != NULL)
+	    json_unknown_key(q, keys) != NULL)
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "\"requests\" "
 		    "is not a map of %s", sync ? "account, trades_latest and "
 		    "retries" : "trades_latest and retries");
@@ -524,7 +503,7 @@ wr_log(json_object *a, char *why, size_t size)
 	for (i = 0; i < n; i++) {
 		l = json_object_array_get_idx(a, i);
 		if (l == NULL || !json_object_is_type(l, json_type_object) ||
-		    wr_unknown_key(l, keys) != NULL)
+		    json_unknown_key(l, keys) != NULL)
 			return wr_why(WIRE_REJECT_MALFORMED, why, size, "log "
 			    "line %zu is not a map of level, event and "
 			    "message", i);
@@ -590,7 +569,7 @@ wire_result_check(const struct wire_result_job *job, json_object *p,
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "\"ok\" is not "
 		    "true or false");
 	r->ok = json_object_get_boolean(okv);
-	if ((bad = wr_unknown_key(p, !r->ok ? failed :
+	if ((bad = json_unknown_key(p, !r->ok ? failed :
 	    job->kind == WIRE_JOB_SYNC ? sync_ok : prices_ok)) != NULL)
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "unknown field "
 		    "\"%s\" in a%s %s RESULT", tp_err_shown(bad, shown,

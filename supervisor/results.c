@@ -74,29 +74,6 @@ results_str(json_object *o, const char *key, size_t max, const char **out)
 	return 1;
 }
 
-/* Only the listed keys. */
-static bool
-results_keys_only(json_object *o, const char *const *keys, const char **bad)
-{
-	struct json_object_iterator it, end;
-	const char *name;
-	size_t i;
-
-	it = json_object_iter_begin(o);
-	end = json_object_iter_end(o);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-		name = json_object_iter_peek_name(&it);
-		for (i = 0; keys[i] != NULL; i++)
-			if (strcmp(keys[i], name) == 0)
-				break;
-		if (keys[i] == NULL) {
-			*bad = name;
-			return false;
-		}
-	}
-	return true;
-}
-
 /* The job named by a payload, if it is one this worker is running. */
 static struct job *
 results_job(struct batch *b, json_object *p, const char *what, bool *bad_id)
@@ -567,7 +544,7 @@ results_line(json_object *p, const char *const *keys, enum tlog_level *lvl,
 	size_t i;
 
 	if (!json_object_is_type(p, json_type_object) ||
-	    !results_keys_only(p, keys, &bad)) {
+	    (bad = json_unknown_key(p, keys)) != NULL) {
 		*why = "unknown field";
 		return -1;
 	}

@@ -59,7 +59,7 @@ succeed() {
 	local name=$1 f=$2
 	shift 2
 	api "$f" "$@"
-	if [ "$RC" = 0 ] && [ "$(tp_jval ok "$OUT")" = true ]; then
+	if [ "$RC" = 0 ] && [ "$(tp_jq .ok "$OUT")" = true ]; then
 		tp_pass "$name"
 	else
 		tp_fail "$name: expected ok" "$(tp_last)"
@@ -256,7 +256,7 @@ tp_true "the daemon is alive" tp_alive "$pid0"
 tp_jcli status
 tp_ok "tradepulse status answers after all of it"
 tp_eq "same daemon pid" "$pid0" "$(tp_jq .result.pid "$OUT")"
-errs=$(tp_jval errors "$(tp_jobj api "$OUT")")
+errs=$(tp_jq .result.api.errors "$OUT")
 tp_true "status counts the error replies (api.errors $errs >= $SENT_ERRORS)" test "${errs:-0}" -ge "$SENT_ERRORS"
 tp_jcli tenant list
 tp_ok "tenant list answers after all of it"
@@ -265,14 +265,14 @@ tp_eq "only the well-formed tenant.add calls made tenants" "$(printf '%s\n' alic
 req page1 '{"op":"tenant.list","limit":2}'
 succeed "tenant.list limit 2" "$REQ"
 tp_eq "tenant.list limit 2 gives two tenants" 2 "$(printf '%s' "$OUT" | grep -o '"uid"' | wc -l)"
-next=$(tp_jval next "$OUT")
+next=$(tp_jq .result.next "$OUT")
 tp_match "and a next uid" '^[A-Za-z0-9_-]+$' "$next"
 req page2 "{\"op\":\"tenant.list\",\"limit\":2,\"after\":\"$next\"}"
 succeed "tenant.list after next" "$REQ"
 tp_eq "the second page has the third tenant" 1 "$(printf '%s' "$OUT" | grep -o '"uid"' | wc -l)"
-tp_eq "and no next" null "$(tp_jval next "$OUT")"
+tp_eq "and no next" null "$(tp_jq .result.next "$OUT")"
 tp_jcli tenant show alice
-tp_eq "alice has no keys (every keys.set was refused)" false "$(tp_jval set "$(tp_jobj keys "$OUT")")"
+tp_eq "alice has no keys (every keys.set was refused)" false "$(tp_jq .result.keys.set "$OUT")"
 tp_nomatch "the daemon log has no sanitizer report" 'AddressSanitizer|runtime error:|LeakSanitizer' "$(cat "$T/daemon.log")"
 tp_stop TERM
 tp_eq "SIGTERM: exit 0 after all of it" 0 "$TPD_RC"

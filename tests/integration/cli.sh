@@ -103,7 +103,7 @@ tp_rc "tenant add exits 0" 0
 tp_eq "tenant add says so" "added tenant alice" "$OUT"
 tp_jcli tenant add bob
 tp_ok "tenant add --json"
-tp_eq "tenant add --json returns the uid" bob "$(tp_jval uid "$OUT")"
+tp_eq "tenant add --json returns the uid" bob "$(tp_jq .result.uid "$OUT")"
 tp_match "tenant add --json returns created_at" '"created_at"[[:space:]]*:[[:space:]]*"[0-9]{4}-' "$OUT"
 tp_jcli tenant add alice
 tp_rc_code "a duplicate tenant add is already_exists" 1 already_exists
@@ -122,10 +122,9 @@ tp_ok "tenant list --json"
 for u in alice bob carol_C-3 "$long128"; do
 	tp_match "tenant list --json has $u" "\"uid\"[[:space:]]*:[[:space:]]*\"$u\"" "$OUT"
 done
-entry=$(tp_jentry uid alice "$OUT")
-tp_eq "a new tenant has trading enabled" true "$(tp_jval trading_enabled "$entry")"
-tp_eq "a new tenant has no keys" false "$(tp_jval keys_set "$entry")"
-tp_eq "a new tenant is not quarantined" false "$(tp_jval quarantined "$entry")"
+tp_eq "a new tenant has trading enabled" true "$(tp_jq '.result.tenants[] | select(.uid == "alice") | .trading_enabled' "$OUT")"
+tp_eq "a new tenant has no keys" false "$(tp_jq '.result.tenants[] | select(.uid == "alice") | .keys_set' "$OUT")"
+tp_eq "a new tenant is not quarantined" false "$(tp_jq '.result.tenants[] | select(.uid == "alice") | .quarantined' "$OUT")"
 tp_eq "tenant list counts 4 tenants" 4 "$(printf '%s' "$OUT" | grep -o '"uid"' | wc -l)"
 tp_cli tenant list
 tp_rc "tenant list (human) exits 0" 0
@@ -138,9 +137,8 @@ tp_true "tenant list (human) has a header line" test "$(printf '%s\n' "$OUT" | w
 tp_log "tenant show"
 tp_jcli tenant show alice
 tp_ok "tenant show --json"
-keys=$(tp_jobj keys "$OUT")
-tp_eq "tenant show: keys not set" false "$(tp_jval set "$keys")"
-tp_eq "tenant show: trading enabled" true "$(tp_jval enabled "$(tp_jobj trading "$OUT")")"
+tp_eq "tenant show: keys not set" false "$(tp_jq .result.keys.set "$OUT")"
+tp_eq "tenant show: trading enabled" true "$(tp_jq .result.trading.enabled "$OUT")"
 tp_jcli tenant show nobody-here
 tp_rc_code "tenant show of an unknown tenant is not_found" 1 not_found
 tp_cli tenant show bob
@@ -156,8 +154,8 @@ tp_lacks "keys set does not echo the secret" "$alice_secret" "$OUT$ERR"
 tp_lacks "keys set does not echo the full key id" "$alice_kid" "$OUT$ERR"
 tp_jcli keys set bob --key-id "$bob_kid" <<<"$bob_secret"
 tp_ok "keys set --json"
-tp_eq "keys set --json gives key_id_last4" WXYZ "$(tp_jval key_id_last4 "$OUT")"
-tp_eq "keys set --json gives key_version 1" 1 "$(tp_jval key_version "$OUT")"
+tp_eq "keys set --json gives key_id_last4" WXYZ "$(tp_jq .result.key_id_last4 "$OUT")"
+tp_eq "keys set --json gives key_version 1" 1 "$(tp_jq .result.key_version "$OUT")"
 tp_jcli keys set nobody-here --key-id PKNOBODY000000000001 <<<"$alice_secret"
 tp_rc_code "keys set for an unknown tenant is not_found" 1 not_found
 tp_cli keys set carol_C-3 --key-id PKCAROL0000000000001 </dev/null
@@ -165,13 +163,12 @@ tp_true "keys set with an empty secret fails" test "$RC" = 1 -o "$RC" = 2
 tp_cli keys set carol_C-3 <<<"$alice_secret"
 tp_rc "keys set without --key-id is a usage error" 2
 tp_jcli tenant show carol_C-3
-tp_eq "carol still has no keys after the refused calls" false "$(tp_jval set "$(tp_jobj keys "$OUT")")"
+tp_eq "carol still has no keys after the refused calls" false "$(tp_jq .result.keys.set "$OUT")"
 
 tp_jcli tenant show alice
-keys=$(tp_jobj keys "$OUT")
-tp_eq "tenant show: keys set" true "$(tp_jval set "$keys")"
-tp_eq "tenant show: key_id_last4" ABCD "$(tp_jval key_id_last4 "$keys")"
-tp_eq "tenant show: key_version 1" 1 "$(tp_jval key_version "$keys")"
+tp_eq "tenant show: keys set" true "$(tp_jq .result.keys.set "$OUT")"
+tp_eq "tenant show: key_id_last4" ABCD "$(tp_jq .result.keys.key_id_last4 "$OUT")"
+tp_eq "tenant show: key_version 1" 1 "$(tp_jq .result.keys.key_version "$OUT")"
 tp_lacks "tenant show --json has no secret" "$alice_secret" "$OUT"
 tp_lacks "tenant show --json has no full key id" "$alice_kid" "$OUT"
 tp_nomatch "tenant show --json has no ciphertext" 'ciphertext|nonce|sealed' "$OUT"
@@ -181,7 +178,7 @@ tp_has "tenant show (human) shows the last 4 of the key id" ABCD "$OUT"
 tp_lacks "tenant show (human) has no full key id" "$alice_kid" "$OUT"
 tp_lacks "tenant show (human) has no secret" "$alice_secret" "$OUT"
 tp_jcli tenant list
-tp_eq "tenant list shows alice's keys set" true "$(tp_jval keys_set "$(tp_jentry uid alice "$OUT")")"
+tp_eq "tenant list shows alice's keys set" true "$(tp_jq '.result.tenants[] | select(.uid == "alice") | .keys_set' "$OUT")"
 
 tp_log "the secret is nowhere in clear"
 tlog=$T/log/tenants/alice.log
@@ -213,7 +210,6 @@ alice_doc=$("$STORETOOL" "$db" get users/alice/secrets/alpaca)
 tp_true "alice's keys document read with storetool" test -n "$alice_doc" -a -n "$bob_doc"
 "$STORETOOL" "$db" set users/bob/secrets/alpaca "$alice_doc" || tp_fail "alice's document copied to bob"
 tp_jcli tenant show bob
-keys=$(tp_jobj keys "$OUT")
 tp_rc "tenant show of the swapped tenant exits 0" 0
 tp_ne "tenant show: not alice's key id end for bob" ABCD "$(tp_jq .result.keys.key_id_last4 "$OUT")"
 tp_eq "tenant show: no key id end for bob" false "$(tp_jq '.result.keys | has("key_id_last4")' "$OUT")"
@@ -223,43 +219,42 @@ tp_lacks "tenant show (human): not alice's key id end" ABCD "$OUT"
 tp_match "tenant show (human): the keys are unreadable" 'set, unreadable: cannot decrypt' "$OUT"
 "$STORETOOL" "$db" set users/bob/secrets/alpaca "$bob_doc" || tp_fail "bob's document put back"
 tp_jcli tenant show bob
-tp_eq "bob's own document: his key id end again" WXYZ "$(tp_jval key_id_last4 "$(tp_jobj keys "$OUT")")"
+tp_eq "bob's own document: his key id end again" WXYZ "$(tp_jq .result.keys.key_id_last4 "$OUT")"
 
 tp_log "trading"
 tp_cli trading disable alice --reason "vacation time"
 tp_rc "trading disable exits 0" 0
 tp_eq "trading disable says so" "trading disabled for alice (reason: vacation time)" "$OUT"
 tp_jcli tenant show alice
-trading=$(tp_jobj trading "$OUT")
-tp_eq "tenant show: trading disabled" false "$(tp_jval enabled "$trading")"
-tp_eq "tenant show: the reason" "vacation time" "$(tp_jval reason "$trading")"
+tp_eq "tenant show: trading disabled" false "$(tp_jq .result.trading.enabled "$OUT")"
+tp_eq "tenant show: the reason" "vacation time" "$(tp_jq .result.trading.reason "$OUT")"
 tp_jcli tenant list
-tp_eq "tenant list: alice's trading disabled" false "$(tp_jval trading_enabled "$(tp_jentry uid alice "$OUT")")"
-tp_eq "tenant list: bob's trading still enabled" true "$(tp_jval trading_enabled "$(tp_jentry uid bob "$OUT")")"
+tp_eq "tenant list: alice's trading disabled" false "$(tp_jq '.result.tenants[] | select(.uid == "alice") | .trading_enabled' "$OUT")"
+tp_eq "tenant list: bob's trading still enabled" true "$(tp_jq '.result.tenants[] | select(.uid == "bob") | .trading_enabled' "$OUT")"
 tp_cli trading enable alice
 tp_rc "trading enable exits 0" 0
 tp_eq "trading enable says so" "trading enabled for alice" "$OUT"
 tp_jcli tenant show alice
-tp_eq "tenant show: trading enabled again" true "$(tp_jval enabled "$(tp_jobj trading "$OUT")")"
+tp_eq "tenant show: trading enabled again" true "$(tp_jq .result.trading.enabled "$OUT")"
 tp_jcli trading disable bob
 tp_ok "trading disable without a reason"
-tp_eq "trading.set returns enabled false" false "$(tp_jval enabled "$OUT")"
+tp_eq "trading.set returns enabled false" false "$(tp_jq .result.enabled "$OUT")"
 tp_jcli trading disable nobody-here --reason x
 tp_rc_code "trading disable of an unknown tenant is not_found" 1 not_found
 
 tp_log "keygen --rotate"
 tp_jcli keygen --rotate
 tp_ok "keygen --rotate"
-tp_eq "keygen --rotate gives key version 2" 2 "$(tp_jval key_version "$OUT")"
+tp_eq "keygen --rotate gives key version 2" 2 "$(tp_jq .result.key_version "$OUT")"
 tp_eq "the key file is still 0600" 600 "$(stat -c %a "$T/master.key")"
 tp_jcli status
 tp_eq "status reports key version 2" 2 "$(tp_jq .result.key_version "$OUT")"
 for u in alice bob; do
 	tp_jcli tenant show "$u"
-	tp_eq "$u's secret is resealed under version 2" 2 "$(tp_jval key_version "$(tp_jobj keys "$OUT")")"
+	tp_eq "$u's secret is resealed under version 2" 2 "$(tp_jq .result.keys.key_version "$OUT")"
 done
 tp_jcli tenant show alice
-tp_eq "alice's key id survives the rotation" ABCD "$(tp_jval key_id_last4 "$(tp_jobj keys "$OUT")")"
+tp_eq "alice's key id survives the rotation" ABCD "$(tp_jq .result.keys.key_id_last4 "$OUT")"
 carol_secret=$(secret_of S3c7)
 tp_cli keys set carol_C-3 --key-id PKCAROL5X8Y2Z4Q6EFGH <<<"$carol_secret"
 tp_match "keys set after the rotation uses version 2" "key id .*EFGH, key version 2\\)$" "$OUT"
@@ -354,14 +349,13 @@ tp_rc "status after the daemon stopped exits 3" 3
 if tp_start; then
 	tp_pass "the daemon restarts on the same state"
 	tp_jcli tenant show alice
-	keys=$(tp_jobj keys "$OUT")
-	tp_eq "after restart: alice's keys are set" true "$(tp_jval set "$keys")"
-	tp_eq "after restart: key version 2" 2 "$(tp_jval key_version "$keys")"
+	tp_eq "after restart: alice's keys are set" true "$(tp_jq .result.keys.set "$OUT")"
+	tp_eq "after restart: key version 2" 2 "$(tp_jq .result.keys.key_version "$OUT")"
 	tp_jcli tenant show bob
-	tp_eq "after restart: bob's trading is disabled" false "$(tp_jval enabled "$(tp_jobj trading "$OUT")")"
+	tp_eq "after restart: bob's trading is disabled" false "$(tp_jq .result.trading.enabled "$OUT")"
 	tp_jcli keys set alice --key-id PKALICE7Q2M4N8R1IJKL <<<"$alice_secret"
 	tp_ok "after restart: keys set works"
-	tp_eq "after restart: the new key id" IJKL "$(tp_jval key_id_last4 "$OUT")"
+	tp_eq "after restart: the new key id" IJKL "$(tp_jq .result.key_id_last4 "$OUT")"
 	tp_stop TERM
 	tp_eq "second SIGTERM: exit 0" 0 "$TPD_RC"
 	found=$(grep -rlaF -e "$alice_secret" -e "$bob_secret" -e "$carol_secret" "$T" 2>/dev/null)

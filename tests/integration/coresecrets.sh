@@ -97,7 +97,7 @@ tp_match "the daemon's core size limit is 0" "^Max core file size +0 +" \
 tp_log "one pulse over the $N tenants"
 TP_CLI_TIMEOUT=120 tp_jcli pulse --wait
 tp_rc "pulse --wait exits 0" 0
-tp_eq "every tenant synced" "$N" "$(tp_jval synced "$OUT")"
+tp_eq "every tenant synced" "$N" "$(tp_jq .synced "$OUT")"
 tp_eq "prices came from the data key" "data_key" \
     "$(tp_sql "SELECT json_extract(data, '\$.prices.source') FROM docs WHERE path = 'ops/last_pulse'")"
 

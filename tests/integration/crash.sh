@@ -146,8 +146,7 @@ for r in $(seq 1 $ROUNDS); do
 		last=$(awk -v u="$uid" '$1 == u { k = $2 } END { print k }' "$T/ack.$r.$c" 2>/dev/null)
 		pending=$(awk -v u="$uid" '$1 == u { print $2 }' "$T/fail.$r.$c" 2>/dev/null)
 		out=$("$TPCLI" -f "$TP_CONF" --json -t 5 tenant show "$uid" 2>&1)
-		keys=$(tp_jobj keys "$out")
-		got=$(tp_jval key_id_last4 "$keys")
+		got=$(tp_jq '.result.keys.key_id_last4 // empty' "$out")
 		# Without an ack this round, what the previous check saw still holds.
 		prev=${seen[$uid]:-}
 		[ -n "$got" ] || got=none
@@ -184,7 +183,7 @@ tp_log "after the crashes"
 tp_jcli keys set t00 --key-id PKAFTERCRASH0000Z9Y8 <<<"aftercrashsecret0123456789abcdefghijklmn"
 tp_ok "keys set works after the crashes"
 tp_jcli tenant show t00
-tp_eq "and is stored" Z9Y8 "$(tp_jval key_id_last4 "$(tp_jobj keys "$OUT")")"
+tp_eq "and is stored" Z9Y8 "$(tp_jq .result.keys.key_id_last4 "$OUT")"
 tp_jcli tenant add after-crash
 tp_ok "tenant add works after the crashes"
 tp_run sqlite3 "$db" 'PRAGMA journal_mode'

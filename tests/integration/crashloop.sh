@@ -78,7 +78,7 @@ tp_true "but throttled: at most 20 more in 4 seconds ($f0, then $f1)" \
 tp_cli status
 tp_match "status (human) says throttled, and why" '(^|'$'\n'')throttled: +yes: [^'$'\n'']*[Ss]tart' "$OUT"
 tp_jcli job "$job"
-tp_match "the job waits: queued or running, not failed" '^(queued|running)$' "$(tp_jval state "$OUT")"
+tp_match "the job waits: queued or running, not failed" '^(queued|running)$' "$(tp_jq .result.state "$OUT")"
 tp_eq "start-up failures strike no tenant: c1 is not quarantined" "" \
     "$(tp_sql "SELECT path FROM docs WHERE path = 'users/c1/status/quarantine'")"
 tp_true "the daemon is alive during the crash loop" tp_alive "$TPD_PID"

@@ -53,13 +53,13 @@ tp_eq "evil's own write was not committed either (no last_sync)" "" \
 tp_file_lacks "evil's log has no commit" "committed job" "$T/log/tenants/evil.log"
 q=$(tp_sql "SELECT data FROM docs WHERE path = 'users/evil/status/quarantine'")
 tp_ne "evil is quarantined" "" "$q"
-tp_eq "evil was struck $STRIKES times" "$STRIKES" "$(tp_jval strikes "$q")"
+tp_eq "evil was struck $STRIKES times" "$STRIKES" "$(tp_jq .strikes "$q")"
 tp_ne "evil has a last_sync_error" "" "$(tp_sql "SELECT data FROM docs WHERE path = 'users/evil/status/last_sync_error'")"
 tp_match "the daemon log has the security event, naming evil" \
     '[Ss]ecurity[^'$'\n'']*evil|evil[^'$'\n'']*[Ss]ecurity' "$(cat "$T/daemon.log")"
 tp_jcli status
-tp_true "status counts the security events ($(tp_jval security_events "$OUT"))" \
-    test "$(tp_jval security_events "$OUT")" -ge 1
+tp_true "status counts the security events ($(tp_jq .result.jobs.security_events "$OUT"))" \
+    test "$(tp_jq .result.jobs.security_events "$OUT")" -ge 1
 
 tp_log "the others"
 for u in "${VICTIMS[@]}"; do

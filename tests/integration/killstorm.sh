@@ -89,9 +89,9 @@ tp_eq "status/last_sync exists exactly for the done jobs, naming them" "" \
 
 tp_jcli status
 tp_ok "the daemon still serves status"
-tp_true "status counts the crashes ($(tp_jval crashes "$OUT"))" test "$(tp_jval crashes "$OUT")" -ge 1
-tp_eq "status: nothing queued" 0 "$(tp_jval queue "$OUT")"
-tp_eq "status: nothing running" 0 "$(tp_jval running "$OUT")"
+tp_true "status counts the crashes ($(tp_jq .result.crashes "$OUT"))" test "$(tp_jq .result.crashes "$OUT")" -ge 1
+tp_eq "status: nothing queued" 0 "$(tp_jq .result.queue "$OUT")"
+tp_eq "status: nothing running" 0 "$(tp_jq .result.running "$OUT")"
 left=$(tp_worker_pids)
 for ((i = 0; i < 100 && ${#left} > 0; i++)); do
 	sleep 0.1

@@ -233,66 +233,11 @@ tp_jq() {
 	printf '%s' "$2" | jq -nr "input | ($1)" 2>/dev/null
 }
 
-# Older helpers without jq: scalars found by key, objects cut out by brace
-# matching that skips strings. They take the first match anywhere in the
-# text, so use tp_jq where a key occurs at more than one level.
-
-# tp_jval KEY JSON: the first scalar value of "KEY" (strings unquoted,
-# escapes left as they are). Fails when there is none.
-tp_jval() {
-	local re="\"$1\"[[:space:]]*:[[:space:]]*(\"(([^\"\\\\]|\\\\.)*)\"|(-?[0-9][-+0-9.eE]*|true|false|null))"
-	[[ $2 =~ $re ]] || return 1
-	printf '%s' "${BASH_REMATCH[2]}${BASH_REMATCH[4]}"
-}
-
-# tp_jobj KEY JSON: the first object or array that is the value of "KEY".
-tp_jobj() {
-	printf '%s' "$2" | awk -v key="\"$1\"" '
-	BEGIN { RS = "\001" }
-	{
-		s = $0; n = length(s); i = 1
-		while (i <= n) {
-			p = index(substr(s, i), key)
-			if (p == 0) exit 1
-			j = i + p - 1 + length(key)
-			while (j <= n && substr(s, j, 1) ~ /[ \t\r\n]/) j++
-			if (substr(s, j, 1) != ":") { i = i + p; continue }
-			j++
-			while (j <= n && substr(s, j, 1) ~ /[ \t\r\n]/) j++
-			c = substr(s, j, 1)
-			if (c != "{" && c != "[") { i = j; continue }
-			depth = 0; instr = 0; start = j
-			for (k = j; k <= n; k++) {
-				c = substr(s, k, 1)
-				if (instr) {
-					if (c == "\\") k++
-					else if (c == "\"") instr = 0
-					continue
-				}
-				if (c == "\"") instr = 1
-				else if (c == "{" || c == "[") depth++
-				else if (c == "}" || c == "]") {
-					depth--
-					if (depth == 0) { print substr(s, start, k - start + 1); exit 0 }
-				}
-			}
-			exit 1
-		}
-		exit 1
-	}'
-}
-
 # tp_jerr JSON: the error code of a failure reply ("" when there is none).
 tp_jerr() {
 	local re='^[[:space:]]*\{[[:space:]]*"ok"[[:space:]]*:[[:space:]]*false[[:space:]]*,[[:space:]]*"error"[[:space:]]*:[[:space:]]*\{[^{}]*"code"[[:space:]]*:[[:space:]]*"([a-z_]*)"'
 	[[ $1 =~ $re ]] && printf '%s' "${BASH_REMATCH[1]}"
 	return 0
-}
-
-# tp_jentry KEY VALUE JSON: the first flat object {...} whose KEY is "VALUE"
-# (e.g. one tenant of tenant.list).
-tp_jentry() {
-	printf '%s' "$3" | grep -oE "\\{[^{}]*\"$1\"[[:space:]]*:[[:space:]]*\"$2\"[^{}]*\\}" | head -n 1
 }
 
 # Processes, the daemon, set-up and clean-up, workers, alpaca-sim.

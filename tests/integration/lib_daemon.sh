@@ -202,7 +202,7 @@ tp_stop_() {
 tp_status_pid() {
 	local out
 	out=$("$TPCLI" -f "$TP_CONF" --json -t 5 status 2>/dev/null) || return 0
-	tp_jval pid "$out" || true
+	tp_jq .result.pid "$out" || true
 }
 
 # --- set-up and clean-up -----------------------------------------------------

@@ -51,13 +51,13 @@ done
 tp_log "one pulse: ${#cases[@]} misbehaving tenants and ${#HEALTHY[@]} healthy ones in one worker"
 TP_CLI_TIMEOUT=90 tp_jcli pulse --wait
 tp_rc "pulse --wait ends (exit 1: tenants failed)" 1
-tp_eq "every healthy tenant synced" "${#HEALTHY[@]}" "$(tp_jval synced "$OUT")"
-tp_eq "every misbehaving tenant failed" "${#cases[@]}" "$(tp_jval errors "$OUT")"
-tp_eq "no worker crashed" 0 "$(tp_jval crashed "$OUT")"
-tp_eq "no tenant was quarantined" 0 "$(tp_jval quarantined "$OUT")"
+tp_eq "every healthy tenant synced" "${#HEALTHY[@]}" "$(tp_jq .synced "$OUT")"
+tp_eq "every misbehaving tenant failed" "${#cases[@]}" "$(tp_jq .errors "$OUT")"
+tp_eq "no worker crashed" 0 "$(tp_jq .crashed "$OUT")"
+tp_eq "no tenant was quarantined" 0 "$(tp_jq .quarantined "$OUT")"
 tp_eq "no crash report was written" "" "$(tp_sql "SELECT path FROM docs WHERE path LIKE 'ops/crashes/%'")"
 tp_jcli status
-tp_eq "status: no crash" 0 "$(tp_jval crashes "$OUT")"
+tp_eq "status: no crash" 0 "$(tp_jq .result.crashes "$OUT")"
 
 for u in "${HEALTHY[@]}"; do
 	tp_ne "$u: snapshot written" "" "$(tp_sql "SELECT path FROM docs WHERE path = 'users/$u/data/snapshot'")"
@@ -68,9 +68,9 @@ done
 for c in "${cases[@]}"; do
 	IFS='|' read -r uid _ code re <<<"$c"
 	lse=$(tp_sql "SELECT data FROM docs WHERE path = 'users/$uid/status/last_sync_error'")
-	tp_eq "$uid: last_sync_error code" "$code" "$(tp_jval code "$lse")"
-	tp_match "$uid: the message says what went wrong" "$re" "$(tp_jval message "$lse")"
-	tp_nomatch "$uid: the message is not a crash" 'crash|signal|killed' "$(tp_jval message "$lse")"
+	tp_eq "$uid: last_sync_error code" "$code" "$(tp_jq .code "$lse")"
+	tp_match "$uid: the message says what went wrong" "$re" "$(tp_jq .message "$lse")"
+	tp_nomatch "$uid: the message is not a crash" 'crash|signal|killed' "$(tp_jq .message "$lse")"
 	tp_eq "$uid: no snapshot" "" "$(tp_sql "SELECT path FROM docs WHERE path = 'users/$uid/data/snapshot'")"
 	tp_file_has "$uid: its log says so" "$code|Alpaca" "$T/log/tenants/$uid.log"
 done
@@ -83,7 +83,7 @@ for c in "${cases[@]}"; do
 done
 TP_CLI_TIMEOUT=90 tp_jcli pulse --wait
 tp_rc "pulse --wait exits 0" 0
-tp_eq "every tenant synced" "$(wc -l <"$T/uids")" "$(tp_jval synced "$OUT")"
+tp_eq "every tenant synced" "$(wc -l <"$T/uids")" "$(tp_jq .synced "$OUT")"
 tp_eq "no last_sync_error left" "" "$(tp_sql "SELECT path FROM docs WHERE path LIKE 'users/%/status/last_sync_error'")"
 
 tp_finish

@@ -123,21 +123,20 @@ for u in "${POISON[@]}"; do
 		tp_fail "$u ($f) is quarantined" "its job: $line"
 		continue
 	fi
-	tp_eq "$u ($f): quarantined with $STRIKES strikes" "$STRIKES" "$(tp_jval strikes "$q")"
-	tp_ne "$u ($f): the quarantine has a reason" "" "$(tp_jval reason "$q")"
-	cid=$(tp_jval crash_id "$q")
+	tp_eq "$u ($f): quarantined with $STRIKES strikes" "$STRIKES" "$(tp_jq .strikes "$q")"
+	tp_ne "$u ($f): the quarantine has a reason" "" "$(tp_jq '.reason // empty' "$q")"
+	cid=$(tp_jq .crash_id "$q")
 	report=$(tp_sql "SELECT data FROM docs WHERE path = 'ops/crashes/reports/$cid'")
 	if [ -z "$report" ]; then
 		tp_fail "$u ($f): the quarantine's crash report exists" "quarantine: $q"
 		continue
 	fi
-	jobs=$(tp_jobj jobs "$report")
 	tp_eq "$u ($f): the report's jobs are its own, alone" "1 1" \
-	    "$(grep -o '"uid"' <<<"$jobs" | wc -l) $(grep -o "\"uid\":\"$u\"" <<<"$jobs" | wc -l)"
-	sig=$(tp_jval signal "$report")
-	sc=$(tp_jval syscall "$report")
-	why=$(tp_jval reason "$report")
-	tail=$(tp_jval stderr_tail "$report")
+	    "$(tp_jq '.jobs | "\(length) \(map(select(.uid == "'"$u"'")) | length)"' "$report")"
+	sig=$(tp_jq .signal "$report")
+	sc=$(tp_jq .syscall "$report")
+	why=$(tp_jq .reason "$report")
+	tail=$(tp_jq .stderr_tail "$report")
 	case $f in
 	segv) tp_eq "$u ($f): the report names SIGSEGV" SIGSEGV "$sig" ;;
 	abort) tp_eq "$u ($f): the report names SIGABRT" SIGABRT "$sig" ;;
@@ -162,9 +161,9 @@ tp_true "at most 4 workers at once (most seen: $most)" test "$most" -le 4
 
 tp_jcli status
 tp_ok "the daemon still serves status"
-tp_true "status counts the crashes ($(tp_jval crashes "$OUT"))" test "$(tp_jval crashes "$OUT")" -ge ${#POISON[@]}
-tp_eq "status: nothing queued" 0 "$(tp_jval queue "$OUT")"
-tp_eq "status: nothing running" 0 "$(tp_jval running "$OUT")"
+tp_true "status counts the crashes ($(tp_jq .result.crashes "$OUT"))" test "$(tp_jq .result.crashes "$OUT")" -ge ${#POISON[@]}
+tp_eq "status: nothing queued" 0 "$(tp_jq .result.queue "$OUT")"
+tp_eq "status: nothing running" 0 "$(tp_jq .result.running "$OUT")"
 tp_jcli sync t0050
 tp_rc_code "a quarantined tenant's sync is refused" 1 failed_precondition
 TP_CLI_TIMEOUT=60 tp_cli sync t0001 --wait
@@ -177,7 +176,7 @@ for u in "${POISON[@]}"; do
 	[ "$OUT" = "released tenant $u" ] || tp_fail "tenant release $u" "$(tp_last)"
 done
 tp_jcli status
-tp_eq "after the releases, no tenant has a strike" 0 "$(tp_jval tenants_with_strikes "$OUT")"
+tp_eq "after the releases, no tenant has a strike" 0 "$(tp_jq .result.jobs.tenants_with_strikes "$OUT")"
 tp_eq "no quarantine document is left" 0 "$(tp_sql "SELECT count(*) FROM docs WHERE path LIKE 'users/%/status/quarantine'")"
 
 tp_true "the daemon is alive" tp_alive "$TPD_PID"

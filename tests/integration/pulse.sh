@@ -91,11 +91,10 @@ tp_has "t1 is stored with cents exactly" '"unrealized_pnl":370.01' \
     "$(tp_sql "SELECT data FROM docs WHERE path = 'users/alice/shadowTradeHistory/t1'")"
 
 tp_jcli tenant show alice
-tr=$(tp_jobj trades "$OUT")
-tp_eq "tenant show: alice's open trades" 8 "$(tp_jval open "$tr")"
-tp_eq "tenant show: 5 of them marked" 5 "$(tp_jval marked "$tr")"
-tp_eq "tenant show: 3 could not be" 3 "$(tp_jval errors "$tr")"
-tp_eq "tenant show: their unrealized P&L" "305.47" "$(tp_jval unrealized_pnl "$tr")"
+tp_eq "tenant show: alice's open trades" 8 "$(tp_jq .result.trades.open "$OUT")"
+tp_eq "tenant show: 5 of them marked" 5 "$(tp_jq .result.trades.marked "$OUT")"
+tp_eq "tenant show: 3 could not be" 3 "$(tp_jq .result.trades.errors "$OUT")"
+tp_eq "tenant show: their unrealized P&L, as a decimal string" '"305.47"' "$(tp_jq '.result.trades.unrealized_pnl | tojson' "$OUT")"
 tp_cli tenant show alice
 tp_match "tenant show (human): open trades and P&L" "open trades:[[:space:]]+8, unrealized P&L 305.47 \\(3 could not be marked\\)" "$OUT"
 
@@ -132,7 +131,7 @@ tp_match "ops/last_pulse started_at" '^20[0-9-]+T' "$(j started_at ops/last_puls
 tp_match "ops/last_pulse finished_at" '^20[0-9-]+T' "$(j finished_at ops/last_pulse)"
 tp_eq "prices were fetched per tenant" "per_tenant" "$(j prices.source ops/last_pulse)"
 stats=$(tp_sim GET /_sim/stats)
-tp_eq "the broker saw one account request per tenant with keys (3)" 3 "$(tp_jval account "$stats")"
+tp_eq "the broker saw one account request per tenant with keys (3)" 3 "$(tp_jq .requests.account "$stats")"
 
 tp_log "with a data key: prices fetched once per pulse, not per tenant"
 tp_sim POST /_sim/accounts '{"key_id":"PKDATAKEY0000001","secret":"data-secret-0123456789"}' >/dev/null ||
@@ -145,13 +144,13 @@ tp_sim POST /_sim/prices '{"AAPL":"190.00"}' >/dev/null
 tp_sim POST /_sim/reset '{}' >/dev/null
 TP_CLI_TIMEOUT=60 tp_jcli pulse --wait
 tp_rc "pulse --json --wait exits 1 (carol)" 1
-tp_eq "--json: the pulse's figures" 2 "$(tp_jval synced "$OUT")"
+tp_eq "--json: the pulse's figures" 2 "$(tp_jq .synced "$OUT")"
 tp_eq "prices came from the data key" "data_key" "$(j prices.source ops/last_pulse)"
 tp_eq "5 symbols asked for (AAPL MSFT TSLA HALF ZZNOPE)" 5 "$(j prices.symbols ops/last_pulse)"
 tp_eq "4 of them found" 4 "$(j prices.found ops/last_pulse)"
 stats=$(tp_sim GET /_sim/stats)
-tp_eq "one multi-symbol latest-trades request in the whole pulse" 1 "$(tp_jval trades_latest_multi "$stats")"
-tp_eq "no single-symbol price request" 0 "$(tp_jval trades_latest "$stats")"
+tp_eq "one multi-symbol latest-trades request in the whole pulse" 1 "$(tp_jq .requests.trades_latest_multi "$stats")"
+tp_eq "no single-symbol price request" 0 "$(tp_jq .requests.trades_latest "$stats")"
 tp_eq "the new price reached bob's trade" "90.0" "$(j unrealized_pnl users/bob/shadowTradeHistory/b1)"
 tp_match "t4 still has its unknown-symbol error" 'ZZNOPE' "$(j pnl_error.message users/alice/shadowTradeHistory/t4)"
 
@@ -178,7 +177,7 @@ TP_CLI_TIMEOUT=30 tp_cli pulse --wait
 tp_match "pulse --wait follows the running one" "pulse $first" "$ERR"
 tp_sim POST /_sim/behaviour "{\"key_id\":\"$(tp_key_id 2)\",\"behaviour\":\"normal\"}" >/dev/null
 tp_jcli status
-tp_eq "status shows the last pulse" "$first" "$(tp_jval pulse_id "$(tp_jobj last "$(tp_jobj pulse "$OUT")")")"
+tp_eq "status shows the last pulse" "$first" "$(tp_jq .result.pulse.last.pulse_id "$OUT")"
 
 tp_log "the schedule: [pulse] enabled, every second"
 tp_stop

@@ -65,8 +65,8 @@ tp_match "sync --wait prints the job's end with the key id's last 4" \
     "^job [A-Za-z0-9_-]+ done: equity [0-9.]+ \\(ACTIVE\\), 0 open trades marked, unrealized P&L 0\\.00, key id "$'\xe2\x80\xa6'"$(tp_key_last4 1)\$" "$OUT"
 ok_job=$(printf '%s' "$OUT" | awk '{ print $2 }')
 tp_jcli job "$ok_job"
-tp_eq "job $ok_job is done" "done" "$(tp_jval state "$OUT")"
-tp_eq "job $ok_job result: the tenant's own key id" "$(tp_key_last4 1)" "$(tp_jval key_id_last4 "$OUT")"
+tp_eq "job $ok_job is done" "done" "$(tp_jq .result.state "$OUT")"
+tp_eq "job $ok_job result: the tenant's own key id" "$(tp_key_last4 1)" "$(tp_jq .result.result.key_id_last4 "$OUT")"
 last_sync=$(tp_sql "SELECT data FROM docs WHERE path = 'users/s_ok/status/last_sync'")
 tp_has "users/s_ok/status/last_sync names the job" "\"job_id\":\"$ok_job\"" "$last_sync"
 tp_cli job "$ok_job"
@@ -87,9 +87,7 @@ while [ -z "$wpid" ] && [ "$SECONDS" -lt "$end" ] && [ "$i" -lt 300 ]; do
 	out=$("$TPCLI" -f "$TP_CONF" --json -t 5 status 2>/dev/null)
 	# The worker that has the hanging job: sent one, done none (the worker
 	# of the sync before may still be on its way out).
-	for w in $(tp_jobj workers "$out" | grep -oE '\{[^{}]*\}' | tr -d ' '); do
-		[[ $w == *'"state":"ready"'* && $w == *'"jobs_sent":1,'* && $w =~ \"jobs_done\":0[,}] ]] || continue
-		p=$(tp_jval pid "$w")
+	for p in $(tp_jq '.result.workers[] | select(.state == "ready" and .jobs_sent == 1 and .jobs_done == 0) | .pid' "$out"); do
 		# sandboxed once seccomp is on: the job (and the hang) comes after
 		[ "$(tp_proc_field "$p" Seccomp)" = 2 ] && wpid=$p && break
 	done
@@ -152,20 +150,20 @@ for u in "${FORBIDDEN[@]}"; do
 	tp_match "sync $u --wait prints the failure" "^job [A-Za-z0-9_-]+ failed: [a-z_]+: " "$out"
 	job=$(printf '%s' "$out" | awk '{ print $2 }')
 	tp_jcli job "$job"
-	crash=$(tp_jval crash_id "$OUT")
+	crash=$(tp_jq .result.crash_id "$OUT")
 	q=$(tp_sql "SELECT data FROM docs WHERE path = 'users/$u/status/quarantine'")
 	tp_ne "$u is quarantined after its crash" "" "$q"
-	[ -n "$crash" ] && [ "$crash" != null ] || crash=$(tp_jval crash_id "$q")
+	[ -n "$crash" ] && [ "$crash" != null ] || crash=$(tp_jq .crash_id "$q")
 	report=$(tp_sql "SELECT data FROM docs WHERE path = 'ops/crashes/reports/$crash'")
 	if [ -z "$report" ]; then
 		tp_fail "$u: the crash report ops/crashes/reports/$crash exists" "job: $OUT" "quarantine: $q"
 		continue
 	fi
-	tp_match "$u (${FAULT[$u]}): the report names the syscall" "${SYSCALL[$u]}" "$(tp_jval syscall "$report")"
-	tp_eq "$u: the worker died of SIGSYS" SIGSYS "$(tp_jval signal "$report")"
-	tp_has "$u: the report's jobs are this tenant's" "\"uid\":\"$u\"" "$(tp_jobj jobs "$report")"
-	tp_has "$u: the report keeps the worker's last stderr" "forbidden syscall" "$(tp_jval stderr_tail "$report")"
-	tp_ne "$u: the report has the worker's pid" "" "$(tp_jval pid "$report")"
+	tp_match "$u (${FAULT[$u]}): the report names the syscall" "${SYSCALL[$u]}" "$(tp_jq .syscall "$report")"
+	tp_eq "$u: the worker died of SIGSYS" SIGSYS "$(tp_jq .signal "$report")"
+	tp_eq "$u: the report's jobs are this tenant's" true "$(tp_jq 'any(.jobs[]; .uid == "'"$u"'")' "$report")"
+	tp_has "$u: the report keeps the worker's last stderr" "forbidden syscall" "$(tp_jq .stderr_tail "$report")"
+	tp_match "$u: the report has the worker's pid" '^[0-9]+$' "$(tp_jq .pid "$report")"
 	err=$(tp_sql "SELECT data FROM docs WHERE path = 'users/$u/status/last_sync_error'")
 	tp_has "$u: last_sync_error names the crash report" "$crash" "$err"
 	tp_file_lacks "$u: the tenant log has no commit" "committed job" "$T/log/tenants/$u.log"
@@ -175,10 +173,9 @@ done
 tp_log "status shows the crashes"
 tp_jcli status
 tp_ok "status --json after the crashes"
-recent=$(tp_jobj recent_crashes "$OUT")
 for u in "${FORBIDDEN[@]}"; do
-	entry=$(printf '%s' "$recent" | grep -oE "\\{[^{}]*\"$u\"[^{}]*\\}" | head -n 1)
-	tp_match "status recent_crashes: $u with its syscall" "\"syscall\":\"[a-z0-9_]+\"" "$entry"
+	tp_match "status recent_crashes: $u with its syscall" '^[a-z0-9_]+$' \
+	    "$(tp_jq 'first(.result.recent_crashes[] | select(any(.uids[]; . == "'"$u"'"))) | .syscall | strings' "$OUT")"
 done
 tp_cli status
 tp_match "status (human) lists the crashes with their syscall" \
@@ -187,7 +184,7 @@ tp_match "status (human) lists the crashes with their syscall" \
 tp_log "a quarantined tenant is refused, then released"
 tp_jcli sync s_open
 tp_rc_code "sync of a quarantined tenant: failed_precondition" 1 failed_precondition
-tp_has "the refusal names the quarantine" quarantin "$(tp_jval message "$OUT")"
+tp_has "the refusal names the quarantine" quarantin "$(tp_jq .error.message "$OUT")"
 tp_cli tenant show s_open
 tp_match "tenant show: quarantined" "(^|$NL)quarantine: +yes" "$OUT"
 tp_cli tenant release s_open

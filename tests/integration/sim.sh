@@ -209,7 +209,7 @@ get "$KA" "$SA" '/v2/stocks/AAPL/bars?timeframe=1Min&limit=5'
 tp_eq "GET /v2/stocks/AAPL/bars is 200" 200 "$CODE"
 spec "bars match the spec" "$DATA" '/v2/stocks/{symbol}/bars'
 tp_eq "limit=5 gives 5 bars" 5 "$(grep -o '"vw":' "$T/body" | wc -l)"
-token=$(tp_jval next_page_token "$BODY")
+token=$(tp_jq .next_page_token "$BODY")
 tp_match "a next_page_token when there are more" '^[0-9]+$' "$token"
 last=$(grep -o '"t":"[^"]*"' "$T/body" | tail -n 1)
 get "$KA" "$SA" "/v2/stocks/AAPL/bars?timeframe=1Min&limit=5&page_token=$token"
@@ -420,7 +420,7 @@ tp_eq "silent: nothing came" "" "$BODY"
 held=
 for ((i = 0; i < 40; i++)); do
 	"${CURL[@]}" -o "$T/body" "$U/_sim/stats"
-	held=$(tp_jval pending "$(<"$T/body")")
+	held=$(tp_jq .pending "$(<"$T/body")")
 	[ "$held" = 0 ] && break
 	sleep 0.1
 done
@@ -441,7 +441,7 @@ behave '{"key_id":"PKMIS11","behaviour":"latency","latency":"10s"}'
 late_curl=$!
 for ((i = 0; i < 40; i++)); do
 	"${CURL[@]}" -o "$T/body" "$U/_sim/stats"
-	held=$(tp_jval pending "$(<"$T/body")")
+	held=$(tp_jq .pending "$(<"$T/body")")
 	[ "$held" = 3 ] && break
 	sleep 0.1
 done

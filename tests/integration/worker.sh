@@ -85,14 +85,14 @@ tp_log "$NJOBS jobs in one worker"
 run "$CONF" "$T/jobs.txt" "$T/out.txt"
 rc=$?
 tp_eq "harness: every job answered, worker exited 0" 0 "$rc"
-SUMMARY=$(grep '^SUMMARY ' "$T/out.txt")
-tp_eq "RESULTs" "$NJOBS" "$(tp_jval results "$SUMMARY")"
-tp_eq "worker exit" "status 0" "$(tp_jval exit "$SUMMARY")" ||
+SUMMARY=$(sed -n 's/^SUMMARY //p' "$T/out.txt")
+tp_eq "RESULTs" "$NJOBS" "$(tp_jq .results "$SUMMARY")"
+tp_eq "worker exit" "status 0" "$(tp_jq .exit "$SUMMARY")" ||
     { tp_log "the worker's stderr:"; tail -n 20 "$T/worker.log" | sed 's/^/#   /'; }
-gap=$(tp_jval max_heartbeat_gap_ms "$SUMMARY")
+gap=$(tp_jq .max_heartbeat_gap_ms "$SUMMARY")
 tp_true "heartbeats kept flowing during slow transfers (max gap ${gap} ms < $HB)" \
     test "${gap:-99999}" -lt "$HB"
-ms=$(tp_jval ms "$SUMMARY")
+ms=$(tp_jq .ms "$SUMMARY")
 tp_true "every RESULT before the deadline (${ms} ms for the run, deadline $DL)" \
     test "${ms:-99999}" -lt $((DL + 3000))
 tp_file_lacks "no secret in RESULTs or LOGs" "$SECRET_MARK" "$T/out.txt"

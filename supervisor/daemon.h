@@ -35,6 +35,11 @@ struct tenantlog;
 struct daemon {
 	struct config		 cfg;		/* current configuration */
 	struct event_base	*base;
+	void			*zctx;		/* the one ZeroMQ context: the job
+						   API (and its connection monitor)
+						   and the worker channel; made in
+						   daemon_start, ended in teardown
+						   once both are closed */
 	struct store		*store;
 	struct tenantlog	*tlog;
 	struct keyring		*keys;		/* current master key ring */

@@ -41,11 +41,6 @@
 #define DAEMON_STOP_MS	(DAEMON_DRAIN_MS + DAEMON_KILL_GRACE_MS + 1000)
 #define DAEMON_ZMQ_IO_THREADS 2	/* one each for the job API and the worker channel */
 
-/* The daemon's one ZeroMQ context: the job API's socket (and its
- * connection monitor) and the worker channel live in it. Made in
- * daemon_start, ended in daemon_teardown once both are closed. */
-static void	*daemon_zctx;
-
 static void
 daemon_usage(FILE *fp)
 {
@@ -563,8 +558,8 @@ daemon_start(struct daemon *d, struct tp_err *err)
 		return -1;
 	if ((d->gate = keys_gate_new(err)) == NULL)
 		return -1;
-	if ((daemon_zctx = zmq_ctx_new()) == NULL ||
-	    zmq_ctx_set(daemon_zctx, ZMQ_IO_THREADS, DAEMON_ZMQ_IO_THREADS) ==
+	if ((d->zctx = zmq_ctx_new()) == NULL ||
+	    zmq_ctx_set(d->zctx, ZMQ_IO_THREADS, DAEMON_ZMQ_IO_THREADS) ==
 	    -1)
 		return tp_err_set(err, TP_INTERNAL, "zmq: %s",
 		    zmq_strerror(errno));
@@ -572,12 +567,12 @@ daemon_start(struct daemon *d, struct tp_err *err)
 	 * before it at exit */
 	if ((d->jobs = jobs_new(d, err)) == NULL ||
 	    engine_start(d->jobs, err) == -1 ||
-	    (d->pool = pool_new(d, daemon_zctx, &engine_pool_events, d->jobs,
+	    (d->pool = pool_new(d, d->zctx, &engine_pool_events, d->jobs,
 	    err)) == NULL)
 		return -1;
 	if ((d->pulser = pulse_new(d, err)) == NULL)
 		return -1;
-	if ((d->api = api_open(d, daemon_zctx, err)) == NULL)
+	if ((d->api = api_open(d, d->zctx, err)) == NULL)
 		return -1;
 	return daemon_signals(d, err);
 }
@@ -609,9 +604,9 @@ daemon_teardown(struct daemon *d)
 	/* after every socket of it is closed: the pool's and the API's
 	 * (whose connection monitor stopped first); a socket still open
 	 * would make this wait forever */
-	if (daemon_zctx != NULL && zmq_ctx_term(daemon_zctx) == -1)
+	if (d->zctx != NULL && zmq_ctx_term(d->zctx) == -1)
 		log_warnx("zmq_ctx_term: %s", zmq_strerror(errno));
-	daemon_zctx = NULL;
+	d->zctx = NULL;
 	engine_free(d->jobs);
 	jobs_free(d->jobs);
 	pulse_free(d->pulser);

@@ -236,11 +236,11 @@ chan_hello(struct worker *w, struct tp_err *err)
 	int rc;
 
 	token_hex(hex, sizeof(hex));
-	p = job_json_obj();
-	job_json_add(p, "pid", json_object_new_int64((int64_t)getpid()));
-	tok = job_json_str(hex);
+	p = result_obj();
+	result_add(p, "pid", json_object_new_int64((int64_t)getpid()));
+	tok = result_str(hex);
 	sodium_memzero(hex, sizeof(hex));
-	job_json_add(p, "token", tok);
+	result_add(p, "token", tok);
 	rc = chan_send(w, WIRE_HELLO, p, err);
 	json_wipe_string(p);
 	json_object_put(p);
@@ -254,14 +254,14 @@ chan_log(struct worker *w, const char *job_id, const char *level,
 	struct tp_err err;
 	json_object *p;
 
-	p = job_json_obj();
+	p = result_obj();
 	if (job_id != NULL)
-		job_json_add(p, "job_id", job_json_str(job_id));
+		result_add(p, "job_id", result_str(job_id));
 	else if (json_add(p, "job_id", NULL) == -1)	/* null */
 		sandbox_oom();
-	job_json_add(p, "level", job_json_str(level));
-	job_json_add(p, "event", job_json_str(event));
-	job_json_add(p, "message", job_json_str(message));
+	result_add(p, "level", result_str(level));
+	result_add(p, "event", result_str(event));
+	result_add(p, "message", result_str(message));
 	if (chan_send(w, WIRE_LOG, p, &err) == -1)
 		fprintf(stderr, "worker: %s\n", err.msg);
 	json_object_put(p);
@@ -273,8 +273,8 @@ chan_heartbeat(struct worker *w)
 	struct tp_err err;
 	json_object *p;
 
-	p = job_json_obj();
-	job_json_add(p, "jobs", json_object_new_int64((int64_t)w->njobs));
+	p = result_obj();
+	result_add(p, "jobs", json_object_new_int64((int64_t)w->njobs));
 	if (chan_send(w, WIRE_HEARTBEAT, p, &err) == -1)
 		fprintf(stderr, "worker: %s\n", err.msg);
 	json_object_put(p);

@@ -15,43 +15,7 @@
 #include "worker/sandbox.h"
 #include "worker/worker.h"
 
-#define JOB_KEY_ID_MIN		4	/* the RESULT shows its last 4 */
 #define JOB_DEADLINE_MAX_MS	(24ULL * 3600 * 1000)
-
-/* Allocation failures take the out-of-memory path: no half-built RESULT. */
-json_object *
-job_json_obj(void)
-{
-	json_object *o;
-
-	if ((o = json_object_new_object()) == NULL)
-		sandbox_oom();
-	return o;
-}
-
-json_object *
-job_json_str(const char *s)
-{
-	json_object *o;
-
-	if ((o = json_object_new_string(s)) == NULL)
-		sandbox_oom();
-	return o;
-}
-
-void
-job_json_add(json_object *o, const char *key, json_object *v)
-{
-	if (v == NULL || json_add(o, key, v) == -1)
-		sandbox_oom();
-}
-
-void
-job_json_append(json_object *a, json_object *v)
-{
-	if (v == NULL || json_object_array_add(a, v) != 0)
-		sandbox_oom();
-}
 
 /* Takes key's value out of p (so the payload's wipe leaves it alone);
  * NULL when absent. */
@@ -143,7 +107,7 @@ job_symbols(struct job *j, struct tp_err *err)
 	    (n = json_object_array_length(j->symbols)) > WIRE_SYMBOLS_MAX)
 		return tp_err_set(err, TP_INVALID_ARGUMENT, "\"symbols\" must "
 		    "be a list of at most %d symbols", WIRE_SYMBOLS_MAX);
-	seen = job_json_obj();
+	seen = result_obj();
 	if ((uniq = json_object_new_array_ext((int)n)) == NULL)
 		sandbox_oom();
 	for (i = 0; i < n; i++) {
@@ -158,8 +122,8 @@ job_symbols(struct job *j, struct tp_err *err)
 		}
 		if (json_object_object_get_ex(seen, s, NULL))
 			continue;
-		job_json_add(seen, s, json_object_new_boolean(1));
-		job_json_append(uniq, json_object_get(v));
+		result_add(seen, s, json_object_new_boolean(1));
+		result_append(uniq, json_object_get(v));
 	}
 	json_object_put(seen);
 	json_object_put(j->symbols);
@@ -233,28 +197,6 @@ job_parse(json_object *p, uint64_t max_deadline_ms,
 	return 0;
 }
 
-json_object *
-job_result_error(const char *job_id, enum tp_code code, const char *message)
-{
-	json_object *r;
-
-	if ((r = wire_result_error_new(job_id, code, message)) == NULL)
-		sandbox_oom();
-	return r;
-}
-
-void
-job_last4(const struct job *j, char *out)
-{
-	size_t len = strlen(j->key_id);
-
-	if (len < JOB_KEY_ID_MIN) {
-		out[0] = '\0';
-		return;
-	}
-	memcpy(out, j->key_id + len - JOB_KEY_ID_MIN, JOB_KEY_ID_MIN + 1);
-}
-
 void
 job_start(struct worker *w, struct job *j)
 {
@@ -276,7 +218,7 @@ job_start(struct worker *w, struct job *j)
 	}
 #endif
 	if (w->conf.url_error[0] != '\0') {
-		j->result = job_result_error(j->id, TP_FAILED_PRECONDITION,
+		j->result = result_error(j->id, TP_FAILED_PRECONDITION,
 		    w->conf.url_error);
 		j->done = true;
 		return;
@@ -293,38 +235,9 @@ job_expire(struct job *j)
 	sync_free(j->run);
 	j->run = NULL;
 	json_object_put(j->result);
-	j->result = job_result_error(j->id, TP_UNAVAILABLE,
+	j->result = result_error(j->id, TP_UNAVAILABLE,
 	    "Alpaca did not answer within the job's deadline");
 	j->done = true;
-}
-
-void
-job_log(struct job *j, const char *level, const char *event,
-    const char *message)
-{
-	json_object *l;
-
-	if (j->log == NULL && (j->log = json_object_new_array()) == NULL)
-		sandbox_oom();
-	if (json_object_array_length(j->log) >= JOB_LOG_LINES)
-		return;
-	/* two requests failing alike (bad keys) say it once */
-	if ((l = json_object_array_get_idx(j->log,
-	    json_object_array_length(j->log) - 1)) != NULL) {
-		const char *lv = json_get_str(l, "level");
-		const char *ev = json_get_str(l, "event");
-		const char *ms = json_get_str(l, "message");
-
-		if (lv != NULL && ev != NULL && ms != NULL &&
-		    strcmp(lv, level) == 0 && strcmp(ev, event) == 0 &&
-		    strcmp(ms, message) == 0)
-			return;
-	}
-	l = job_json_obj();
-	job_json_add(l, "level", job_json_str(level));
-	job_json_add(l, "event", job_json_str(event));
-	job_json_add(l, "message", job_json_str(message));
-	job_json_append(j->log, l);
 }
 
 void

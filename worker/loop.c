@@ -25,11 +25,11 @@ loop_finish(struct worker *w, struct job *j, json_object *result)
 
 	tp_err_clear(&err);
 	if (j->log != NULL)
-		job_json_add(result, "log", json_object_get(j->log));
+		result_add(result, "log", json_object_get(j->log));
 	if (chan_send(w, WIRE_RESULT, result, &err) == -1 && !w->lost) {
 		/* too large for the channel: answer with the reason */
 		fprintf(stderr, "worker: job %s: %s\n", j->id, err.msg);
-		fallback = job_result_error(j->id, TP_INTERNAL, err.msg);
+		fallback = result_error(j->id, TP_INTERNAL, err.msg);
 		if (chan_send(w, WIRE_RESULT, fallback, &err) == -1)
 			fprintf(stderr, "worker: job %s: %s\n", j->id, err.msg);
 		json_object_put(fallback);
@@ -47,7 +47,7 @@ loop_deadline(struct worker *w, struct job *j)
 
 	snprintf(msg, sizeof(msg), "job exceeded its deadline of %" PRIu64
 	    " ms in the worker", j->deadline_ms);
-	r = job_result_error(j->id, TP_DEADLINE_EXCEEDED, msg);
+	r = result_error(j->id, TP_DEADLINE_EXCEEDED, msg);
 	loop_finish(w, j, r);
 	json_object_put(r);
 }
@@ -87,7 +87,7 @@ loop_refuse(struct worker *w, const char *job_id, enum tp_code code,
 	json_object *r;
 
 	fprintf(stderr, "worker: job %s refused: %s\n", job_id, message);
-	r = job_result_error(job_id, code, message);
+	r = result_error(job_id, code, message);
 	if (chan_send(w, WIRE_RESULT, r, &err) == -1)
 		fprintf(stderr, "worker: %s\n", err.msg);
 	json_object_put(r);

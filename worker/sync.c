@@ -72,7 +72,7 @@ sync_log(void *arg, const char *level, const char *event, const char *msg)
 {
 	struct sync *s = arg;
 
-	job_log(s->j, level, event, msg);
+	result_log(s->j, level, event, msg);
 }
 
 /* Ends every request still out; no callback follows. */
@@ -293,7 +293,7 @@ sync_finish(struct sync *s)
 	snprintf(msg, sizeof(msg), "account %s, equity %s%s%s",
 	    status != NULL ? status : "?", equity != NULL ? equity : "?",
 	    currency != NULL ? " " : "", currency != NULL ? currency : "");
-	job_log(j, "info", "account", msg);
+	result_log(j, "info", "account", msg);
 
 	n = j->trades != NULL ? json_object_array_length(j->trades) : 0;
 	/* prices the pulse fetched for everyone are no step of this
@@ -315,11 +315,11 @@ sync_finish(struct sync *s)
 			    "; none for ");
 			sync_name_keys(s->perr, msg, sizeof(msg));
 		}
-		job_log(j, json_object_object_length(s->perr) > 0 ?
+		result_log(j, json_object_object_length(s->perr) > 0 ?
 		    "warn" : "info", "prices", msg);
 	}
 
-	job_last4(j, last4);
+	result_last4(j, last4);
 	if ((r = wire_result_sync_new(j->id, s->account, last4)) == NULL)
 		sandbox_oom();
 	first[0] = '\0';
@@ -357,7 +357,7 @@ sync_finish(struct sync *s)
 	if (n > 0 && failed == 0)
 		snprintf(msg, sizeof(msg), "marked %zu open trade%s, "
 		    "unrealized P&L %s", marked, marked == 1 ? "" : "s", sum_s);
-	job_log(j, failed > 0 ? "warn" : "info", "pnl", msg);
+	result_log(j, failed > 0 ? "warn" : "info", "pnl", msg);
 
 	if (wire_result_requests(r, s->stats.requests[ALPACA_ACCOUNT],
 	    s->stats.requests[ALPACA_TRADES_LATEST], s->stats.retries) == -1)
@@ -389,7 +389,7 @@ sync_prices_finish(struct sync *s)
 		    "; none for ");
 		sync_name_keys(s->perr, msg, sizeof(msg));
 	}
-	job_log(s->j, known < asked ? "warn" : "info", "prices",
+	result_log(s->j, known < asked ? "warn" : "info", "prices",
 	    msg);
 	if ((r = wire_result_prices_new(s->j->id, s->prices)) == NULL ||
 	    wire_result_requests(r, -1,
@@ -405,7 +405,7 @@ sync_settle(struct sync *s)
 {
 	if (s->failed) {
 		sync_cancel(s);
-		sync_done(s, job_result_error(s->j->id, s->fail.code,
+		sync_done(s, result_error(s->j->id, s->fail.code,
 		    s->fail.msg));
 	} else if (s->pending == 0) {
 		if (s->j->kind == JOB_SYNC)
@@ -430,9 +430,9 @@ sync_account_done(void *arg, struct alpaca_req *r, json_object *reply,
 		s->fail = *err;
 		s->failed = true;
 	} else {
-		s->account = job_json_obj();
+		s->account = result_obj();
 		if (alpaca_parse_account(reply, s->account, &e) == -1) {
-			job_log(s->j, "error", "alpaca", e.msg);
+			result_log(s->j, "error", "alpaca", e.msg);
 			s->fail = e;
 			s->failed = true;
 		}
@@ -458,7 +458,7 @@ sync_chunk_done(void *arg, struct alpaca_req *r, json_object *reply,
 	if (reply != NULL) {
 		if (alpaca_parse_trades(reply, c->syms, c->n, s->prices,
 		    s->perr, &e) == -1) {
-			job_log(s->j, "error", "alpaca", e.msg);
+			result_log(s->j, "error", "alpaca", e.msg);
 			err = &e;
 		}
 		json_object_put(reply);
@@ -471,12 +471,12 @@ sync_chunk_done(void *arg, struct alpaca_req *r, json_object *reply,
 			s->failed = true;
 		} else {
 			for (i = 0; i < c->n; i++) {
-				eo = job_json_obj();
-				job_json_add(eo, "code", job_json_str(
+				eo = result_obj();
+				result_add(eo, "code", result_str(
 				    tp_code_name(err->code)));
-				job_json_add(eo, "message", job_json_str(
+				result_add(eo, "message", result_str(
 				    err->msg));
-				job_json_add(s->perr, c->syms[i], eo);
+				result_add(s->perr, c->syms[i], eo);
 			}
 		}
 	}
@@ -536,9 +536,9 @@ sync_new(struct worker *w, struct job *j)
 	s->call.deadline = j->finish_by;
 	s->call.log = sync_log;
 	s->call.log_arg = s;
-	s->wanted = job_json_obj();
-	s->prices = job_json_obj();
-	s->perr = job_json_obj();
+	s->wanted = result_obj();
+	s->prices = result_obj();
+	s->perr = result_obj();
 	j->run = s;
 	return s;
 }
@@ -547,9 +547,9 @@ sync_new(struct worker *w, struct job *j)
 static void
 sync_abort(struct sync *s, const struct tp_err *err)
 {
-	job_log(s->j, "error", "alpaca", err->msg);
+	result_log(s->j, "error", "alpaca", err->msg);
 	sync_cancel(s);
-	sync_done(s, job_result_error(s->j->id, err->code, err->msg));
+	sync_done(s, result_error(s->j->id, err->code, err->msg));
 }
 
 void
@@ -582,7 +582,7 @@ sync_start(struct worker *w, struct job *j)
 		/* a bad symbol is that trade's error, later */
 		if (sym != NULL && pnl_valid_symbol(sym) &&
 		    !json_object_object_get_ex(s->wanted, sym, NULL))
-			job_json_add(s->wanted, sym, json_object_new_boolean(1));
+			result_add(s->wanted, sym, json_object_new_boolean(1));
 	}
 	if (sync_fetch(s, &err) == -1)
 		sync_abort(s, &err);
@@ -598,7 +598,7 @@ sync_prices_start(struct worker *w, struct job *j)
 	s = sync_new(w, j);
 	n = json_object_array_length(j->symbols);
 	for (i = 0; i < n; i++)
-		job_json_add(s->wanted, json_object_get_string(
+		result_add(s->wanted, json_object_get_string(
 		    json_object_array_get_idx(j->symbols, i)),
 		    json_object_new_boolean(1));
 	tp_err_clear(&err);

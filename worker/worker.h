@@ -148,13 +148,31 @@ struct worker {
 	bool		 lost;		/* the channel is broken: exit 1 */
 };
 
+/* result.c: building a RESULT. Allocation failures take sandbox_oom();
+ * result_add takes v, which may be NULL (then out of memory). */
+json_object *result_obj(void);
+json_object *result_str(const char *s);
+void result_add(json_object *o, const char *key, json_object *v);
+void result_append(json_object *a, json_object *v);
+/* The RESULT's "key_id_last4" (out: 5 bytes); a key id is at least
+ * JOB_KEY_ID_MIN bytes (job_parse checks). */
+#define JOB_KEY_ID_MIN		4
+void result_last4(const struct job *j, char *out);
+/*
+ * One line for the tenant's log, sent with the job's RESULT (at most
+ * JOB_LOG_LINES; one RESULT makes one write of the tenant's log rather
+ * than a message and a write per line). A worker that crashes loses
+ * them; its stderr tail and the crash report say what happened.
+ */
+#define JOB_LOG_LINES		32
+void result_log(struct job *j, const char *level, const char *event,
+    const char *message);
+/* A failed job's RESULT payload {job_id, ok: false, error {code,
+ * message}}. */
+json_object *result_error(const char *job_id, enum tp_code code,
+    const char *message);
+
 /* jobs.c */
-/* JSON building; allocation failures take sandbox_oom(). job_json_add
- * takes v, which may be NULL (then out of memory). */
-json_object *job_json_obj(void);
-json_object *job_json_str(const char *s);
-void job_json_add(json_object *o, const char *key, json_object *v);
-void job_json_append(json_object *a, json_object *v);
 /*
  * Checks every field of a JOB payload into j (job id, kind "sync" or
  * "prices", uid, deadline_ms, keys_sealed, trades, prices, symbols).
@@ -174,22 +192,8 @@ void job_start(struct worker *w, struct job *j);
 /* finish_by came first: ends the job's requests and sets its RESULT to
  * the error "Alpaca did not answer within the job's deadline". */
 void job_expire(struct job *j);
-/*
- * One line for the tenant's log, sent with the job's RESULT (at most
- * JOB_LOG_LINES; one RESULT makes one write of the tenant's log rather
- * than a message and a write per line). A worker that crashes loses
- * them; its stderr tail and the crash report say what happened.
- */
-#define JOB_LOG_LINES		32
-void job_log(struct job *j, const char *level, const char *event,
-    const char *message);
-/* A RESULT payload {job_id, ok: false, error {code, message}, writes: []}. */
-json_object *job_result_error(const char *job_id, enum tp_code code,
-    const char *message);
 /* Ends its requests, wipes the keys and frees the job and its result. */
 void job_free(struct job *j);
-/* The RESULT's "key_id_last4" (out: 5 bytes). */
-void job_last4(const struct job *j, char *out);
 
 /* sync.c */
 /* Start the requests of a JOB_SYNC or JOB_PRICES job (see job_start). */

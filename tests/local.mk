@@ -23,7 +23,8 @@ UNIT_TESTS = \
 	tests/unit/test_pnl \
 	tests/unit/test_alpaca \
 	tests/unit/test_alpaca_server \
-	tests/unit/test_alpaca_parse
+	tests/unit/test_alpaca_parse \
+	tests/unit/test_gauth
 
 check_PROGRAMS += $(UNIT_TESTS) tests/apiclient tests/speccheck
 TESTS += $(UNIT_TESTS)
@@ -128,6 +129,13 @@ tests_unit_test_alpaca_server_LDADD = $(UNIT_LDADD) $(CURL_LIBS) \
 	$(OPENSSL_LIBS) -lpthread
 tests_unit_test_alpaca_server_CFLAGS = $(UNIT_CFLAGS) $(CURL_CFLAGS) \
 	$(OPENSSL_CFLAGS)
+
+# Service-account credentials against a token endpoint in the test that
+# checks the JWT.
+tests_unit_test_gauth_SOURCES = tests/unit/test_gauth.c
+tests_unit_test_gauth_LDADD = $(UNIT_LDADD) $(CURL_LIBS) $(OPENSSL_LIBS) \
+	-lpthread
+tests_unit_test_gauth_CFLAGS = $(UNIT_CFLAGS)
 
 # Plays the supervisor for one worker: HELLO, CONFIG, JOBs; prints RESULTs and LOGs.
 check_PROGRAMS += tests/workerharness

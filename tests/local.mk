@@ -175,6 +175,7 @@ INTEGRATION_TESTS = \
 	tests/integration/worker.sh \
 	tests/integration/linkage.sh \
 	tests/integration/coresecrets.sh \
+	tests/integration/firebase.sh \
 	tests/integration/rules.sh \
 	tests/integration/demo.sh
 TESTS += $(INTEGRATION_TESTS)

@@ -183,6 +183,8 @@ INTEGRATION_TESTS = \
 	tests/integration/worker.sh \
 	tests/integration/linkage.sh \
 	tests/integration/coresecrets.sh \
+	tests/integration/firebase.sh \
+	tests/integration/rules.sh \
 	tests/integration/demo.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_daemon.sh tests/summary tests/demo

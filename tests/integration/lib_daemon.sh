@@ -49,6 +49,49 @@ tp_bg() {
 	TP_PIDS+=("$BG_PID")
 }
 
+# tp_bg_group CMD...: starts CMD in the background in a session and process
+# group of its own (BG_PID is its id), so that tp_stop_group and the cleanup
+# also stop the children it starts (a launcher script and its java).
+tp_bg_group() {
+	setsid "$@" &
+	BG_PID=$!
+	TP_PGIDS+=("$BG_PID")
+}
+
+# tp_group_alive PGID: some process of the group is still there (zombies too:
+# a group leader that was not reaped yet is not counted).
+tp_group_alive() {
+	local p
+	for p in $(pgrep -g "$1" 2>/dev/null); do
+		tp_alive "$p" && return 0
+	done
+	return 1
+}
+
+# tp_stop_group PGID: SIGTERM to the whole group, a bounded wait, then
+# SIGKILL; reaps the leader and forgets the group.
+tp_stop_group() {
+	local g=$1 keep=() i=0
+	kill -TERM -- "-$g" 2>/dev/null
+	while tp_group_alive "$g" && [ "$i" -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	if tp_group_alive "$g"; then
+		kill -KILL -- "-$g" 2>/dev/null
+		i=0
+		while tp_group_alive "$g" && [ "$i" -lt 100 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+	fi
+	wait "$g" 2>/dev/null
+	for i in "${TP_PGIDS[@]}"; do
+		[ "$i" = "$g" ] || keep+=("$i")
+	done
+	TP_PGIDS=("${keep[@]}")
+}
+
 # --- the daemon --------------------------------------------------------------
 
 # tp_write_config FILE [section.key=value...]: the test configuration, with
@@ -207,7 +250,8 @@ tp_status_pid() {
 
 # --- set-up and clean-up -----------------------------------------------------
 
-# tp_init NAME: temp folder, config, traps; checks that the programs exist.
+# tp_init NAME [--no-programs]: temp folder, config, traps; checks that the
+# programs exist (not with --no-programs: a test that runs none of them).
 tp_init() {
 	TP_NAME=$1
 	local base=${TMPDIR:-/tmp}
@@ -226,6 +270,8 @@ tp_init() {
 	TP_CONF=$T/tradepulse.conf
 	tp_write_config "$TP_CONF"
 	tp_log "$TP_NAME: build $TP_BUILDDIR, temp $T"
+	# A test that starts none of this build's programs says so.
+	[ "${2:-}" != --no-programs ] || return 0
 	local p missing=0
 	for p in "$TPD" "$TPCLI" "$APICLIENT"; do
 		if [ ! -x "$p" ]; then
@@ -248,6 +294,9 @@ tp_cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	TP_PIDS=()
+	for p in "${TP_PGIDS[@]}"; do
+		tp_stop_group "$p" 2>/dev/null
+	done
 	# A daemon that forked away (run without -d) is found by its config,
 	# which is unique to this test's folder.
 	if [ -n "$TP_CONF" ]; then
@@ -273,6 +322,16 @@ tp_cleanup() {
 		fi
 	fi
 	exit "$rc"
+}
+
+# tp_skip REASON: the test cannot run here (say why); it ends with
+# "0 passed, 0 failed" and exit 77, automake's SKIP (tests/summary shows
+# "(skipped)"). Only before any check ran.
+tp_skip() {
+	tp_log "SKIPPED: $*"
+	TP_FINISHED=1
+	printf '%d passed, %d failed\n' 0 0
+	exit 77
 }
 
 # tp_finish: the final line; exit 1 if any check failed.

@@ -233,11 +233,28 @@ if command -v openssl >/dev/null && tp_need_workers faults 2>/dev/null >/dev/nul
 	printf '{"trades":{"AAPL":{"p":13.5}}}' >"$T/www/v2/stocks/trades/latest?symbols=AAPL"
 	if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/k.pem" -out "$T/c.pem" \
 	    -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1; then
-		tport=$((20000 + RANDOM % 20000))
-		(cd "$T/www" && exec openssl s_server -quiet -accept "127.0.0.1:$tport" \
-		    -cert "$T/c.pem" -key "$T/k.pem" -WWW) >"$T/s_server.log" 2>&1 &
-		TP_PIDS+=("$!")
-		sleep 0.5
+		# a random port may be taken (other tests run beside this one),
+		# and a loaded machine may take a while to start the server:
+		# wait until it accepts, on another port if it died
+		tready=0
+		for tattempt in 1 2 3 4 5; do
+			tport=$((20000 + RANDOM % 20000))
+			(cd "$T/www" && exec openssl s_server -quiet -accept "127.0.0.1:$tport" \
+			    -cert "$T/c.pem" -key "$T/k.pem" -WWW) >"$T/s_server.log" 2>&1 &
+			tpid=$!
+			TP_PIDS+=("$tpid")
+			for _ in $(seq 1 100); do
+				tp_alive "$tpid" || break
+				if (exec 3<>"/dev/tcp/127.0.0.1/$tport") 2>/dev/null; then
+					tready=1
+					break
+				fi
+				sleep 0.1
+			done
+			[ "$tready" = 1 ] && break
+			kill "$tpid" 2>/dev/null
+		done
+		tp_eq "the test's HTTPS server accepts connections (attempt $tattempt)" 1 "$tready"
 		job tls tls PKWTLS0001 ',"trades":[{"id":"t1","symbol":"AAPL","side":"long","qty":2,"entry_price":10}]' >"$T/tls.txt"
 		TP_TEST_CA_FILE=$T/c.pem run "{\"trading_url\":\"https://127.0.0.1:$tport\",\"data_url\":\"https://127.0.0.1:$tport\"}" \
 		    "$T/tls.txt" "$T/tls.out"

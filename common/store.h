@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/event.h>
 #include <json-c/json.h>
@@ -48,10 +49,14 @@ struct store_params {
 	const char *path;		/* sqlite: database file */
 	bool sync_full;			/* sqlite: synchronous=FULL (power-loss safe) */
 	int threads;			/* async worker threads (0: default 4) */
-	/* firestore (later backend) */
-	const char *project_id;
-	const char *emulator_host;
-	const char *credentials;
+	/* firestore */
+	const char *project_id;		/* NULL: the credentials' project */
+	const char *database;		/* NULL: "(default)" */
+	const char *emulator_host;	/* host:port: no TLS, "Bearer owner" */
+	const char *credentials;	/* service-account JSON file */
+	const char *token_url;		/* NULL: the file's token_uri */
+	int64_t deadline_ms;		/* one operation, retries included
+					   (0: STORE_DEADLINE_MS) */
 };
 
 /* base may be NULL when only the synchronous calls are used. */
@@ -130,6 +135,46 @@ int store_query(struct store *st, const struct store_query *q,
 int store_list_tenants(struct store *st, size_t limit, const char *start_after,
     char ***uids, size_t *n, struct tp_err *err);
 void store_strings_free(char **v, size_t n);
+
+/*
+ * Bulk reads, so that a remote backend answers many tenants with one
+ * request (a pulse must not cost a request per document).
+ *
+ * store_get_many: n (1..STORE_GET_MANY_MAX) documents at once. out[i]
+ * (zeroed first) gets the document at paths[i]; a missing document leaves
+ * out[i].data NULL (not an error). -1 when the read failed as a whole.
+ */
+#define STORE_GET_MANY_MAX 1000
+int store_get_many(struct store *st, const char *const *paths, size_t n,
+    struct store_doc *out, struct tp_err *err);
+
+/*
+ * A collection-group query over tenants: the documents of every
+ * collection named collection_id directly under users/{uid}
+ * (users/{uid}/{collection_id}/{id}) for from_uid <= uid < to_uid (NULL:
+ * unbounded), where where_field == where_value, ordered by (uid, id): the
+ * order of their paths segment by segment, as Firestore orders __name__.
+ * start_after (a document path from an earlier page, NULL) continues after
+ * that document. limit as for store_query.
+ */
+struct store_group_query {
+	const char *collection_id;	/* e.g. "shadowTradeHistory" */
+	const char *where_field;	/* NULL: no filter */
+	json_object *where_value;	/* scalar, as in store_query */
+	const char *from_uid;		/* NULL: from the first tenant */
+	const char *to_uid;		/* exclusive; NULL: to the last */
+	const char *start_after;	/* document path; NULL: from the start */
+	size_t limit;			/* 0: STORE_QUERY_MAX */
+};
+int store_query_group(struct store *st, const struct store_group_query *q,
+    struct store_doclist *out, struct tp_err *err);
+
+/*
+ * Requests the backend has made since the store was opened: HTTP requests
+ * for Firestore (retries included), primitive calls for SQLite. Monotonic;
+ * a caller measures an operation by the difference.
+ */
+uint64_t store_requests(const struct store *st);
 
 /* An atomic batch of writes: all are applied, or none. */
 enum store_write_kind {

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -24,6 +25,7 @@
 #define STORE_THREADS_DEFAULT 4
 #define STORE_THREADS_MAX     64
 #define STORE_ASYNC_MAX       4096	/* async requests in flight at once */
+#define STORE_DEADLINE_MS     30000	/* a remote operation, retries included */
 
 /* One write of a commit, validated by store.c. */
 struct store_write {
@@ -76,6 +78,16 @@ struct store_ops {
 	 * start_after only with ordering by id. out is zeroed. */
 	int (*query)(void *be, const struct store_query *q,
 	    struct store_doclist *out, struct tp_err *err);
+	/* Optional (NULL: store.c calls get n times): n paths, each valid;
+	 * out[] zeroed; a missing document leaves out[i].data NULL. */
+	int (*get_many)(void *be, const char *const *paths, size_t n,
+	    struct store_doc *out, struct tp_err *err);
+	/* A validated group query (collection_id a valid collection id,
+	 * where as for query, limit in 1..STORE_QUERY_MAX). out is zeroed. */
+	int (*query_group)(void *be, const struct store_group_query *q,
+	    struct store_doclist *out, struct tp_err *err);
+	/* Requests made since open (store_requests). */
+	uint64_t (*requests)(void *be);
 	/* Tenant uids after start_after (NULL: from the first), ascending;
 	 * limit in 1..STORE_QUERY_MAX. */
 	int (*list_tenants)(void *be, size_t limit, const char *start_after,
@@ -83,6 +95,7 @@ struct store_ops {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_firestore_ops;
 
 /* Helpers store.c provides to backends. */
 

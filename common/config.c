@@ -77,6 +77,7 @@ static const struct config_key config_keys[] = {
 	{ "store", "emulator_host", KIND_HOSTPORT, F(emulator_host), false,
 	    0, 0 },
 	{ "store", "credentials", KIND_PATH, F(credentials), false, 0, 0 },
+	{ "store", "token_url", KIND_URL, F(token_url), false, 0, 0 },
 
 	{ "secrets", "master_key", KIND_PATH, F(master_key), true, 0, 0 },
 
@@ -199,6 +200,7 @@ config_defaults(struct config *cfg, struct tp_err *err)
 		{ F(project_id), "" },
 		{ F(emulator_host), "" },
 		{ F(credentials), "" },
+		{ F(token_url), "" },
 		{ F(master_key), "/etc/tradepulse/master.key" },
 		{ F(worker_user), "nobody" },
 		{ F(worker_program), TP_LIBEXECDIR "/tradepulse-worker" },
@@ -611,6 +613,12 @@ config_finish(struct config_parse *p)
 		p->lineno = config_seen(p, "store", "backend");
 		return config_fail(p, "backend: firestore needs project_id in "
 		    "[store]");
+	}
+	if (strcmp(cfg->store_backend, "firestore") == 0 &&
+	    *cfg->emulator_host == '\0' && *cfg->credentials == '\0') {
+		p->lineno = config_seen(p, "store", "backend");
+		return config_fail(p, "backend: firestore needs credentials (a "
+		    "service-account key file) or emulator_host in [store]");
 	}
 	id_line = config_seen(p, "alpaca", "data_key_id");
 	file_line = config_seen(p, "alpaca", "data_secret_file");

@@ -49,6 +49,7 @@ struct config {
 	char *project_id;
 	char *emulator_host;
 	char *credentials;
+	char *token_url;		/* "": the credentials' token_uri */
 
 	/* [secrets] */
 	char *master_key;		/* /etc/tradepulse/master.key */

@@ -18,7 +18,7 @@
 /* Backends by enum store_backend; NULL where not built. */
 static const struct store_ops *const store_backends[] = {
 	[STORE_SQLITE] = &store_sqlite_ops,
-	[STORE_FIRESTORE] = NULL,
+	[STORE_FIRESTORE] = &store_firestore_ops,
 };
 
 static const char *const store_backend_names[] = {

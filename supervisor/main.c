@@ -393,6 +393,7 @@ daemon_reload(struct daemon *d)
 	RELOAD_KEEP_STR(&nc, oc, project_id, "[store] project_id");
 	RELOAD_KEEP_STR(&nc, oc, emulator_host, "[store] emulator_host");
 	RELOAD_KEEP_STR(&nc, oc, credentials, "[store] credentials");
+	RELOAD_KEEP_STR(&nc, oc, token_url, "[store] token_url");
 	RELOAD_KEEP_STR(&nc, oc, master_key, "[secrets] master_key");
 
 	if (nc.tenant_log_size != oc->tenant_log_size ||
@@ -551,6 +552,7 @@ daemon_start(struct daemon *d, struct tp_err *err)
 	sp.project_id = d->cfg.project_id;
 	sp.emulator_host = d->cfg.emulator_host;
 	sp.credentials = d->cfg.credentials;
+	sp.token_url = *d->cfg.token_url != '\0' ? d->cfg.token_url : NULL;
 	if ((d->store = store_open(&sp, d->base, err)) == NULL)
 		return -1;
 	if ((d->tlog = tenantlog_open(d->cfg.log_dir, d->cfg.tenant_log_size,

@@ -10,6 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
+#include "common/gauth.h"
 #include "common/secrets.h"
 #include "common/store.h"
 #include "common/path.h"
@@ -115,8 +118,24 @@ preflight_store(const struct config *cfg, unsigned *line_key,
 	if (store_backend_available(strcmp(cfg->store_backend, "firestore") ==
 	    0 ? STORE_FIRESTORE : STORE_SQLITE, err) == -1)
 		return -1;
-	if (strcmp(cfg->store_backend, "sqlite") != 0)
+	if (strcmp(cfg->store_backend, "firestore") == 0) {
+		struct gauth_opts go;
+		struct gauth *g;
+
+		/* the emulator needs no key; a key file is checked as the
+		 * start loads it (mode, owner, members, the RSA key) */
+		if (*cfg->emulator_host != '\0')
+			return 0;
+		*line_key = 2;
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return tp_err_set(err, TP_INTERNAL,
+			    "cannot initialize libcurl");
+		memset(&go, 0, sizeof(go));
+		if (gauth_load(cfg->credentials, &go, &g, err) == -1)
+			return -1;
+		gauth_free(g);
 		return 0;
+	}
 	*line_key = 1;
 	if (stat(cfg->store_path, &st) == 0) {
 		if (!S_ISREG(st.st_mode))
@@ -249,8 +268,8 @@ daemon_preflight(const struct config *cfg, bool foreground,
 	if (preflight_master_key(cfg, &why) == -1)
 		return preflight_fail(cfg, "secrets", "master_key", &why, err);
 	if (preflight_store(cfg, &store_key, &why) == -1)
-		return preflight_fail(cfg, "store", store_key ? "path" :
-		    "backend", &why, err);
+		return preflight_fail(cfg, "store", store_key == 2 ?
+		    "credentials" : store_key ? "path" : "backend", &why, err);
 	if (preflight_program(cfg->worker_program, &why) == -1)
 		return preflight_fail(cfg, "workers", "program", &why, err);
 	if (preflight_user(cfg->worker_user, &why) == -1)

@@ -868,11 +868,13 @@ fs_query_group(void *be, const struct store_group_query *q,
 			json_object_array_add(filters, f);
 			f = NULL;
 		}
-		if (q->from_uid != NULL) {
-			snprintf(bound, sizeof(bound), "users/%s", q->from_uid);
-			json_object_array_add(filters, fs_filter_name(fb,
-			    "GREATER_THAN_OR_EQUAL", bound));
-		}
+		/* without a lower bound the legacy top-level collection of
+		 * that name ("shadowTradeHistory" < "users") would be read
+		 * first; "-" sorts before every uid ([A-Za-z0-9_.-]) */
+		snprintf(bound, sizeof(bound), "users/%s", q->from_uid != NULL ?
+		    q->from_uid : "-");
+		json_object_array_add(filters, fs_filter_name(fb,
+		    "GREATER_THAN_OR_EQUAL", bound));
 		if (q->to_uid != NULL) {
 			snprintf(bound, sizeof(bound), "users/%s", q->to_uid);
 			json_object_array_add(filters, fs_filter_name(fb,

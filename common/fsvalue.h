@@ -17,8 +17,9 @@
  *  - number with a fraction or exponent (json_type_double): doubleValue,
  *    written with the number's own text. Firestore has no decimal type, so
  *    an exact decimal is a double: it is accepted only when the double
- *    nearest its text reads back as the same decimal (at most 15
- *    significant digits), and on reading a doubleValue becomes a json-c
+ *    nearest its text reads back as the same decimal (always so up to 15
+ *    significant digits; a double built without text is taken as its
+ *    shortest text), and on reading a doubleValue becomes a json-c
  *    double whose text is the shortest that round-trips. So the exact
  *    decimals the daemon writes (prices, quantities, P&L to the cent) come
  *    back exactly, and a dashboard sums real numbers;
@@ -49,6 +50,10 @@ int fsvalue_decode(json_object *value, const char *path, json_object **out,
  * value a leaf) as typed values, and *mask (a json array of strings) the
  * field path of every leaf, the nulls' included, so that Firestore deletes
  * them. An empty map in the patch is a leaf (it sets the field to {}).
+ * One difference from json_merge, which this cannot see: a null inside a
+ * patch map whose field is absent or not a map in the document ({"n":
+ * {"z":null}} on {"n":5}) leaves that field as it is in Firestore, where
+ * json_merge makes it {} (the emulator shows it).
  */
 int fsvalue_patch(json_object *patch, const char *path, json_object **fields,
     json_object **mask, struct tp_err *err);

@@ -29,6 +29,7 @@ common_libtpcommon_a_SOURCES = \
 	common/log.c common/log.h \
 	common/tenantlog.c common/tenantlog.h \
 	common/gauth.c common/gauth.h common/gauth_int.h \
+	common/fsvalue.c common/fsvalue.h \
 	common/store_firestore.c
 # The Firestore backend (store_firestore.c, fshttp.c, fsvalue.c, gauth.c)
 # uses libcurl and OpenSSL, so COMMON_LIBS names them.

@@ -24,7 +24,8 @@ UNIT_TESTS = \
 	tests/unit/test_alpaca \
 	tests/unit/test_alpaca_server \
 	tests/unit/test_alpaca_parse \
-	tests/unit/test_gauth
+	tests/unit/test_gauth \
+	tests/unit/test_fsvalue
 
 check_PROGRAMS += $(UNIT_TESTS) tests/apiclient tests/speccheck
 TESTS += $(UNIT_TESTS)
@@ -136,6 +137,12 @@ tests_unit_test_gauth_SOURCES = tests/unit/test_gauth.c
 tests_unit_test_gauth_LDADD = $(UNIT_LDADD) $(CURL_LIBS) $(OPENSSL_LIBS) \
 	-lpthread
 tests_unit_test_gauth_CFLAGS = $(UNIT_CFLAGS)
+
+# Firestore's typed values both ways; with TP_FS_EMULATOR_HOST set, also
+# against the emulator (libcurl).
+tests_unit_test_fsvalue_SOURCES = tests/unit/test_fsvalue.c $(JSONTEXT)
+tests_unit_test_fsvalue_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
+tests_unit_test_fsvalue_CFLAGS = $(UNIT_CFLAGS)
 
 # Plays the supervisor for one worker: HELLO, CONFIG, JOBs; prints RESULTs and LOGs.
 check_PROGRAMS += tests/workerharness

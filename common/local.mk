@@ -28,6 +28,8 @@ common_libtpcommon_a_SOURCES = \
 	common/config_value.c \
 	common/log.c common/log.h \
 	common/tenantlog.c common/tenantlog.h \
-	common/gauth.c common/gauth.h common/gauth_int.h
-# gauth.c (service-account credentials) uses libcurl and OpenSSL: a program
-# that calls it links $(CURL_LIBS) $(OPENSSL_LIBS) besides COMMON_LIBS.
+	common/gauth.c common/gauth.h common/gauth_int.h \
+	common/fshttp.c common/fshttp.h
+# gauth.c (service-account credentials) uses libcurl and OpenSSL, fshttp.c
+# (the Firestore transport) libcurl: a program that calls them links
+# $(CURL_LIBS) $(OPENSSL_LIBS) besides COMMON_LIBS.

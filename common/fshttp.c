@@ -229,10 +229,11 @@ fshttp_start(struct fshttp *h, struct fshttp_req *list)
 		c = h->nidle > 0 ? h->idle[--h->nidle] : curl_easy_init();
 		if (c == NULL || fshttp_easy_setup(h, c, r) == -1 ||
 		    curl_multi_add_handle(h->multi, c) != CURLM_OK) {
+			r->cc = c == NULL ? CURLE_OUT_OF_MEMORY :
+			    CURLE_FAILED_INIT;
 			if (c != NULL)
 				curl_easy_cleanup(c);
 			pthread_mutex_lock(&h->mu);
-			r->cc = CURLE_OUT_OF_MEMORY;
 			fshttp_finish(r, FSHTTP_DONE);
 			pthread_mutex_unlock(&h->mu);
 			continue;

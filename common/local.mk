@@ -29,6 +29,8 @@ common_libtpcommon_a_SOURCES = \
 	common/log.c common/log.h \
 	common/tenantlog.c common/tenantlog.h \
 	common/gauth.c common/gauth.h common/gauth_int.h \
-	common/fsvalue.c common/fsvalue.h
-# gauth.c (service-account credentials) uses libcurl and OpenSSL: a program
-# that calls it links $(CURL_LIBS) $(OPENSSL_LIBS) besides COMMON_LIBS.
+	common/fsvalue.c common/fsvalue.h \
+	common/fshttp.c common/fshttp.h
+# gauth.c (service-account credentials) uses libcurl and OpenSSL, fshttp.c
+# (the Firestore transport) libcurl: a program that calls them links
+# $(CURL_LIBS) $(OPENSSL_LIBS) besides COMMON_LIBS.

@@ -25,7 +25,8 @@ UNIT_TESTS = \
 	tests/unit/test_alpaca_server \
 	tests/unit/test_alpaca_parse \
 	tests/unit/test_gauth \
-	tests/unit/test_fsvalue
+	tests/unit/test_fsvalue \
+	tests/unit/test_fshttp
 
 check_PROGRAMS += $(UNIT_TESTS) tests/apiclient tests/speccheck
 TESTS += $(UNIT_TESTS)
@@ -143,6 +144,13 @@ tests_unit_test_gauth_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fsvalue_SOURCES = tests/unit/test_fsvalue.c $(JSONTEXT)
 tests_unit_test_fsvalue_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
 tests_unit_test_fsvalue_CFLAGS = $(UNIT_CFLAGS)
+
+# The Firestore transport against an HTTP server in the test, and against
+# the emulator when TP_FS_EMULATOR_HOST is set.
+tests_unit_test_fshttp_SOURCES = tests/unit/test_fshttp.c
+tests_unit_test_fshttp_LDADD = $(UNIT_LDADD) $(CURL_LIBS) $(OPENSSL_LIBS) \
+	-lpthread
+tests_unit_test_fshttp_CFLAGS = $(UNIT_CFLAGS)
 
 # Plays the supervisor for one worker: HELLO, CONFIG, JOBs; prints RESULTs and LOGs.
 check_PROGRAMS += tests/workerharness

@@ -121,6 +121,18 @@ fs_global_init(void)
 	fs_curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* Google's project ids: lowercase letters, digits and hyphens. */
+static bool
+fs_valid_project(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || (n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "0123456789-")) == 0 || n > 63)
+		return false;
+	return s[n] == '\0';
+}
+
 static void
 fs_close(void *be)
 {
@@ -177,9 +189,10 @@ fs_open(const struct store_params *p, int threads, void **be,
 	}
 	project = p->project_id != NULL && *p->project_id != '\0' ?
 	    p->project_id : fb->auth != NULL ? gauth_project(fb->auth) : NULL;
-	if (project == NULL || !path_valid_uid(project)) {
+	if (!fs_valid_project(project)) {
 		tp_err_set(err, TP_INVALID_ARGUMENT, "the firestore backend "
-		    "needs a valid project_id");
+		    "needs a project_id of 1 to 63 lowercase letters, digits "
+		    "and hyphens");
 		goto fail;
 	}
 	db = p->database != NULL && *p->database != '\0' ? p->database :

@@ -30,10 +30,22 @@ struct tp_err err;
 void
 test_params(struct store_params *p, int threads)
 {
+	static char proj[64];
+	static int ctr;
 	memset(p, 0, sizeof(*p));
 	p->backend = backend_under_test;
 	p->path = dbpath;
 	p->threads = threads;
+	if (getenv("TP_FS_EMULATOR_HOST") != NULL) {
+		p->backend = STORE_FIRESTORE;
+		p->emulator_host = getenv("TP_FS_EMULATOR_HOST");
+		static char last[64];
+		if (strcmp(last, tmpdir) != 0) {
+			snprintf(proj, sizeof(proj), "t-%d-%d", (int)getpid(), ctr++);
+			snprintf(last, sizeof(last), "%s", tmpdir);
+		}
+		p->project_id = proj;
+	}
 }
 
 struct store *

@@ -458,12 +458,274 @@ fs_commit_range(struct fs_backend *fb, const struct store_write *const *w,
 	return rc;
 }
 
+/*
+ * A merge patch an updateMask cannot express: an empty map (RFC 7396 keeps
+ * an existing map but makes {} of a missing field or a scalar), or a map
+ * of nulls only (which makes {} of a scalar). Such a merge is read and
+ * applied here instead.
+ */
+static bool
+fs_patch_hard(json_object *patch, int depth)
+{
+	struct json_object_iterator it, end;
+	json_object *v;
+	bool all_null = true;
+
+	if (depth > JSON_MAX_DEPTH)
+		return true;
+	if (json_object_object_length(patch) == 0)
+		return depth > 0;
+	it = json_object_iter_begin(patch);
+	end = json_object_iter_end(patch);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		v = json_object_iter_peek_value(&it);
+		if (v != NULL)
+			all_null = false;
+		if (json_object_is_type(v, json_type_object) &&
+		    fs_patch_hard(v, depth + 1))
+			return true;
+	}
+	return depth > 0 && all_null;
+}
+
+/* The index of the first write of w[0..n) to path, or n. */
+static size_t
+fs_first_write(const struct store_write *w, size_t n, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(w[i].path, path) == 0)
+			return i;
+	return n;
+}
+
+/* Does the batch need to be read and applied here (see fs_commit_tx)? */
+static bool
+fs_batch_hard(const struct store_write *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (w[i].kind == STORE_W_MERGE && fs_patch_hard(w[i].data, 0))
+			return true;
+		if (fs_first_write(w, i, w[i].path) < i)
+			return true;
+	}
+	return false;
+}
+
+/* Ends a transaction that will not commit (Firestore would expire it). */
+static void
+fs_rollback(struct fs_backend *fb, const char *txid)
+{
+	json_object *body, *reply = NULL;
+	struct tp_err ignored;
+	char *url;
+
+	if ((url = fs_url(fb, "", ":rollback")) == NULL)
+		return;
+	if ((body = json_object_new_object()) != NULL) {
+		json_object_object_add(body, "transaction",
+		    json_object_new_string(txid));
+		(void)fs_post(fb, url, body, true, &reply, &ignored);
+	}
+	json_object_put(reply);
+	free(url);
+}
+
+/* Is path one fs_commit_tx reads and applies itself? */
+static bool
+fs_tx_local(const struct store_write *w, size_t n, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (k != i && strcmp(w[k].path, w[i].path) == 0)
+			return true;
+	return w[i].kind == STORE_W_MERGE && fs_patch_hard(w[i].data, 0);
+}
+
+/*
+ * A batch Firestore cannot take as it is: several writes to one document
+ * (the emulator refuses them in one commit), or a merge a mask cannot
+ * express. In a transaction, the documents concerned are read, the
+ * batch's writes to them applied here in order (json_merge is the store's
+ * merge; a create of an existing document fails the batch), each checked
+ * against STORE_DOC_MAX, and written as one set or delete each, with the
+ * batch's other writes, in one commit: still all or nothing. Three
+ * requests instead of one, for batches the daemon does not make.
+ */
+static int
+fs_commit_tx(struct fs_backend *fb, const struct store_write *w, size_t n,
+    struct tp_err *err)
+{
+	json_object *body = NULL, *reply = NULL, *docs, *arr, *item, *found;
+	json_object **state = NULL, *data, *t;
+	struct store_write *out = NULL, sw;
+	const char *p, *txt, *tx;
+	char ut[32], *url = NULL, *txid = NULL;
+	size_t i, k, len, nout = 0, first;
+	bool idem = true;
+	int rc = -1;
+
+	if ((state = calloc(n, sizeof(*state))) == NULL ||
+	    (out = calloc(n, sizeof(*out))) == NULL)
+		goto nomem;
+	/* begin */
+	if ((url = fs_url(fb, "", ":beginTransaction")) == NULL ||
+	    (body = json_object_new_object()) == NULL)
+		goto nomem;
+	if (fs_post(fb, url, body, true, &reply, err) == -1)
+		goto out;
+	body = NULL;
+	if ((tx = json_get_str(reply, "transaction")) == NULL ||
+	    (txid = strdup(tx)) == NULL) {
+		tp_err_set(err, TP_INTERNAL, "Firestore began no transaction");
+		goto out;
+	}
+	json_object_put(reply);
+	reply = NULL;
+	/* read the documents applied here, once each */
+	free(url);
+	if ((url = fs_url(fb, "", ":batchGet")) == NULL ||
+	    (body = json_object_new_object()) == NULL ||
+	    (docs = json_object_new_array()) == NULL)
+		goto nomem;
+	json_object_object_add(body, "documents", docs);
+	json_object_object_add(body, "transaction",
+	    json_object_new_string(txid));
+	for (i = 0; i < n; i++)
+		if (fs_tx_local(w, n, i) && fs_first_write(w, i, w[i].path) ==
+		    i)
+			json_object_array_add(docs, fs_name(fb, w[i].path));
+	if (fs_post(fb, url, body, true, &reply, err) == -1) {
+		body = NULL;
+		goto out;
+	}
+	body = NULL;
+	len = json_object_is_type(reply, json_type_array) ?
+	    json_object_array_length(reply) : 0;
+	for (k = 0; k < len; k++) {
+		item = json_object_array_get_idx(reply, k);
+		if (!json_object_object_get_ex(item, "found", &found))
+			continue;
+		if (fs_doc_parse(fb, found, &p, &data, ut, sizeof(ut),
+		    err) == -1)
+			goto out;
+		if ((first = fs_first_write(w, n, p)) < n &&
+		    state[first] == NULL)
+			state[first] = data;
+		else
+			json_object_put(data);
+	}
+	/* apply, in order; state lives at each document's first write */
+	for (i = 0; i < n; i++) {
+		if (!fs_tx_local(w, n, i)) {
+			out[nout++] = w[i];
+			if (w[i].kind == STORE_W_CREATE)
+				idem = false;
+			continue;
+		}
+		first = fs_first_write(w, n, w[i].path);
+		switch (w[i].kind) {
+		case STORE_W_CREATE:
+			if (state[first] != NULL) {
+				tp_err_set(err, TP_ALREADY_EXISTS, "document "
+				    "%s already exists", w[i].path);
+				goto out;
+			}
+			/* FALLTHROUGH */
+		case STORE_W_SET:
+			json_object_put(state[first]);
+			if ((state[first] = json_copy(w[i].data)) == NULL)
+				goto nomem;
+			break;
+		case STORE_W_MERGE:
+			if (state[first] == NULL &&
+			    (state[first] = json_object_new_object()) == NULL)
+				goto nomem;
+			json_merge(state[first], w[i].data);
+			break;
+		case STORE_W_DELETE:
+			json_object_put(state[first]);
+			state[first] = NULL;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (!fs_tx_local(w, n, i) || fs_first_write(w, n, w[i].path) !=
+		    i)
+			continue;
+		memset(&sw, 0, sizeof(sw));
+		sw.path = w[i].path;
+		sw.kind = state[i] != NULL ? STORE_W_SET : STORE_W_DELETE;
+		sw.data = state[i];
+		if (state[i] != NULL) {
+			if ((txt = json_compact(state[i], &len)) == NULL)
+				goto nomem;
+			if (store_check_size(w[i].path, len, err) == -1)
+				goto out;
+		}
+		out[nout++] = sw;
+	}
+	/* commit in the transaction */
+	free(url);
+	if ((url = fs_url(fb, "", ":commit")) == NULL ||
+	    (body = json_object_new_object()) == NULL ||
+	    (arr = json_object_new_array()) == NULL)
+		goto nomem;
+	json_object_object_add(body, "writes", arr);
+	json_object_object_add(body, "transaction",
+	    json_object_new_string(txid));
+	if (fs_writes_add(fb, arr, out, nout, &idem, err) == -1)
+		goto out;
+	json_object_put(reply);
+	reply = NULL;
+	t = body;
+	body = NULL;
+	rc = fs_post(fb, url, t, idem, &reply, err);
+	goto out;
+nomem:
+	tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+out:
+	if (rc == -1 && txid != NULL)
+		fs_rollback(fb, txid);
+	if (state != NULL)
+		for (i = 0; i < n; i++)
+			json_object_put(state[i]);
+	free(state);
+	free(out);
+	free(txid);
+	free(url);
+	json_object_put(body);
+	json_object_put(reply);
+	return rc;
+}
+
 static int
 fs_commit(void *be, const struct store_write *w, size_t n, const char *now,
     struct tp_err *err)
 {
+	size_t i, creates = 0, at = 0;
+	int rc;
+
 	(void)now;	/* Firestore keeps its own update times */
-	return fs_commit_range(be, &w, &n, 0, 1, err);
+	if (fs_batch_hard(w, n))
+		return fs_commit_tx(be, w, n, err);
+	if ((rc = fs_commit_range(be, &w, &n, 0, 1, err)) == -1 &&
+	    err->code == TP_ALREADY_EXISTS) {
+		/* name the document, as the SQLite backend does */
+		for (i = 0; i < n; i++)
+			if (w[i].kind == STORE_W_CREATE) {
+				creates++;
+				at = i;
+			}
+		if (creates == 1)
+			tp_err_set(err, TP_ALREADY_EXISTS, "document %s "
+			    "already exists", w[at].path);
+	}
+	return rc;
 }
 
 /* Errors that say nothing about the data: no use committing one by one. */
@@ -729,6 +991,82 @@ out:
 	return rc;
 }
 
+static int fs_query(void *be, const struct store_query *q,
+    struct store_doclist *out, struct tp_err *err);
+
+/*
+ * Firestore refuses a descending scan of document ids with no filter
+ * ("does not support descending key scans"): the collection is read
+ * ascending, page by page, keeping the last q->limit documents before
+ * start_after, which are returned newest id first. It costs a request per
+ * 1,000 documents of the collection; nothing in the daemon asks for it.
+ */
+static int
+fs_query_desc_ids(void *be, const struct store_query *q,
+    struct store_doclist *out, struct tp_err *err)
+{
+	struct store_query aq;
+	struct store_doclist page, keep = { NULL, 0 };
+	struct store_doc tmp;
+	char after[PATH_SEGMENT_MAX + 1];
+	size_t i, drop;
+	bool more = true;
+	int rc = -1;
+
+	aq = *q;
+	aq.order = STORE_ORDER_ASC;
+	aq.limit = 1000;
+	aq.start_after = NULL;
+	while (more) {
+		memset(&page, 0, sizeof(page));
+		if (fs_query(be, &aq, &page, err) == -1)
+			goto out;
+		more = page.n == aq.limit;
+		for (i = 0; i < page.n; i++) {
+			if (q->start_after != NULL && strcmp(page.docs[i].id,
+			    q->start_after) >= 0) {
+				more = false;
+				break;
+			}
+			if (store_doclist_push(&keep, page.docs[i].path,
+			    page.docs[i].data, page.docs[i].update_time,
+			    err) == -1) {
+				page.docs[i].data = NULL;
+				store_doclist_free(&page);
+				goto out;
+			}
+			page.docs[i].data = NULL;
+		}
+		if (page.n > 0)
+			snprintf(after, sizeof(after), "%s",
+			    page.docs[page.n - 1].id);
+		aq.start_after = after;
+		store_doclist_free(&page);
+		/* keep at most q->limit of the newest */
+		if (keep.n > q->limit) {
+			drop = keep.n - q->limit;
+			for (i = 0; i < drop; i++)
+				store_doc_clear(&keep.docs[i]);
+			memmove(keep.docs, keep.docs + drop, q->limit *
+			    sizeof(*keep.docs));
+			/* the buffer stays at least as big as n implies */
+			keep.n = q->limit;
+		}
+	}
+	for (i = 0; i < keep.n / 2; i++) {
+		tmp = keep.docs[i];
+		keep.docs[i] = keep.docs[keep.n - 1 - i];
+		keep.docs[keep.n - 1 - i] = tmp;
+	}
+	*out = keep;
+	keep.docs = NULL;
+	keep.n = 0;
+	rc = 0;
+out:
+	store_doclist_free(&keep);
+	return rc;
+}
+
 static int
 fs_query(void *be, const struct store_query *q, struct store_doclist *out,
     struct tp_err *err)
@@ -741,6 +1079,8 @@ fs_query(void *be, const struct store_query *q, struct store_doclist *out,
 	bool desc = q->order == STORE_ORDER_DESC;
 	size_t raw;
 
+	if (desc && q->order_field == NULL && q->where_field == NULL)
+		return fs_query_desc_ids(be, q, out, err);
 	slash = strrchr(q->collection, '/');
 	cid = slash != NULL ? slash + 1 : q->collection;
 	snprintf(parent, sizeof(parent), "%.*s", slash != NULL ?

@@ -51,10 +51,10 @@ store_check_value(const char *path, json_object *v, int depth,
 	const char *key;
 	size_t i, n;
 
-	if (depth > JSON_MAX_DEPTH)
+	if (depth > STORE_DEPTH_MAX)
 		return tp_err_set(err, TP_INVALID_ARGUMENT,
 		    "document %s: nested deeper than %d levels", path,
-		    JSON_MAX_DEPTH);
+		    STORE_DEPTH_MAX);
 	switch (json_object_get_type(v)) {
 	case json_type_double:
 		if (!isfinite(json_object_get_double(v)))

@@ -36,6 +36,8 @@
 #define STORE_DOC_MAX   (1024 * 1024)	/* serialized document, Firestore's limit */
 #define STORE_BATCH_MAX 500		/* writes in one batch, Firestore's limit */
 #define STORE_QUERY_MAX 10000		/* documents one list/query returns */
+#define STORE_DEPTH_MAX 20		/* nesting of maps and arrays (the top
+					   map is level 1), Firestore's limit */
 
 struct store;
 

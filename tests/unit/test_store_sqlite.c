@@ -695,3 +695,41 @@ Test(sqlite, data_survives_reopen)
 	}
 	expect_doc("users/u1/status/trading", "{\"enabled\":true}");
 }
+
+/* The SQLite backend measures a document as its compact JSON: exactly
+ * STORE_DOC_MAX bytes fit, one more does not, before or after a merge. */
+Test(sqlite, document_size_limit_exact)
+{
+	json_object *o, *small;
+
+	st = test_open(NULL, 0);
+
+	o = doc_of_size(STORE_DOC_MAX);
+	cr_expect_eq(store_set(st, "ops/big", o, false, &err), 0, "%s",
+	    err.msg);
+	json_object_put(o);
+	o = doc_of_size(STORE_DOC_MAX + 1);
+	tp_err_clear(&err);
+	cr_expect_eq(store_set(st, "ops/big2", o, false, &err), -1);
+	cr_expect_eq(err.code, TP_INVALID_ARGUMENT, "%s", err.msg);
+	cr_expect_eq(store_create(st, "ops", o, NULL, &err), -1);
+	cr_expect_eq(err.code, TP_INVALID_ARGUMENT);
+	json_object_put(o);
+	expect_missing("ops/big2");
+	/* a merge that would grow the document past the limit fails and
+	 * leaves it as it was */
+	small = J("{\"t\":\"grow\"}");
+	tp_err_clear(&err);
+	cr_expect_eq(store_set(st, "ops/big", small, true, &err), -1);
+	cr_expect_eq(err.code, TP_INVALID_ARGUMENT, "%s", err.msg);
+	json_object_put(small);
+	{
+		struct store_doc doc;
+
+		cr_assert_eq(store_get(st, "ops/big", &doc, &err), 0);
+		cr_expect_null(json_get_str(doc.data, "t"));
+		cr_expect_eq(strlen(json_get_str(doc.data, "s")),
+		    STORE_DOC_MAX - strlen("{\"s\":\"\"}"));
+		store_doc_clear(&doc);
+	}
+}

@@ -130,6 +130,19 @@ tp_match "ops/last_pulse duration_ms" '^[0-9]+$' "$(j duration_ms ops/last_pulse
 tp_match "ops/last_pulse started_at" '^20[0-9-]+T' "$(j started_at ops/last_pulse)"
 tp_match "ops/last_pulse finished_at" '^20[0-9-]+T' "$(j finished_at ops/last_pulse)"
 tp_eq "prices were fetched per tenant" "per_tenant" "$(j prices.source ops/last_pulse)"
+lp=$(tp_sql "SELECT data FROM docs WHERE path = 'ops/last_pulse'")
+tp_log "the pulse made $(jq .store_requests <<<"$lp") store requests, $(jq .store_requests_per_synced_tenant <<<"$lp") per synced tenant"
+tp_eq "ops/last_pulse store_requests is a count > 0" true \
+    "$(jq '.store_requests | type == "number" and . > 0 and . == floor' <<<"$lp")"
+tp_eq "ops/last_pulse store_requests_per_synced_tenant is a number > 0" true \
+    "$(jq '.store_requests_per_synced_tenant | type == "number" and . > 0' <<<"$lp")"
+tp_match "store_requests_per_synced_tenant has 2 decimals at most" '^[0-9]+(\.[0-9]{1,2})?$' \
+    "$(tp_sql "SELECT json_extract(data, '\$.store_requests_per_synced_tenant') FROM docs WHERE path = 'ops/last_pulse'")"
+tp_eq "store_requests_per_synced_tenant is store_requests / synced" true \
+    "$(jq '((.store_requests / .synced) - .store_requests_per_synced_tenant | fabs) <= 0.005' <<<"$lp")"
+tp_cli status
+tp_match "status shows the last pulse's store requests" \
+    "last pulse store.* $(jq .store_requests <<<"$lp") requests, [0-9.]+ per synced tenant" "$OUT"
 stats=$(tp_sim GET /_sim/stats)
 tp_eq "the broker saw one account request per tenant with keys (3)" 3 "$(tp_jq .requests.account "$stats")"
 

@@ -252,7 +252,9 @@ pulse_acc_end(struct pulse_plan *pl, struct pulse_acc *a,
 	struct tp_err terr;
 
 	if (c->tr == PULSE_TR_NONE || c->tr == PULSE_TR_READ) {
-		qsort(a->docs, a->n, sizeof(*a->docs), pulse_trade_cmp);
+		if (a->n > 1)
+			qsort(a->docs, a->n, sizeof(*a->docs),
+			    pulse_trade_cmp);
 		if (trades_text(a->docs, a->n, &c->trades, &c->ntr, &c->more,
 		    pl->symbols, &terr) == 0)
 			c->tr = PULSE_TR_READ;
@@ -379,6 +381,9 @@ pulse_chunk_trades(struct store *st, struct pulse_plan *pl, char **uids,
 		}
 	rc = 0;
 out:
+	/* a tenant cut off mid-way: trades_read answers for it */
+	if (rc == -1 && cur != SIZE_MAX)
+		ck[cur].tr = PULSE_TR_ALONE;
 	if (rc == -1)
 		log_debug("pulse plan: the group query of open trades failed "
 		    "(%s); each tenant's trades are read alone", terr.msg);

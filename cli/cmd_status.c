@@ -39,6 +39,11 @@ status_last_pulse(struct table *t, json_object *p)
 	    status_field(p, "crashed"), status_field(p, "quarantined"),
 	    status_field(p, "skipped_disabled"),
 	    status_field(p, "skipped_no_keys"));
+	/* older daemons do not count them */
+	if (json_object_object_get_ex(p, "store_requests", NULL))
+		table_kv(t, "last pulse store", "%s requests, %s per synced "
+		    "tenant", status_field(p, "store_requests"),
+		    status_field(p, "store_requests_per_synced_tenant"));
 }
 
 /* The integer field key of o, or -1. */

@@ -420,6 +420,122 @@ store_list_tenants(struct store *st, size_t limit, const char *start_after,
 	return 0;
 }
 
+int
+store_get_many(struct store *st, const char *const *paths, size_t n,
+    struct store_doc *out, struct tp_err *err)
+{
+	size_t i;
+
+	if (out != NULL && n > 0 && n <= STORE_GET_MANY_MAX)
+		memset(out, 0, n * sizeof(*out));
+	if (store_check_open(st, err) == -1)
+		return -1;
+	if (paths == NULL || out == NULL)
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "missing paths or output");
+	if (n == 0 || n > STORE_GET_MANY_MAX)
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "%zu documents at once: must be 1..%d", n,
+		    STORE_GET_MANY_MAX);
+	for (i = 0; i < n; i++)
+		if (path_check_doc(paths[i], err) == -1)
+			return -1;
+	if (st->ops->get_many != NULL) {
+		if (st->ops->get_many(st->be, paths, n, out, err) == 0)
+			return 0;
+		goto fail;
+	}
+	/* a backend without a bulk read: one get each */
+	for (i = 0; i < n; i++) {
+		if (st->ops->get(st->be, paths[i], &out[i], err) == 0)
+			continue;
+		store_doc_clear(&out[i]);
+		if (err == NULL || err->code != TP_NOT_FOUND)
+			goto fail;
+		tp_err_clear(err);
+	}
+	return 0;
+fail:
+	for (i = 0; i < n; i++)
+		store_doc_clear(&out[i]);
+	return -1;
+}
+
+/* Whether start_after names a document users/{uid}/{cid}/{id}. */
+static bool
+store_group_doc(const char *path, const char *cid)
+{
+	const char *p, *s;
+	size_t k;
+
+	if (strncmp(path, "users/", 6) != 0)
+		return false;
+	if ((s = strchr(path + 6, '/')) == NULL)
+		return false;
+	p = s + 1;
+	k = strlen(cid);
+	if (strncmp(p, cid, k) != 0 || p[k] != '/')
+		return false;
+	/* then exactly one segment: the document id */
+	return p[k + 1] != '\0' && strchr(p + k + 1, '/') == NULL;
+}
+
+int
+store_query_group(struct store *st, const struct store_group_query *q,
+    struct store_doclist *out, struct tp_err *err)
+{
+	struct store_group_query vq;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (store_check_open(st, err) == -1)
+		return -1;
+	if (q == NULL || out == NULL)
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "missing query or output");
+	if (st->ops->query_group == NULL)
+		return tp_err_set(err, TP_FAILED_PRECONDITION,
+		    "store backend %s has no collection-group query",
+		    st->ops->name);
+	vq = *q;
+	if (vq.collection_id == NULL ||
+	    strchr(vq.collection_id, '/') != NULL ||
+	    path_check_collection(vq.collection_id, err) == -1)
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "collection_id must be one collection id");
+	if (vq.where_field != NULL &&
+	    (path_check_field(vq.where_field, err) == -1 ||
+	    store_check_where_value(vq.where_value, err) == -1))
+		return -1;
+	if (vq.from_uid != NULL && !path_valid_uid(vq.from_uid))
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "from_uid is not a valid uid");
+	if (vq.to_uid != NULL && !path_valid_uid(vq.to_uid))
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "to_uid is not a valid uid");
+	if (vq.start_after != NULL &&
+	    (path_check_doc(vq.start_after, err) == -1 ||
+	    !store_group_doc(vq.start_after, vq.collection_id)))
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "start_after is not a document of users/{uid}/%s",
+		    vq.collection_id);
+	if (vq.limit == 0 || vq.limit > STORE_QUERY_MAX)
+		vq.limit = STORE_QUERY_MAX;
+	if (st->ops->query_group(st->be, &vq, out, err) == -1) {
+		store_doclist_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t
+store_requests(const struct store *st)
+{
+	if (st == NULL || st->be == NULL || st->ops->requests == NULL)
+		return 0;
+	return st->ops->requests(st->be);
+}
+
 /* --- batches --- */
 
 struct store_batch *

@@ -2,6 +2,7 @@
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,13 @@ sqlite_keyed(const char *collection, size_t n)
 	if (sqlite_coll_is(collection, n, "signals"))
 		return SQLITE_KEYED_SIGNALS;
 	return SQLITE_KEYED_NONE;
+}
+
+/* One more primitive call, for store_requests. */
+static void
+sqlite_count(struct sqlite_be *be)
+{
+	atomic_fetch_add_explicit(&be->requests, 1, memory_order_relaxed);
 }
 
 /* The top-level fields that have a key column (SQLITE_KEYS_SET). */
@@ -127,6 +135,7 @@ sqlite_get(void *arg, const char *path, struct store_doc *out,
 	const char *slash;
 	int found;
 
+	sqlite_count(be);
 	if ((c = sqlite_acquire(be, err)) == NULL)
 		return -1;
 	found = sqlite_read(c, path, &out->data, out->update_time,
@@ -360,6 +369,7 @@ sqlite_commit(void *arg, const struct store_write *w, size_t n,
 	struct sqlite_conn *c;
 	int rc = -1;
 
+	sqlite_count(be);
 	if ((c = sqlite_acquire(be, err)) == NULL)
 		return -1;
 	pthread_mutex_lock(&be->wlock);
@@ -397,6 +407,7 @@ sqlite_commit_many(void *arg, const struct store_write *const *w,
 	size_t b;
 	int rc = -1;
 
+	sqlite_count(be);
 	if ((c = sqlite_acquire(be, err)) == NULL)
 		return -1;
 	pthread_mutex_lock(&be->wlock);
@@ -425,6 +436,48 @@ out:
 	pthread_mutex_unlock(&be->wlock);
 	sqlite_release(be, c);
 	return rc;
+}
+
+/*
+ * Appends to buf the terms of where field == value (?3), field being
+ * fieldsql in SQL (sqlite_field_value), and adds their length to *off.
+ * The type test matches as Firestore does: true is not 1.
+ */
+static int
+sqlite_where_sql(const char *field, const char *fieldsql, json_object *value,
+    char *buf, size_t size, size_t *off, struct tp_err *err)
+{
+	int n;
+
+	/* field names were checked by path_check_field: [A-Za-z0-9_.] */
+	switch (json_object_get_type(value)) {
+	case json_type_null:
+		n = snprintf(buf, size, " AND json_type(data, '$.%s') = 'null'",
+		    field);
+		break;
+	case json_type_boolean:
+		n = snprintf(buf, size, " AND %s = ?3"
+		    " AND json_type(data, '$.%s') IN ('true', 'false')",
+		    fieldsql, field);
+		break;
+	case json_type_int:
+	case json_type_double:
+		n = snprintf(buf, size, " AND %s = ?3"
+		    " AND json_type(data, '$.%s') IN ('integer', 'real')",
+		    fieldsql, field);
+		break;
+	case json_type_string:
+		n = snprintf(buf, size, " AND %s = ?3"
+		    " AND json_type(data, '$.%s') = 'text'", fieldsql, field);
+		break;
+	default:
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "query value must be a scalar");
+	}
+	if (n < 0 || (size_t)n >= size)
+		return tp_err_set(err, TP_INTERNAL, "query too long");
+	*off += (size_t)n;
+	return 0;
 }
 
 int
@@ -464,32 +517,9 @@ store_sqlite_query_sql(const struct store_query *q, char *buf, size_t size,
 	if (q->start_after != NULL)
 		SQL_ADD(" AND id %s ?2",
 		    q->order == STORE_ORDER_DESC ? "<" : ">");
-	/* field names were checked by path_check_field: [A-Za-z0-9_.] */
-	if (wf != NULL) {
-		switch (json_object_get_type(q->where_value)) {
-		case json_type_null:
-			SQL_ADD(" AND json_type(data, '$.%s') = 'null'", wf);
-			break;
-		case json_type_boolean:
-			SQL_ADD(" AND %s = ?3"
-			    " AND json_type(data, '$.%s') IN ('true', 'false')",
-			    wv, wf);
-			break;
-		case json_type_int:
-		case json_type_double:
-			SQL_ADD(" AND %s = ?3"
-			    " AND json_type(data, '$.%s') IN ('integer', 'real')",
-			    wv, wf);
-			break;
-		case json_type_string:
-			SQL_ADD(" AND %s = ?3"
-			    " AND json_type(data, '$.%s') = 'text'", wv, wf);
-			break;
-		default:
-			return tp_err_set(err, TP_INVALID_ARGUMENT,
-			    "query value must be a scalar");
-		}
-	}
+	if (wf != NULL && sqlite_where_sql(wf, wv, q->where_value, buf + off,
+	    size - off, &off, err) == -1)
+		return -1;
 	if (of != NULL)
 		/* as in Firestore, ordering by a field skips documents
 		 * that lack it */
@@ -498,6 +528,57 @@ store_sqlite_query_sql(const struct store_query *q, char *buf, size_t size,
 	else
 		SQL_ADD(" ORDER BY id %s", dir);
 	SQL_ADD(" LIMIT ?4");
+#undef SQL_ADD
+	return 0;
+}
+
+int
+store_sqlite_group_sql(const struct store_group_query *q, char *buf,
+    size_t size, struct tp_err *err)
+{
+	const char *wf = q->where_field;
+	char wv[PATH_MAX_LEN + 32];
+	enum sqlite_keyed keyed = SQLITE_KEYED_NONE;
+	size_t off = 0;
+	int n;
+
+#define SQL_ADD(...) do {						\
+	n = snprintf(buf + off, size - off, __VA_ARGS__);		\
+	if (n < 0 || (size_t)n >= size - off)				\
+		return tp_err_set(err, TP_INTERNAL, "query too long");	\
+	off += (size_t)n;						\
+} while (0)
+
+	if (size == 0)
+		return tp_err_set(err, TP_INTERNAL, "no query buffer");
+	buf[0] = '\0';
+	if (strcmp(q->collection_id, "shadowTradeHistory") == 0)
+		keyed = SQLITE_KEYED_TRADES;
+	else if (strcmp(q->collection_id, "signals") == 0)
+		keyed = SQLITE_KEYED_SIGNALS;
+	if (wf != NULL && sqlite_field_value(keyed, wf, wv, sizeof(wv)) == -1)
+		return tp_err_set(err, TP_INTERNAL, "query too long");
+	/*
+	 * tenant is the uid of every path under users/{uid}, so the parent
+	 * term keeps exactly the collections users/{uid}/{collection_id}.
+	 * Ordering by (tenant, id) is the order of the paths segment by
+	 * segment: their first two segments are equal, the fourth is the id.
+	 */
+	SQL_ADD("SELECT path, data, update_time FROM docs WHERE tenant >= ?1");
+	if (q->to_uid != NULL)
+		SQL_ADD(" AND tenant < ?2");
+	SQL_ADD(" AND parent = 'users/' || tenant || '/' || ?5");
+	/* the very term of the partial indexes' WHERE (see the query's) */
+	if (keyed == SQLITE_KEYED_TRADES)
+		SQL_ADD(" AND " SQLITE_TRADES);
+	else if (keyed == SQLITE_KEYED_SIGNALS)
+		SQL_ADD(" AND " SQLITE_SIGNALS);
+	if (q->start_after != NULL)
+		SQL_ADD(" AND (tenant, id) > (?6, ?7)");
+	if (wf != NULL && sqlite_where_sql(wf, wv, q->where_value, buf + off,
+	    size - off, &off, err) == -1)
+		return -1;
+	SQL_ADD(" ORDER BY tenant, id LIMIT ?4");
 #undef SQL_ADD
 	return 0;
 }
@@ -525,6 +606,33 @@ sqlite_bind_value(sqlite3_stmt *s, int idx, json_object *v)
 	}
 }
 
+/* Rows of a query statement s into out. */
+static int
+sqlite_rows(struct sqlite_conn *c, sqlite3_stmt *s, struct store_doclist *out,
+    struct tp_err *err)
+{
+	json_object *data;
+	const char *path, *text, *ut;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		path = (const char *)sqlite3_column_text(s, 0);
+		text = (const char *)sqlite3_column_text(s, 1);
+		ut = (const char *)sqlite3_column_text(s, 2);
+		if (path == NULL)
+			return tp_err_set(err, TP_INTERNAL,
+			    "row without a path");
+		if ((data = sqlite_parse(text, sqlite3_column_bytes(s, 1),
+		    path, err)) == NULL)
+			return -1;
+		if (store_doclist_push(out, path, data, ut, err) == -1)
+			return -1;
+	}
+	if (rc != SQLITE_DONE)
+		return sqlite_fail(c->db, rc, "query", err);
+	return 0;
+}
+
 static int
 sqlite_query(void *arg, const struct store_query *q,
     struct store_doclist *out, struct tp_err *err)
@@ -532,11 +640,10 @@ sqlite_query(void *arg, const struct store_query *q,
 	struct sqlite_be *be = arg;
 	struct sqlite_conn *c;
 	sqlite3_stmt *s = NULL;
-	json_object *data;
-	const char *path, *text, *ut;
 	char sql[1024];
-	int rc, ret = -1;
+	int ret = -1;
 
+	sqlite_count(be);
 	if (store_sqlite_query_sql(q, sql, sizeof(sql), err) == -1)
 		return -1;
 	if ((c = sqlite_acquire(be, err)) == NULL)
@@ -549,30 +656,100 @@ sqlite_query(void *arg, const struct store_query *q,
 	if (q->where_field != NULL)
 		sqlite_bind_value(s, 3, q->where_value);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)q->limit);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		path = (const char *)sqlite3_column_text(s, 0);
-		text = (const char *)sqlite3_column_text(s, 1);
-		ut = (const char *)sqlite3_column_text(s, 2);
-		if (path == NULL) {
-			tp_err_set(err, TP_INTERNAL, "row without a path");
-			goto out;
-		}
-		if ((data = sqlite_parse(text, sqlite3_column_bytes(s, 1),
-		    path, err)) == NULL)
-			goto out;
-		if (store_doclist_push(out, path, data, ut, err) == -1)
-			goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		sqlite_fail(c->db, rc, "query", err);
-		goto out;
-	}
-	ret = 0;
+	ret = sqlite_rows(c, s, out, err);
 out:
 	if (s != NULL)		/* cached: reset for the next query */
 		sqlite_done(s);
 	sqlite_release(be, c);
 	return ret;
+}
+
+static int
+sqlite_query_group(void *arg, const struct store_group_query *q,
+    struct store_doclist *out, struct tp_err *err)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_conn *c;
+	sqlite3_stmt *s = NULL;
+	const char *uid, *id;
+	char sql[1024];
+	int ret = -1;
+
+	sqlite_count(be);
+	if (store_sqlite_group_sql(q, sql, sizeof(sql), err) == -1)
+		return -1;
+	if ((c = sqlite_acquire(be, err)) == NULL)
+		return -1;
+	if ((s = sqlite_query_stmt(c, sql, err)) == NULL)
+		goto out;
+	sqlite3_bind_text(s, 1, q->from_uid != NULL ? q->from_uid : "", -1,
+	    SQLITE_STATIC);
+	if (q->to_uid != NULL)
+		sqlite3_bind_text(s, 2, q->to_uid, -1, SQLITE_STATIC);
+	if (q->where_field != NULL)
+		sqlite_bind_value(s, 3, q->where_value);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)q->limit);
+	sqlite3_bind_text(s, 5, q->collection_id, -1, SQLITE_STATIC);
+	if (q->start_after != NULL) {
+		/* store.c checked it: users/{uid}/{collection_id}/{id} */
+		uid = q->start_after + strlen("users/");
+		id = strrchr(q->start_after, '/') + 1;
+		sqlite3_bind_text(s, 6, uid, (int)(strchr(uid, '/') - uid),
+		    SQLITE_STATIC);
+		sqlite3_bind_text(s, 7, id, -1, SQLITE_STATIC);
+	}
+	ret = sqlite_rows(c, s, out, err);
+out:
+	if (s != NULL)
+		sqlite_done(s);
+	sqlite_release(be, c);
+	return ret;
+}
+
+/* Every document read in one read transaction: one snapshot. */
+static int
+sqlite_get_many(void *arg, const char *const *paths, size_t n,
+    struct store_doc *out, struct tp_err *err)
+{
+	struct sqlite_be *be = arg;
+	struct sqlite_conn *c;
+	const char *slash;
+	size_t i;
+	int found, ret = -1;
+
+	sqlite_count(be);
+	if ((c = sqlite_acquire(be, err)) == NULL)
+		return -1;
+	if (sqlite_run(c, STMT_BEGIN_READ, err) == -1)
+		goto out;
+	for (i = 0; i < n; i++) {
+		found = sqlite_read(c, paths[i], &out[i].data,
+		    out[i].update_time, sizeof(out[i].update_time), err);
+		if (found == -1)
+			goto out;
+		if (found == 0)
+			continue;
+		slash = strrchr(paths[i], '/');
+		out[i].path = strdup(paths[i]);
+		out[i].id = strdup(slash + 1);
+		if (out[i].path == NULL || out[i].id == NULL) {
+			tp_err_set(err, TP_RESOURCE_EXHAUSTED,
+			    "out of memory");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sqlite_release(be, c);	/* ends the read transaction */
+	return ret;
+}
+
+static uint64_t
+sqlite_requests(void *arg)
+{
+	struct sqlite_be *be = arg;
+
+	return atomic_load_explicit(&be->requests, memory_order_relaxed);
 }
 
 static int
@@ -587,6 +764,7 @@ sqlite_list_tenants(void *arg, size_t limit, const char *start_after,
 	size_t cap = 0;
 	int rc, ret = -1;
 
+	sqlite_count(be);
 	if ((c = sqlite_acquire(be, err)) == NULL)
 		return -1;
 	/* one read transaction: every probe sees the same snapshot */
@@ -642,4 +820,7 @@ const struct store_ops store_sqlite_ops = {
 	.commit_many = sqlite_commit_many,
 	.query = sqlite_query,
 	.list_tenants = sqlite_list_tenants,
+	.get_many = sqlite_get_many,
+	.query_group = sqlite_query_group,
+	.requests = sqlite_requests,
 };

@@ -52,6 +52,9 @@ static const char *const sqlite_migrations[] = {
 	"  WHERE " SQLITE_TRADES ";"
 	"CREATE INDEX docs_timestamp ON docs(parent, k_timestamp, id)"
 	"  WHERE " SQLITE_SIGNALS ";",
+
+	"CREATE INDEX docs_group_status ON docs(k_status, tenant, id)"
+	"  WHERE " SQLITE_TRADES ";",
 };
 #define SQLITE_SCHEMA_VERSION \
 	((int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0])))

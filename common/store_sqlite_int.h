@@ -3,7 +3,9 @@
 #define TP_STORE_SQLITE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
@@ -35,6 +37,11 @@
  * the key columns on a keyed collection and adds the identical GLOB term,
  * which is what lets the planner use a partial index. A key column holds
  * exactly json_extract(data, '$.field'), so results do not change.
+ *
+ * Version 3 adds docs_group_status for the pulse's group query of every
+ * tenant's OPEN trades (store_query_group on shadowTradeHistory, status
+ * ==, ordered by tenant and id): without it that query reads every
+ * document of every tenant it passes, closed trades included.
  */
 #define SQLITE_TRADES	"parent GLOB '*/shadowTradeHistory'"
 #define SQLITE_SIGNALS	"parent GLOB '*/signals'"
@@ -93,6 +100,7 @@ struct sqlite_be {
 	/* one writer at a time inside this process, so writers queue here
 	 * instead of sleeping in SQLite's busy handler */
 	pthread_mutex_t wlock;
+	atomic_uint_fast64_t requests;	/* primitive calls (store_requests) */
 };
 
 /* Which key columns a collection's documents keep (see the migrations). */
@@ -101,6 +109,15 @@ enum sqlite_keyed {
 	SQLITE_KEYED_TRADES,	/* SQLITE_TRADES */
 	SQLITE_KEYED_SIGNALS,	/* SQLITE_SIGNALS */
 };
+
+/*
+ * The SQL store_sqlite runs for a group query q (as the backend receives
+ * it), for tests of its plan. Parameters: ?1 from_uid ("" for none), ?2
+ * to_uid, ?3 where value, ?4 limit, ?5 collection_id, ?6 and ?7 the uid
+ * and id of start_after.
+ */
+int store_sqlite_group_sql(const struct store_group_query *q, char *buf,
+    size_t size, struct tp_err *err);
 
 /* store_sqlite_conn.c, for store_sqlite.c: errors, statements, the pool,
  * open and close. */

@@ -12,8 +12,6 @@
 #include "supervisor/policy.h"
 #include "supervisor/tenant_store.h"
 
-#define POLICY_PATH_MAX	(UID_MAX_LEN + 64)
-
 /* A tenant the policy remembers; forgotten once there is nothing to say. */
 struct policy_tenant {
 	unsigned	 strikes;
@@ -227,46 +225,35 @@ policy_quarantine_error(struct tp_err *err, const char *uid,
 
 /* Store side */
 
+static const char *const policy_doc_names[POLICY_DOCS] = {
+	[POLICY_DOC_QUARANTINE] = "status/quarantine",
+	[POLICY_DOC_TRADING] = "status/trading",
+	[POLICY_DOC_KEYS] = "secrets/alpaca",
+};
+
+void
+policy_doc_path(char *buf, size_t size, const char *uid, enum policy_doc which)
+{
+	snprintf(buf, size, "users/%s/%s", uid, policy_doc_names[which]);
+}
+
 int
-policy_tenant_blocked(struct store *st, const char *uid,
+policy_tenant_decide(const char *uid, json_object *quarantine,
+    json_object *trading, json_object *sealed, bool exists,
     enum policy_block *why, char **keys_doc, struct tp_err *err)
 {
-	json_object *trading = NULL, *quarantine = NULL, *sealed = NULL;
-	const char *text;
-	size_t len;
-	char path[POLICY_PATH_MAX];
-	const char *reason;
+	const char *text, *reason;
 	bool enabled = false;
-	int keys, rc;
+	size_t len;
 
 	*why = POLICY_RUNNABLE;
-	snprintf(path, sizeof(path), "users/%s/status/quarantine", uid);
-	if (tenant_doc_get(st, path, &quarantine, err) == -1)
-		return -1;
-	snprintf(path, sizeof(path), "users/%s/status/trading", uid);
-	if (tenant_doc_get(st, path, &trading, err) == -1) {
-		json_object_put(quarantine);
-		return -1;
-	}
 	if (keys_doc != NULL)
 		*keys_doc = NULL;
-	snprintf(path, sizeof(path), "users/%s/secrets/alpaca", uid);
-	if ((keys = tenant_doc_get(st, path, keys_doc != NULL ? &sealed :
-	    NULL, err)) == -1) {
-		rc = -1;
-		goto out;
-	}
-	rc = 1;
-	if (quarantine == NULL && trading == NULL && keys == 0) {
-		if ((rc = tenant_exists(st, uid, err)) == -1)
-			goto out;
-		if (rc == 0) {
-			*why = POLICY_MISSING;
-			tp_err_set(err, TP_NOT_FOUND, "no tenant %s", uid);
-			rc = 1;
-			goto out;
-		}
-		rc = 1;
+	if (quarantine == NULL && trading == NULL && sealed == NULL &&
+	    !exists) {
+		*why = POLICY_MISSING;
+		tp_err_set(err, TP_NOT_FOUND, "no tenant %s", uid);
+		return 1;
 	}
 	if (quarantine != NULL) {
 		int64_t strikes = 0;
@@ -277,12 +264,16 @@ policy_tenant_blocked(struct store *st, const char *uid,
 		    json_get_str(quarantine, "crash_id"),
 		    strikes > 0 && strikes < 1000 ? (unsigned)strikes : 0,
 		    json_get_str(quarantine, "since"));
-	} else if (keys == 0) {
+		return 1;
+	}
+	if (sealed == NULL) {
 		*why = POLICY_NO_KEYS;
 		tp_err_set(err, TP_FAILED_PRECONDITION, "tenant %s has no "
 		    "Alpaca keys; set them with `tradepulse keys set %s`", uid,
 		    uid);
-	} else if (trading == NULL ||
+		return 1;
+	}
+	if (trading == NULL ||
 	    !json_get_bool(trading, "enabled", &enabled) || !enabled) {
 		*why = POLICY_DISABLED;
 		reason = trading != NULL ? json_get_str(trading, "reason") :
@@ -292,16 +283,46 @@ policy_tenant_blocked(struct store *st, const char *uid,
 		    "trading enable %s`", uid, reason != NULL ? " (" : "",
 		    reason != NULL ? reason : "", reason != NULL ? ")" : "",
 		    uid);
-	} else {
-		rc = 0;
-		if (keys_doc != NULL && sealed != NULL &&
-		    (text = json_compact(sealed, &len)) != NULL)
-			*keys_doc = strdup(text);	/* NULL: read again */
+		return 1;
 	}
+	if (keys_doc != NULL && (text = json_compact(sealed, &len)) != NULL)
+		*keys_doc = strdup(text);	/* NULL: read again */
+	return 0;
+}
+
+int
+policy_tenant_blocked(struct store *st, const char *uid,
+    enum policy_block *why, char **keys_doc, struct tp_err *err)
+{
+	char paths[POLICY_DOCS][POLICY_PATH_MAX];
+	const char *p[POLICY_DOCS];
+	struct store_doc docs[POLICY_DOCS];
+	int i, exists = 1, rc;
+
+	*why = POLICY_RUNNABLE;
+	if (keys_doc != NULL)
+		*keys_doc = NULL;
+	for (i = 0; i < POLICY_DOCS; i++) {
+		policy_doc_path(paths[i], sizeof(paths[i]), uid,
+		    (enum policy_doc)i);
+		p[i] = paths[i];
+	}
+	/* one read for the three, so a remote store answers at once */
+	if (store_get_many(st, p, POLICY_DOCS, docs, err) == -1)
+		return -1;
+	if (docs[POLICY_DOC_QUARANTINE].data == NULL &&
+	    docs[POLICY_DOC_TRADING].data == NULL &&
+	    docs[POLICY_DOC_KEYS].data == NULL &&
+	    (exists = tenant_exists(st, uid, err)) == -1) {
+		rc = -1;
+		goto out;
+	}
+	rc = policy_tenant_decide(uid, docs[POLICY_DOC_QUARANTINE].data,
+	    docs[POLICY_DOC_TRADING].data, docs[POLICY_DOC_KEYS].data,
+	    exists == 1, why, keys_doc, err);
 out:
-	json_object_put(sealed);
-	json_object_put(trading);
-	json_object_put(quarantine);
+	for (i = 0; i < POLICY_DOCS; i++)
+		store_doc_clear(&docs[i]);
 	return rc;
 }
 

@@ -6,7 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "common/error.h"
+#include "common/path.h"
 #include "common/store.h"
 
 /*
@@ -69,6 +72,25 @@ void		 policy_quarantine_error(struct tp_err *err, const char *uid,
  * need not read it again.
  */
 int		 policy_tenant_blocked(struct store *st, const char *uid,
+		    enum policy_block *why, char **keys_doc, struct tp_err *err);
+
+/* The documents that decide (policy_doc_path gives each one's path). */
+enum policy_doc {
+	POLICY_DOC_QUARANTINE,
+	POLICY_DOC_TRADING,
+	POLICY_DOC_KEYS,
+	POLICY_DOCS
+};
+#define POLICY_PATH_MAX	(UID_MAX_LEN + 64)
+void		 policy_doc_path(char *buf, size_t size, const char *uid,
+		    enum policy_doc which);
+/*
+ * policy_tenant_blocked's decision from the documents read (each NULL
+ * when missing): exists matters only when all three are missing (then it
+ * is tenant_exists's answer). Returns 1 or 0 as policy_tenant_blocked.
+ */
+int		 policy_tenant_decide(const char *uid, json_object *quarantine,
+		    json_object *trading, json_object *sealed, bool exists,
 		    enum policy_block *why, char **keys_doc, struct tp_err *err);
 /* Store side of a release: deletes the quarantine document (*existed:
  * there was one). 0, or -1 (err: not_found for no such tenant). */

@@ -62,6 +62,8 @@ struct pulse {
 	uint64_t		 req_prices;
 	uint64_t		 req_retries;
 
+	uint64_t		 store_req0;	/* store_requests() at the start */
+	uint64_t		 store_reqs;	/* the pulse's, once it ended */
 	uint64_t		 plan_ms;	/* the plan took */
 	uint64_t		 prices_ms;	/* the price fetch took */
 	json_object		*doc;		/* ops/last_pulse, once written */
@@ -140,11 +142,23 @@ pulse_free_one(struct pulse *p)
 	free(p);
 }
 
+/* Store requests since the pulse started (every one the daemon made
+ * meanwhile: the plan's reads, the jobs' results, the API's). */
+static uint64_t
+pulse_store_requests(const struct pulse *p)
+{
+	if (p->phase == PULSE_WRITING)
+		return p->store_reqs;
+	return store_requests(p->ps->d->store) - p->store_req0;
+}
+
 /* The figures of a pulse: running (elapsed) or ended (the document). */
 json_object *
 pulse_json(const struct pulse *p)
 {
 	json_object *o, *pr, *rq;
+	uint64_t sr = pulse_store_requests(p);
+	char per[32];
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
@@ -175,6 +189,14 @@ pulse_json(const struct pulse *p)
 	json_add(o, "plan_ms", json_object_new_int64((int64_t)p->plan_ms));
 	json_add(o, "prices_ms", json_object_new_int64(
 	    (int64_t)p->prices_ms));
+	json_add(o, "store_requests", json_object_new_int64((int64_t)sr));
+	if (p->synced > 0) {
+		snprintf(per, sizeof(per), "%.2f", (double)sr /
+		    (double)p->synced);
+		json_add(o, "store_requests_per_synced_tenant",
+		    json_object_new_double_s(strtod(per, NULL), per));
+	} else
+		json_add(o, "store_requests_per_synced_tenant", NULL);
 	if (p->error[0] != '\0')
 		json_add(o, "error", json_object_new_string(p->error));
 	if ((pr = json_object_new_object()) != NULL) {
@@ -466,6 +488,7 @@ pulse_maybe_end(struct pulse *p)
 
 	if (p->phase != PULSE_SYNCING || p->outstanding > 0)
 		return;
+	p->store_reqs = store_requests(ps->d->store) - p->store_req0;
 	p->phase = PULSE_WRITING;
 	ms = pulse_elapsed_ms(p);
 	store_timestamp(at, sizeof(at));
@@ -570,6 +593,7 @@ pulse_begin(struct pulser *ps, const char *trigger, struct tp_err *err)
 	snprintf(p->trigger, sizeof(p->trigger), "%s", trigger);
 	store_timestamp(p->started_at, sizeof(p->started_at));
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
+	p->store_req0 = store_requests(d->store);
 	p->phase = PULSE_PLANNING;
 	if ((p->plan = pulse_plan_start(d->jobs, d->cfg.store_threads,
 	    pulse_plan_finish, p, err)) == NULL) {

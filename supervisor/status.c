@@ -28,6 +28,8 @@ status_store(struct daemon *d)
 	    store_backend_name(d->store)));
 	json_add(o, "pending", json_object_new_int64(
 	    (int64_t)store_pending(d->store)));
+	json_add(o, "requests", json_object_new_int64(
+	    (int64_t)store_requests(d->store)));
 	return o;
 }
 

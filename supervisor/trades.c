@@ -45,16 +45,64 @@ trades_value(json_object *doc, const char *key)
 }
 
 int
+trades_text(const struct store_doc *docs, size_t ndocs, char **text,
+    size_t *n, bool *more, json_object *symbols, struct tp_err *err)
+{
+	json_object *arr, *t, *sym;
+	const char *s, *out;
+	size_t i, len;
+	int rc = -1;
+
+	*text = NULL;
+	*n = 0;
+	*more = false;
+	if ((arr = json_object_new_array()) == NULL)
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	for (i = 0; i < ndocs && i < WIRE_TRADES_MAX; i++) {
+		if ((t = json_object_new_object()) == NULL ||
+		    json_object_array_add(arr, t) != 0) {
+			json_object_put(t);
+			tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+			goto out;
+		}
+		json_object_object_add(t, "id",
+		    json_object_new_string(docs[i].id));
+		sym = trades_value(docs[i].data, "symbol");
+		json_object_object_add(t, "symbol", sym);
+		json_object_object_add(t, "side",
+		    trades_value(docs[i].data, "side"));
+		json_object_object_add(t, "qty",
+		    trades_value(docs[i].data, "qty"));
+		json_object_object_add(t, "entry_price",
+		    trades_value(docs[i].data, "entry_price"));
+		if (symbols != NULL && sym != NULL &&
+		    json_object_is_type(sym, json_type_string) &&
+		    pnl_valid_symbol(s = json_object_get_string(sym)) &&
+		    !json_object_object_get_ex(symbols, s, NULL))
+			json_object_object_add(symbols, s, NULL);
+	}
+	*n = i;
+	*more = ndocs > WIRE_TRADES_MAX;
+	if ((out = json_compact(arr, &len)) == NULL ||
+	    (*text = strdup(out)) == NULL) {
+		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_object_put(arr);
+	return rc;
+}
+
+int
 trades_read(struct store *st, const char *uid, char **text, size_t *n,
     bool *more, json_object *symbols, struct tp_err *err)
 {
 	struct store_doclist list = { NULL, 0 };
 	struct store_query q;
-	json_object *arr, *t, *open, *sym;
-	const char *s, *out;
+	json_object *open;
 	char coll[TRADES_PATH_MAX];
-	size_t i, len;
-	int rc = -1;
+	int rc;
 
 	*text = NULL;
 	*n = 0;
@@ -74,43 +122,7 @@ trades_read(struct store *st, const char *uid, char **text, size_t *n,
 		return -1;
 	}
 	json_object_put(open);
-	if ((arr = json_object_new_array()) == NULL) {
-		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < list.n && i < WIRE_TRADES_MAX; i++) {
-		if ((t = json_object_new_object()) == NULL ||
-		    json_object_array_add(arr, t) != 0) {
-			json_object_put(t);
-			tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
-			goto out;
-		}
-		json_object_object_add(t, "id",
-		    json_object_new_string(list.docs[i].id));
-		sym = trades_value(list.docs[i].data, "symbol");
-		json_object_object_add(t, "symbol", sym);
-		json_object_object_add(t, "side",
-		    trades_value(list.docs[i].data, "side"));
-		json_object_object_add(t, "qty",
-		    trades_value(list.docs[i].data, "qty"));
-		json_object_object_add(t, "entry_price",
-		    trades_value(list.docs[i].data, "entry_price"));
-		if (symbols != NULL && sym != NULL &&
-		    json_object_is_type(sym, json_type_string) &&
-		    pnl_valid_symbol(s = json_object_get_string(sym)) &&
-		    !json_object_object_get_ex(symbols, s, NULL))
-			json_object_object_add(symbols, s, NULL);
-	}
-	*n = i;
-	*more = list.n > WIRE_TRADES_MAX;
-	if ((out = json_compact(arr, &len)) == NULL ||
-	    (*text = strdup(out)) == NULL) {
-		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
-		goto out;
-	}
-	rc = 0;
-out:
-	json_object_put(arr);
+	rc = trades_text(list.docs, list.n, text, n, more, symbols, err);
 	store_doclist_free(&list);
 	return rc;
 }

@@ -20,6 +20,10 @@
  */
 int	trades_read(struct store *st, const char *uid, char **text, size_t *n,
 	    bool *more, json_object *symbols, struct tp_err *err);
+/* The same text from the trade documents read, in their order: what
+ * trades_read makes of the first WIRE_TRADES_MAX + 1 of them. */
+int	trades_text(const struct store_doc *docs, size_t ndocs, char **text,
+	    size_t *n, bool *more, json_object *symbols, struct tp_err *err);
 /* The "trades" array of a JOB from that text (NULL: out of memory or
  * bad text), and the "prices" map restricted to its symbols. */
 json_object *trades_json(const char *text);

@@ -3,6 +3,7 @@ UNIT_TESTS = \
 	tests/unit/test_path \
 	tests/unit/test_store_docs \
 	tests/unit/test_store_query \
+	tests/unit/test_store_bulk \
 	tests/unit/test_store_batch \
 	tests/unit/test_store_async \
 	tests/unit/test_store_sqlite \
@@ -46,6 +47,9 @@ tests_unit_test_store_docs_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_query_SOURCES = tests/unit/test_store_query.c $(STORE_FIXTURE)
 tests_unit_test_store_query_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_query_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_bulk_SOURCES = tests/unit/test_store_bulk.c $(STORE_FIXTURE)
+tests_unit_test_store_bulk_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_bulk_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_batch_SOURCES = tests/unit/test_store_batch.c $(STORE_FIXTURE)
 tests_unit_test_store_batch_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_batch_CFLAGS = $(UNIT_CFLAGS)

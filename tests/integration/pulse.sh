@@ -130,6 +130,19 @@ tp_match "ops/last_pulse duration_ms" '^[0-9]+$' "$(j duration_ms ops/last_pulse
 tp_match "ops/last_pulse started_at" '^20[0-9-]+T' "$(j started_at ops/last_pulse)"
 tp_match "ops/last_pulse finished_at" '^20[0-9-]+T' "$(j finished_at ops/last_pulse)"
 tp_eq "prices were fetched per tenant" "per_tenant" "$(j prices.source ops/last_pulse)"
+lp=$(tp_sql "SELECT data FROM docs WHERE path = 'ops/last_pulse'")
+tp_log "the pulse made $(jq .store_requests <<<"$lp") store requests, $(jq .store_requests_per_synced_tenant <<<"$lp") per synced tenant"
+tp_eq "ops/last_pulse store_requests is a count > 0" true \
+    "$(jq '.store_requests | type == "number" and . > 0 and . == floor' <<<"$lp")"
+tp_eq "ops/last_pulse store_requests_per_synced_tenant is a number > 0" true \
+    "$(jq '.store_requests_per_synced_tenant | type == "number" and . > 0' <<<"$lp")"
+tp_match "store_requests_per_synced_tenant has 2 decimals at most" '^[0-9]+(\.[0-9]{1,2})?$' \
+    "$(tp_sql "SELECT json_extract(data, '\$.store_requests_per_synced_tenant') FROM docs WHERE path = 'ops/last_pulse'")"
+tp_eq "store_requests_per_synced_tenant is store_requests / synced" true \
+    "$(jq '((.store_requests / .synced) - .store_requests_per_synced_tenant | fabs) <= 0.005' <<<"$lp")"
+tp_cli status
+tp_match "status shows the last pulse's store requests" \
+    "last pulse store.* $(jq .store_requests <<<"$lp") requests, [0-9.]+ per synced tenant" "$OUT"
 stats=$(tp_sim GET /_sim/stats)
 tp_eq "the broker saw one account request per tenant with keys (3)" 3 "$(tp_jq .requests.account "$stats")"
 
@@ -178,6 +191,35 @@ tp_match "pulse --wait follows the running one" "pulse $first" "$ERR"
 tp_sim POST /_sim/behaviour "{\"key_id\":\"$(tp_key_id 2)\",\"behaviour\":\"normal\"}" >/dev/null
 tp_jcli status
 tp_eq "status shows the last pulse" "$first" "$(tp_jq .result.pulse.last.pulse_id "$OUT")"
+
+tp_log "the plan's bulk read keeps trades_read's choice: created_at order, no created_at, the cap"
+# alice's t11 has no created_at: ordering by it leaves it out
+echo 'set users/alice/shadowTradeHistory/t11 {"symbol":"AAPL","side":"long","qty":"1","entry_price":"100","status":"OPEN"}' >"$T/more_trades"
+"$STORETOOL" "$DB" load "$T/more_trades" || tp_fail "t11 written with storetool"
+TP_CLI_TIMEOUT=60 tp_cli pulse --wait
+tp_rc "pulse --wait exits 1 (carol)" 1
+tp_eq "alice's t1 is marked" "397.5" "$(j unrealized_pnl users/alice/shadowTradeHistory/t1)"
+tp_eq "alice's t11 (no created_at) is not" "" "$(j unrealized_pnl users/alice/shadowTradeHistory/t11)"
+tp_eq "alice and bob synced" 2 "$(j synced ops/last_pulse)"
+# t10's created_at is a number: the plan leaves alice to trades_read
+echo 'set users/alice/shadowTradeHistory/t10 {"symbol":"AAPL","side":"long","qty":"1","entry_price":"100","status":"OPEN","created_at":5}' >"$T/more_trades"
+"$STORETOOL" "$DB" load "$T/more_trades" || tp_fail "t10 written with storetool"
+TP_CLI_TIMEOUT=60 tp_cli pulse --wait
+tp_rc "pulse --wait exits 1 (carol)" 1
+tp_eq "alice's t10 (created_at a number) is marked" "90.0" "$(j unrealized_pnl users/alice/shadowTradeHistory/t10)"
+tp_eq "alice's t11 is still not" "" "$(j unrealized_pnl users/alice/shadowTradeHistory/t11)"
+tp_eq "alice and bob synced again" 2 "$(j synced ops/last_pulse)"
+# bob: 501 OPEN trades: the JOB carries 500 (a result of that size is
+# more than one batch: bob's commit fails, which shows the count)
+for i in $(seq 0 499); do
+	printf 'set users/bob/shadowTradeHistory/bz%03d {"symbol":"AAPL","side":"long","qty":"1","entry_price":"100","status":"OPEN","created_at":"2026-01-02T00:%02d:%02d.000000Z"}\n' \
+	    "$i" $(((500 - i) / 60)) $(((500 - i) % 60))
+done >"$T/more_trades"
+"$STORETOOL" "$DB" load "$T/more_trades" || tp_fail "bob's trades written with storetool"
+TP_CLI_TIMEOUT=60 tp_cli pulse --wait
+tp_rc "pulse --wait exits 1" 1
+tp_file_has "the daemon log says one tenant has more than 500" '1 tenants have more than 500 open trades' "$T/daemon.log"
+tp_file_has "bob's job carried 500 trades" 'of bob: commit failed: batch of 504 writes' "$T/daemon.log"
 
 tp_log "the schedule: [pulse] enabled, every second"
 tp_stop

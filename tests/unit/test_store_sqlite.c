@@ -22,6 +22,7 @@
 #include "common/path.h"
 #include "common/store.h"
 #include "common/store_backend.h"
+#include "common/store_sqlite_int.h"	/* store_sqlite_group_sql */
 #include "tests/unit/store_fixture.h"
 
 /* The "sqlite" suite checks what only the SQLite backend promises (file mode,
@@ -116,7 +117,7 @@ Test(sqlite, wal_and_schema_version)
 	raw_text(db, "PRAGMA journal_mode", v, sizeof(v));
 	cr_expect_str_eq(v, "wal");
 	raw_text(db, "PRAGMA user_version", v, sizeof(v));
-	cr_expect_str_eq(v, "2");
+	cr_expect_str_eq(v, "3");
 	raw_text(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
 	    " AND name IN ('docs_status_created', 'docs_timestamp',"
 	    " 'docs_tenant', 'docs_parent_id', 'docs_created')", v, sizeof(v));
@@ -212,6 +213,57 @@ Test(sqlite, composite_queries_use_their_indexes)
 	query_plan(db, &q, plan, sizeof(plan));
 	cr_expect_not_null(strstr(plan, "docs_parent_id"), "%s", plan);
 	cr_expect_null(strstr(plan, "TEMP B-TREE"), "%s", plan);
+	sqlite3_close(db);
+}
+
+/* The pulse's group query of OPEN trades reads only OPEN trades, in
+ * order: by docs_group_status, without a sort. */
+Test(sqlite, group_query_uses_its_index)
+{
+	struct store_group_query q;
+	sqlite3_stmt *s;
+	sqlite3 *db;
+	char sql[1024], eqp[1100], plan[2048], path[96];
+	size_t off;
+	struct tp_err e;
+	int i, k;
+
+	st = test_open(NULL, 0);
+	for (i = 0; i < 50; i++) {
+		snprintf(path, sizeof(path),
+		    "users/u%d/shadowTradeHistory/t%d", i % 5, i);
+		put(path, i % 2 ? "{\"status\":\"OPEN\"}" :
+		    "{\"status\":\"CLOSED\"}");
+		snprintf(path, sizeof(path), "users/u%d/status/s%d", i % 5, i);
+		put(path, "{}");
+	}
+	db = raw_open();
+	memset(&q, 0, sizeof(q));
+	q.collection_id = "shadowTradeHistory";
+	q.where_field = "status";
+	q.where_value = json_object_new_string("OPEN");
+	q.limit = 100;
+	for (k = 0; k < 4; k++) {
+		q.from_uid = k & 1 ? "u1" : NULL;
+		q.to_uid = k & 2 ? "u3" : NULL;
+		q.start_after = k == 3 ? "users/u1/shadowTradeHistory/t1" :
+		    NULL;
+		cr_assert_eq(store_sqlite_group_sql(&q, sql, sizeof(sql), &e),
+		    0);
+		snprintf(eqp, sizeof(eqp), "EXPLAIN QUERY PLAN %s", sql);
+		cr_assert_eq(sqlite3_prepare_v2(db, eqp, -1, &s, NULL),
+		    SQLITE_OK, "%s: %s", eqp, sqlite3_errmsg(db));
+		off = 0;
+		plan[0] = '\0';
+		while (sqlite3_step(s) == SQLITE_ROW)
+			off += (size_t)snprintf(plan + off, sizeof(plan) - off,
+			    "%s|", (const char *)sqlite3_column_text(s, 3));
+		sqlite3_finalize(s);
+		cr_expect_not_null(strstr(plan, "USING INDEX docs_group_status "
+		    "(k_status=?"), "%s", plan);
+		cr_expect_null(strstr(plan, "TEMP B-TREE"), "%s", plan);
+	}
+	json_object_put(q.where_value);
 	sqlite3_close(db);
 }
 
@@ -569,7 +621,7 @@ Test(sqlite, version_1_database_migrates)
 	st = test_open(NULL, 0);
 	db = raw_open();
 	raw_text(db, "PRAGMA user_version", v, sizeof(v));
-	cr_expect_str_eq(v, "2");
+	cr_expect_str_eq(v, "3");
 	raw_text(db, "SELECT count(*) FROM docs", v, sizeof(v));
 	cr_expect_str_eq(v, "13");
 	/* the key columns were filled for the keyed collections only */

@@ -30,6 +30,7 @@ common_libtpcommon_a_SOURCES = \
 	common/tenantlog.c common/tenantlog.h \
 	common/gauth.c common/gauth.h common/gauth_int.h \
 	common/fsvalue.c common/fsvalue.h \
+	common/fsnum.c common/fsnum.h \
 	common/fshttp.c common/fshttp.h \
 	common/store_firestore.c
 # The Firestore backend (store_firestore.c, fshttp.c, fsvalue.c, gauth.c)

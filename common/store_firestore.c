@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "common/fshttp.h"
+#include "common/fsnum.h"
 #include "common/fsvalue.h"
 #include "common/gauth.h"
 #include "common/jsonutil.h"
@@ -103,6 +104,11 @@ fs_doc_parse(const struct fs_backend *fb, json_object *doc,
 	(void)json_object_object_get_ex(doc, "fields", &fields);
 	if ((*data = fsvalue_data(fields, *path, err)) == NULL)
 		return -1;
+	if (fsnum_join(*data, err) == -1) {
+		json_object_put(*data);
+		*data = NULL;
+		return -1;
+	}
 	ut[0] = '\0';
 	if (json_object_object_get_ex(doc, "updateTime", &v) &&
 	    json_object_is_type(v, json_type_string))
@@ -352,12 +358,77 @@ out:
 
 /* --- writes --- */
 
+/*
+ * The numbers' companion (fsnum.h) into a write: for a set or a create,
+ * its value as the field FSNUM_FIELD (none when texts is NULL, so a
+ * replaced document loses its stale texts); for a merge, its patch's
+ * fields under FSNUM_FIELD and its paths, prefixed, in the mask.
+ */
+static int
+fs_write_texts(const struct store_write *w, json_object *texts,
+    json_object *fields, json_object *mask, struct tp_err *err)
+{
+	json_object *tf = NULL, *tm = NULL, *v;
+	size_t i, n;
+	char *s;
+
+	if (texts == NULL)
+		return 0;
+	if (w->kind != STORE_W_MERGE) {
+		if ((tf = fsvalue_fields(texts, w->path, err)) == NULL)
+			return -1;
+	} else {
+		if (fsvalue_patch(texts, w->path, &tf, &tm, err) == -1)
+			return -1;
+		n = json_object_array_length(tm);
+		for (i = 0; i < n; i++) {
+			if (asprintf(&s, FSNUM_FIELD ".%s",
+			    json_object_get_string(
+			    json_object_array_get_idx(tm, i))) == -1)
+				goto nomem;
+			v = json_object_new_string(s);
+			free(s);
+			if (v == NULL || json_object_array_add(mask, v) != 0) {
+				json_object_put(v);
+				goto nomem;
+			}
+		}
+		json_object_put(tm);
+		tm = NULL;
+	}
+	/* a patch of deletions alone sets nothing */
+	if (json_object_object_length(tf) == 0) {
+		json_object_put(tf);
+		return 0;
+	}
+	if ((v = json_object_new_object()) == NULL ||
+	    json_add(v, "fields", tf) == -1) {
+		tf = NULL;	/* released by json_add */
+		json_object_put(v);
+		goto nomem;
+	}
+	if ((tf = json_object_new_object()) == NULL) {
+		json_object_put(v);
+		goto nomem;
+	}
+	if (json_add(tf, "mapValue", v) == -1)	/* v released */
+		goto nomem;
+	return json_add(fields, FSNUM_FIELD, tf) == -1 ?
+	    tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory") : 0;
+nomem:
+	json_object_put(tf);
+	json_object_put(tm);
+	return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+}
+
 /* One store write as a Firestore Write. */
 static json_object *
 fs_write(const struct fs_backend *fb, const struct store_write *w,
     struct tp_err *err)
 {
 	json_object *o, *doc = NULL, *fields = NULL, *mask = NULL, *m;
+	json_object *plain = NULL, *texts = NULL;
+	int rc;
 
 	if ((o = json_object_new_object()) == NULL)
 		goto nomem;
@@ -365,11 +436,22 @@ fs_write(const struct fs_backend *fb, const struct store_write *w,
 		json_object_object_add(o, "delete", fs_name(fb, w->path));
 		return o;
 	}
+	/* doubles reach fsvalue without their text, which goes beside */
 	if (w->kind == STORE_W_MERGE) {
-		if (fsvalue_patch(w->data, w->path, &fields, &mask,
-		    err) == -1)
-			goto fail;
-	} else if ((fields = fsvalue_fields(w->data, w->path, err)) == NULL)
+		rc = fsnum_patch(w->data, &plain, &texts, err);
+		if (rc == 0)
+			rc = fsvalue_patch(plain, w->path, &fields, &mask, err);
+	} else {
+		rc = fsnum_split(w->data, &plain, &texts, err);
+		if (rc == 0 && (fields = fsvalue_fields(plain, w->path,
+		    err)) == NULL)
+			rc = -1;
+	}
+	if (rc == 0)
+		rc = fs_write_texts(w, texts, fields, mask, err);
+	json_object_put(plain);
+	json_object_put(texts);
+	if (rc == -1)
 		goto fail;
 	if ((doc = json_object_new_object()) == NULL)
 		goto nomem;

@@ -27,6 +27,7 @@ UNIT_TESTS = \
 	tests/unit/test_alpaca_parse \
 	tests/unit/test_gauth \
 	tests/unit/test_fsvalue \
+	tests/unit/test_fsnum \
 	tests/unit/test_fshttp
 
 check_PROGRAMS += $(UNIT_TESTS) tests/apiclient tests/speccheck
@@ -148,6 +149,12 @@ tests_unit_test_gauth_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fsvalue_SOURCES = tests/unit/test_fsvalue.c $(JSONTEXT)
 tests_unit_test_fsvalue_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
 tests_unit_test_fsvalue_CFLAGS = $(UNIT_CFLAGS)
+
+# Numbers' texts beside their doubles; with TP_FS_EMULATOR_HOST set, also
+# through the store against the emulator.
+tests_unit_test_fsnum_SOURCES = tests/unit/test_fsnum.c $(JSONTEXT)
+tests_unit_test_fsnum_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
+tests_unit_test_fsnum_CFLAGS = $(UNIT_CFLAGS)
 
 # The Firestore transport against an HTTP server in the test, and against
 # the emulator when TP_FS_EMULATOR_HOST is set.

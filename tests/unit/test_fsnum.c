@@ -534,6 +534,16 @@ Test(fsnum, the_emulator_keeps_doubles_and_their_texts)
 	cr_assert_null(raw_field(raw, "_tp_text", NULL), "%s", text(raw));
 	json_object_put(raw);
 
+	/* a text at the deepest level the store takes */
+	data = nested(STORE_DEPTH_MAX - 2, J("{\"leaf\":0.10}"));
+	tp_err_clear(&err);
+	cr_assert_eq(store_set(st, "users/u1/trades/deep", data, false, &err),
+	    0, "%s", err.msg);
+	raw = get("users/u1/trades/deep");
+	cr_assert_str_eq(text(raw), text(data));
+	json_object_put(raw);
+	json_object_put(data);
+
 	/* the reserved name is refused, and nothing is written */
 	data = J("{\"_tp_text\":{\"a\":\"1\"}}");
 	tp_err_clear(&err);

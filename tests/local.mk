@@ -57,6 +57,30 @@ tests_unit_test_store_batch_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_async_SOURCES = tests/unit/test_store_async.c $(STORE_FIXTURE)
 tests_unit_test_store_async_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_async_CFLAGS = $(UNIT_CFLAGS)
+# The same four suites on the Firestore emulator (store_fixture.c picks the
+# backend): a second build of the same sources; without an emulator
+# (TP_FS_EMULATOR_HOST empty) each skips, saying why.
+# When tests/unit/test_store_bulk.c lands, it gets a _fs twin here as well.
+FS_UNIT_TESTS = \
+	tests/unit/test_store_docs_fs \
+	tests/unit/test_store_query_fs \
+	tests/unit/test_store_batch_fs \
+	tests/unit/test_store_async_fs
+check_PROGRAMS += $(FS_UNIT_TESTS)
+TESTS += $(FS_UNIT_TESTS)
+UNIT_FS_CFLAGS = $(UNIT_CFLAGS) -DTP_STORE_TEST_FIRESTORE
+tests_unit_test_store_docs_fs_SOURCES = $(tests_unit_test_store_docs_SOURCES)
+tests_unit_test_store_docs_fs_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_docs_fs_CFLAGS = $(UNIT_FS_CFLAGS)
+tests_unit_test_store_query_fs_SOURCES = $(tests_unit_test_store_query_SOURCES)
+tests_unit_test_store_query_fs_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_query_fs_CFLAGS = $(UNIT_FS_CFLAGS)
+tests_unit_test_store_batch_fs_SOURCES = $(tests_unit_test_store_batch_SOURCES)
+tests_unit_test_store_batch_fs_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_batch_fs_CFLAGS = $(UNIT_FS_CFLAGS)
+tests_unit_test_store_async_fs_SOURCES = $(tests_unit_test_store_async_SOURCES)
+tests_unit_test_store_async_fs_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_async_fs_CFLAGS = $(UNIT_FS_CFLAGS)
 tests_unit_test_store_sqlite_SOURCES = tests/unit/test_store_sqlite.c $(STORE_FIXTURE)
 tests_unit_test_store_sqlite_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_sqlite_CFLAGS = $(UNIT_CFLAGS)
@@ -204,6 +228,7 @@ INTEGRATION_TESTS = \
 	tests/integration/chaos.sh \
 	tests/integration/drain.sh \
 	tests/integration/pulse.sh \
+	tests/integration/pulse_fs.sh \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \
 	tests/integration/worker.sh \
@@ -222,4 +247,19 @@ TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(BASH)
 AM_TESTS_ENVIRONMENT = \
 	TP_BUILDDIR='$(abs_top_builddir)'; TP_SRCDIR='$(abs_top_srcdir)'; \
-	export TP_BUILDDIR TP_SRCDIR;
+	TP_FS_EMULATOR_HOST=`cat '$(TP_FS_HOSTFILE)' 2>/dev/null`; \
+	export TP_BUILDDIR TP_SRCDIR TP_FS_EMULATOR_HOST;
+
+# One Firestore emulator for the whole run, shared by the tests on
+# Firestore (each in projects of its own): tests/emulator.sh starts it
+# before the tests, and its watchdog stops it (its java too) when the make
+# running them exits, passed or failed or interrupted. Where the emulator
+# or java is missing, none is started and those tests skip.
+TP_FS_HOSTFILE = $(abs_top_builddir)/tests/emulator.host
+tests/emulator-up:
+	@$(MKDIR_P) tests
+	@$(BASH) '$(abs_top_srcdir)/tests/emulator.sh' start '$(TP_FS_HOSTFILE)' "$$PPID"
+check-TESTS recheck: tests/emulator-up
+.PHONY: tests/emulator-up
+CLEANFILES = tests/emulator.host tests/emulator.host.pgid tests/emulator.host.log
+dist_noinst_SCRIPTS += tests/emulator.sh

@@ -141,8 +141,9 @@ events = ipc://$T/run/events.sock
 http =
 
 [store]
-backend = sqlite
+backend = ${TP_STORE_BACKEND:-sqlite}
 path = $T/state/tradepulse.db
+$(tp_store_fs_lines)
 
 [secrets]
 master_key = $T/master.key
@@ -164,6 +165,13 @@ EOF
 			tp_config_rest "$sec"
 		done
 	} >"$file"
+}
+
+# The [store] lines of a Firestore run (TP_STORE_BACKEND=firestore): the
+# shared emulator, and a project of this run's own (see tp_init).
+tp_store_fs_lines() {
+	[ "${TP_STORE_BACKEND:-sqlite}" = firestore ] || return 0
+	printf 'emulator_host = %s\nproject_id = %s\n' "$TP_FS_EMULATOR_HOST" "$TP_FS_PROJECT"
 }
 
 # Appends the overrides of section $1 that were not defaults (helper of
@@ -268,6 +276,14 @@ tp_init() {
 	trap 'exit 129' HUP
 	trap 'exit 141' PIPE
 	TP_CONF=$T/tradepulse.conf
+	# TP_STORE_BACKEND=firestore (the *_fs.sh tests): the store is a
+	# project of this run's own on the emulator make check started
+	if [ "${TP_STORE_BACKEND:-sqlite}" = firestore ]; then
+		[ -n "${TP_FS_EMULATOR_HOST:-}" ] ||
+		    tp_skip "this run on Firestore (TP_STORE_BACKEND=firestore) needs the Firestore emulator, and TP_FS_EMULATOR_HOST is empty (make check starts one when the emulator and java are installed: see tests/emulator.sh)"
+		TP_FS_PROJECT=it-$TP_NAME-$$-$(date +%s%N)
+		tp_log "store: Firestore emulator at $TP_FS_EMULATOR_HOST, project $TP_FS_PROJECT"
+	fi
 	tp_write_config "$TP_CONF"
 	tp_log "$TP_NAME: build $TP_BUILDDIR, temp $T"
 	# A test that starts none of this build's programs says so.
@@ -359,7 +375,7 @@ tp_finish() {
 # --- workers (the sandboxed worker pool) -----------------------------------------
 # For the tests that run jobs in workers: configuration, many API calls over
 # one connection, tenants with keys, sync jobs and their ends, the store read
-# with sqlite3.
+# (tp_doc, tp_field; tp_sql on SQLite only).
 
 TPW=$TP_BUILDDIR/worker/tradepulse-worker
 
@@ -469,7 +485,23 @@ tp_api() {
 	"$APICLIENT" -t "${TP_API_TIMEOUT:-10}" --lines "ipc://$T/run/api.sock" "$1" >"$2"
 }
 
-# tp_sql SQL: runs SQL on the test's store (read-only), rows to stdout.
+# Reading and writing the test's store through the store interface, opened
+# as the daemon opens it ([store] of $TP_CONF), so that the same checks
+# work on SQLite and on Firestore (tests/storetool):
+#   tp_store ARGS...   storetool's commands (load FILE, set PATH JSON, ...)
+#   tp_doc PATH        the document as compact JSON; nothing when missing
+#   tp_field FIELD PATH  one field (a.b.c): a string as it is, a number as
+#                      written, else JSON; nothing when missing or null
+#   tp_tenants         the tenants' uids, one a line
+TPSTORETOOL=$TP_BUILDDIR/tests/storetool
+tp_store() { "$TPSTORETOOL" -f "$TP_CONF" "$@"; }
+tp_doc() { tp_store field "$1"; }
+tp_field() { tp_store field "$2" "$1"; }
+tp_tenants() { tp_store tenants; }
+
+# tp_sql SQL: runs SQL on the test's SQLite store (read-only), rows to
+# stdout. SQLite only: a test that also runs on Firestore uses tp_doc and
+# tp_field instead.
 tp_sql() {
 	sqlite3 -readonly -batch "$T/state/tradepulse.db" "$1"
 }

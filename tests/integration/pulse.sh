@@ -4,8 +4,6 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 tp_init pulse
-STORETOOL=$TP_BUILDDIR/tests/storetool
-DB=$T/state/tradepulse.db
 
 tp_need_workers || tp_finish
 tp_sim_start || tp_finish
@@ -49,10 +47,10 @@ set users/bob/shadowTradeHistory/b1 {"symbol":"AAPL","side":"long","qty":"1","en
 set users/carol/shadowTradeHistory/c1 {"symbol":"AAPL","side":"long","qty":"1","entry_price":"100","status":"OPEN","created_at":"2026-01-01T00:00:01.000000Z"}
 set users/dave/shadowTradeHistory/d1 {"symbol":"AAPL","side":"long","qty":"1","entry_price":"100","status":"OPEN","created_at":"2026-01-01T00:00:01.000000Z"}
 EOF
-"$STORETOOL" "$DB" load "$T/trades" || tp_fail "shadow trades written with storetool"
+tp_store load "$T/trades" || tp_fail "shadow trades written with storetool"
 
-# j FIELD PATH: a field of a document, as SQLite renders it
-j() { tp_sql "SELECT json_extract(data, '\$.$1') FROM docs WHERE path = '$2'"; }
+# j FIELD PATH: a field of a document, read through the store (tp_field)
+j() { tp_field "$1" "$2"; }
 
 tp_log "one pulse, prices fetched by each tenant (no data key)"
 tp_sim POST /_sim/reset '{}' >/dev/null
@@ -73,7 +71,7 @@ tp_eq "bob's alpacaAccounts/snapshot too" "777.77" "$(j equity users/bob/alpacaA
 tp_match "the snapshot has synced_at" '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$' "$(j synced_at users/bob/data/snapshot)"
 tp_match "the snapshot has the account status" '^[A-Z_]+$' "$(j status users/alice/data/snapshot)"
 tp_eq "no document of a tenant but the five" "alice bob carol dave erin" \
-    "$(tp_sql "SELECT DISTINCT tenant FROM docs WHERE tenant IS NOT NULL ORDER BY tenant" | tr '\n' ' ' | sed 's/ $//')"
+    "$(tp_tenants | tr '\n' ' ' | sed 's/ $//')"
 tp_eq "bob's trade marked with his own price and qty" "87.25" "$(j unrealized_pnl users/bob/shadowTradeHistory/b1)"
 
 tp_log "P&L to the cent, long and short, rounded half away from zero"
@@ -88,7 +86,7 @@ tp_eq "t5 long 0.005 rounds up to 0.01" "0.01" "$(j unrealized_pnl users/alice/s
 tp_eq "t6 short -0.005 rounds to -0.01" "-0.01" "$(j unrealized_pnl users/alice/shadowTradeHistory/t6)"
 tp_eq "t1 has no pnl_error" "" "$(j pnl_error users/alice/shadowTradeHistory/t1)"
 tp_has "t1 is stored with cents exactly" '"unrealized_pnl":370.01' \
-    "$(tp_sql "SELECT data FROM docs WHERE path = 'users/alice/shadowTradeHistory/t1'")"
+    "$(tp_doc users/alice/shadowTradeHistory/t1)"
 
 tp_jcli tenant show alice
 tp_eq "tenant show: alice's open trades" 8 "$(tp_jq .result.trades.open "$OUT")"
@@ -106,13 +104,13 @@ tp_match "t8 (qty -1) has a pnl_error" 'qty' "$(j pnl_error.message users/alice/
 tp_eq "t9 (CLOSED) is not touched" "0" "$(j unrealized_pnl users/alice/shadowTradeHistory/t9)"
 tp_eq "t9 has no current_price" "" "$(j current_price users/alice/shadowTradeHistory/t9)"
 tp_eq "alice has no last_sync_error" "" \
-    "$(tp_sql "SELECT path FROM docs WHERE path = 'users/alice/status/last_sync_error'")"
+    "$(tp_doc users/alice/status/last_sync_error)"
 
 tp_log "seed scenario 2: invalid keys fail with last_sync_error while the others sync"
 tp_eq "carol's last_sync_error code" "unauthenticated" "$(j code users/carol/status/last_sync_error)"
 tp_match "carol's error says the keys were rejected" 'rejected the API keys.*401' "$(j message users/carol/status/last_sync_error)"
 tp_match "carol's error names its job" '^j[0-9a-f]{16}$' "$(j job_id users/carol/status/last_sync_error)"
-tp_eq "carol has no snapshot" "" "$(tp_sql "SELECT path FROM docs WHERE path = 'users/carol/data/snapshot'")"
+tp_eq "carol has no snapshot" "" "$(tp_doc users/carol/data/snapshot)"
 tp_eq "carol's trade is not marked" "" "$(j unrealized_pnl users/carol/shadowTradeHistory/c1)"
 tp_file_has "carol's log says why" 'rejected the API keys' "$T/log/tenants/carol.log"
 tp_file_lacks "carol's log holds no secret" 'not-the-secret-at-all' "$T/log/tenants/carol.log"
@@ -120,9 +118,9 @@ tp_file_has "alice's log: the account step" 'account' "$T/log/tenants/alice.log"
 tp_file_has "alice's log: the P&L step" 'marked' "$T/log/tenants/alice.log"
 
 tp_log "seed scenario 3: a disabled tenant is skipped and counted"
-tp_eq "dave has no snapshot" "" "$(tp_sql "SELECT path FROM docs WHERE path = 'users/dave/data/snapshot'")"
+tp_eq "dave has no snapshot" "" "$(tp_doc users/dave/data/snapshot)"
 tp_eq "dave's trade is not marked" "" "$(j unrealized_pnl users/dave/shadowTradeHistory/d1)"
-tp_eq "dave has no last_sync_error" "" "$(tp_sql "SELECT path FROM docs WHERE path = 'users/dave/status/last_sync_error'")"
+tp_eq "dave has no last_sync_error" "" "$(tp_doc users/dave/status/last_sync_error)"
 for f in "users_total 5" "synced 2" "errors 1" "skipped_disabled 1" "skipped_no_keys 1" "crashed 0" "quarantined 0"; do
 	tp_eq "ops/last_pulse $f" "${f#* }" "$(j "${f% *}" ops/last_pulse)"
 done

@@ -14,7 +14,11 @@
 /*
  * The backend under test is chosen in store_fixture.c, in test_params(),
  * and nowhere else: the "store" suites use only the store.h interface, so
- * the same tests run unchanged against another backend.
+ * the same tests run unchanged against another backend. Built with
+ * TP_STORE_TEST_FIRESTORE (the test_store_*_fs programs), it is the
+ * Firestore emulator at TP_FS_EMULATOR_HOST, a fresh project per test
+ * (make_tmpdir), and the program skips (exit 77) when that variable is
+ * empty.
  */
 extern const enum store_backend backend_under_test;
 
@@ -24,8 +28,10 @@ extern struct store *st;	/* the store under test (setup opens it) */
 extern struct tp_err err;
 
 void test_params(struct store_params *p, int threads);
-/* Opens the store at dbpath with threads store threads, on base. */
+/* Opens the store at dbpath (Firestore: the test's project) with threads
+ * store threads, on base. */
 struct store *test_open(struct event_base *base, int threads);
+/* A fresh folder (and, on Firestore, a fresh project). */
 void make_tmpdir(void);
 void remove_tmpdir(void);
 /* The "store" suites' init and fini: a fresh store in a fresh folder. */

@@ -57,15 +57,15 @@ tests_unit_test_store_batch_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_async_SOURCES = tests/unit/test_store_async.c $(STORE_FIXTURE)
 tests_unit_test_store_async_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_async_CFLAGS = $(UNIT_CFLAGS)
-# The same four suites on the Firestore emulator (store_fixture.c picks the
+# The same five suites on the Firestore emulator (store_fixture.c picks the
 # backend): a second build of the same sources; without an emulator
 # (TP_FS_EMULATOR_HOST empty) each skips, saying why.
-# When tests/unit/test_store_bulk.c lands, it gets a _fs twin here as well.
 FS_UNIT_TESTS = \
 	tests/unit/test_store_docs_fs \
 	tests/unit/test_store_query_fs \
 	tests/unit/test_store_batch_fs \
-	tests/unit/test_store_async_fs
+	tests/unit/test_store_async_fs \
+	tests/unit/test_store_bulk_fs
 check_PROGRAMS += $(FS_UNIT_TESTS)
 TESTS += $(FS_UNIT_TESTS)
 UNIT_FS_CFLAGS = $(UNIT_CFLAGS) -DTP_STORE_TEST_FIRESTORE
@@ -81,6 +81,9 @@ tests_unit_test_store_batch_fs_CFLAGS = $(UNIT_FS_CFLAGS)
 tests_unit_test_store_async_fs_SOURCES = $(tests_unit_test_store_async_SOURCES)
 tests_unit_test_store_async_fs_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_async_fs_CFLAGS = $(UNIT_FS_CFLAGS)
+tests_unit_test_store_bulk_fs_SOURCES = $(tests_unit_test_store_bulk_SOURCES)
+tests_unit_test_store_bulk_fs_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_bulk_fs_CFLAGS = $(UNIT_FS_CFLAGS)
 tests_unit_test_store_sqlite_SOURCES = tests/unit/test_store_sqlite.c $(STORE_FIXTURE)
 tests_unit_test_store_sqlite_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_sqlite_CFLAGS = $(UNIT_CFLAGS)
@@ -229,6 +232,7 @@ INTEGRATION_TESTS = \
 	tests/integration/drain.sh \
 	tests/integration/pulse.sh \
 	tests/integration/pulse_fs.sh \
+	tests/integration/dashboard_fs.sh \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \
 	tests/integration/worker.sh \

@@ -73,9 +73,14 @@ cli_text(json_object *o)
 const char *
 cli_str(json_object *o, const char *key, const char *dflt)
 {
-	const char *s = json_get_str(o, key);
+	json_object *v;
 
-	return s != NULL ? s : dflt;
+	/* a number as its text: money is a number in the snapshot */
+	if (json_object_object_get_ex(o, key, &v) && (json_object_is_type(v,
+	    json_type_string) || json_object_is_type(v, json_type_double) ||
+	    json_object_is_type(v, json_type_int)))
+		return json_object_get_string(v);
+	return dflt;
 }
 
 void

@@ -34,6 +34,17 @@ static const char *const wr_flags[] = {
 };
 #define WR_N(a)	(sizeof(a) / sizeof((a)[0]))
 
+bool
+wire_result_money(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < WR_N(wr_money); i++)
+		if (strcmp(name, wr_money[i]) == 0)
+			return true;
+	return false;
+}
+
 static enum wire_verdict __attribute__((format(printf, 4, 5)))
 wr_why(enum wire_verdict v, char *why, size_t size, const char *fmt, ...)
 {

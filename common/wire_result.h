@@ -108,6 +108,8 @@ void wire_result_clear(struct wire_result *r);
 
 /* The sum of a sync's marked P&L, rounded to the cent, as the summary
  * shows it. */
+/* Is name one of the account's money fields (a decimal string on the wire)? */
+bool wire_result_money(const char *name);
 void wire_result_pnl_sum(const struct wire_result *r, char *buf, size_t size);
 
 /*

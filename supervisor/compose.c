@@ -75,6 +75,39 @@ compose_merge(struct store_batch *sb, const char *path, json_object *data)
 }
 
 /*
+ * The snapshot's money fields as numbers with their exact text: the
+ * dashboard computes with them (a Firestore string would break the
+ * seed's code), and the store keeps the text (docs/firestore.md).
+ */
+static int
+compose_money(json_object *snap)
+{
+	struct json_object_iterator it, end;
+	struct tp_err err;
+	struct dec d;
+	json_object *v, *n;
+	const char *s;
+
+	it = json_object_iter_begin(snap);
+	end = json_object_iter_end(snap);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		v = json_object_iter_peek_value(&it);
+		if (!wire_result_money(json_object_iter_peek_name(&it)) ||
+		    !json_object_is_type(v, json_type_string))
+			continue;
+		s = json_object_get_string(v);
+		/* checked by wire_result_check: a decimal that parses */
+		if (dec_parse(s, strlen(s), &d, &err) == -1 ||
+		    (n = dec_to_json_number(&d)) == NULL)
+			return -1;
+		/* replacing the value keeps the iterator's entry */
+		json_object_object_add(snap, json_object_iter_peek_name(&it),
+		    n);
+	}
+	return 0;
+}
+
+/*
  * The writes of an accepted sync, composed from the job as sent: the
  * same documents and fields a sync always wrote. At most 3 + trades + 1
  * documents, each of bounded fields (common/wire.h).
@@ -99,8 +132,9 @@ compose_sync(struct job *job, const struct wire_result *r,
 		json_object_put(e);
 		return 0;
 	}
-	if ((snap = json_copy(r->account)) == NULL ||
-	    compose_add(snap, "synced_at", json_object_new_string(at)) == -1) {
+	if ((snap = json_copy(r->account)) == NULL || compose_money(snap) ==
+	    -1 || compose_add(snap, "synced_at", json_object_new_string(at)) ==
+	    -1) {
 		json_object_put(snap);
 		return -1;
 	}

@@ -20,6 +20,7 @@ storetool_usage(void)
 	fprintf(stderr, "usage: storetool DB|-f CONF set|merge PATH JSON\n"
 	    "       storetool DB|-f CONF get PATH\n"
 	    "       storetool DB|-f CONF field PATH [FIELD]\n"
+	    "       storetool DB|-f CONF text PATH FIELD\n"
 	    "       storetool DB|-f CONF tenants\n"
 	    "       storetool DB|-f CONF load FILE   (lines \"set|merge PATH "
 	    "JSON\"; - is stdin)\n"
@@ -33,6 +34,8 @@ storetool_usage(void)
 	    "string as it is, a number as\nSQLite's json_extract shows it "
 	    "(90.00 as 90.0), anything else as JSON,\nnothing (exit 0) when "
 	    "the document or the field is missing or null.\n"
+	    "text prints one field as the store keeps it: a number's exact "
+	    "text\n(122011.09751111286868, -20.0020), JSON otherwise.\n"
 	    "tenants prints the tenants' uids, one a line.\n");
 }
 
@@ -155,7 +158,7 @@ storetool_real(double d)
  * missing prints nothing; field NULL: the whole document). */
 static int
 storetool_get(struct store *st, const char *path, bool strict,
-    const char *field)
+    const char *field, bool exact)
 {
 	struct store_doc doc;
 	struct tp_err err;
@@ -170,7 +173,8 @@ storetool_get(struct store *st, const char *path, bool strict,
 	v = field != NULL ? storetool_at(doc.data, field) : doc.data;
 	if (json_object_is_type(v, json_type_string))
 		printf("%s\n", json_object_get_string(v));
-	else if (field != NULL && json_object_is_type(v, json_type_double))
+	else if (field != NULL && !exact &&
+	    json_object_is_type(v, json_type_double))
 		storetool_real(json_object_get_double(v));
 	else if (v != NULL)
 		printf("%s\n", json_object_to_json_string_ext(v,
@@ -267,10 +271,12 @@ main(int argc, char **argv)
 			json_object_put(o);
 		}
 	} else if (strcmp(argv[2], "get") == 0 && argc == 4)
-		rc = storetool_get(st, argv[3], true, NULL);
+		rc = storetool_get(st, argv[3], true, NULL, false);
 	else if (strcmp(argv[2], "field") == 0 && (argc == 4 || argc == 5))
 		rc = storetool_get(st, argv[3], false, argc == 5 ? argv[4] :
-		    NULL);
+		    NULL, false);
+	else if (strcmp(argv[2], "text") == 0 && argc == 5)
+		rc = storetool_get(st, argv[3], false, argv[4], true);
 	else if (strcmp(argv[2], "tenants") == 0 && argc == 3)
 		rc = storetool_tenants(st);
 	else if (strcmp(argv[2], "load") == 0 && argc == 4)

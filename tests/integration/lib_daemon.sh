@@ -281,7 +281,8 @@ tp_init() {
 	if [ "${TP_STORE_BACKEND:-sqlite}" = firestore ]; then
 		[ -n "${TP_FS_EMULATOR_HOST:-}" ] ||
 		    tp_skip "this run on Firestore (TP_STORE_BACKEND=firestore) needs the Firestore emulator, and TP_FS_EMULATOR_HOST is empty (make check starts one when the emulator and java are installed: see tests/emulator.sh)"
-		TP_FS_PROJECT=it-$TP_NAME-$$-$(date +%s%N)
+		# Google's project ids: lowercase letters, digits and hyphens
+		TP_FS_PROJECT=it-$(printf '%s' "$TP_NAME" | tr -c 'a-z0-9-' '-')-$$-$(date +%s%N)
 		tp_log "store: Firestore emulator at $TP_FS_EMULATOR_HOST, project $TP_FS_PROJECT"
 	fi
 	tp_write_config "$TP_CONF"
@@ -492,11 +493,14 @@ tp_api() {
 #   tp_doc PATH        the document as compact JSON; nothing when missing
 #   tp_field FIELD PATH  one field (a.b.c): a string as it is, a number as
 #                      written, else JSON; nothing when missing or null
+#   tp_text FIELD PATH   one field as the store keeps it: a number's exact
+#                      text (122011.09751111286868), else JSON
 #   tp_tenants         the tenants' uids, one a line
 TPSTORETOOL=$TP_BUILDDIR/tests/storetool
 tp_store() { "$TPSTORETOOL" -f "$TP_CONF" "$@"; }
 tp_doc() { tp_store field "$1"; }
 tp_field() { tp_store field "$2" "$1"; }
+tp_text() { tp_store text "$2" "$1"; }
 tp_tenants() { tp_store tenants; }
 
 # tp_sql SQL: runs SQL on the test's SQLite store (read-only), rows to

@@ -63,8 +63,10 @@ tp_match "summary: errors" "errors:[[:space:]]+1 \\(0 crashed, 0 quarantined\\)"
 tp_match "summary: skipped" "skipped:[[:space:]]+1 disabled, 1 without keys, 0 quarantined" "$OUT"
 
 tp_log "seed scenario 1: each tenant's data under its own path"
-tp_eq "alice's snapshot has her equity" "122011.09751111286868" "$(j equity users/alice/data/snapshot)"
-tp_eq "alice's alpacaAccounts/snapshot too" "122011.09751111286868" "$(j equity users/alice/alpacaAccounts/snapshot)"
+# money is a number (the dashboard computes with it) that keeps its text
+tp_eq "alice's snapshot has her equity, exactly" "122011.09751111286868" "$(tp_text equity users/alice/data/snapshot)"
+tp_eq "alice's alpacaAccounts/snapshot too" "122011.09751111286868" "$(tp_text equity users/alice/alpacaAccounts/snapshot)"
+tp_eq "her equity is a JSON number" number "$(tp_jq '.equity | type' "$(tp_doc users/alice/data/snapshot)")"
 tp_eq "alice's cash" "5000.5" "$(j cash users/alice/data/snapshot)"
 tp_eq "bob's snapshot has his equity" "777.77" "$(j equity users/bob/data/snapshot)"
 tp_eq "bob's alpacaAccounts/snapshot too" "777.77" "$(j equity users/bob/alpacaAccounts/snapshot)"
@@ -128,14 +130,14 @@ tp_match "ops/last_pulse duration_ms" '^[0-9]+$' "$(j duration_ms ops/last_pulse
 tp_match "ops/last_pulse started_at" '^20[0-9-]+T' "$(j started_at ops/last_pulse)"
 tp_match "ops/last_pulse finished_at" '^20[0-9-]+T' "$(j finished_at ops/last_pulse)"
 tp_eq "prices were fetched per tenant" "per_tenant" "$(j prices.source ops/last_pulse)"
-lp=$(tp_sql "SELECT data FROM docs WHERE path = 'ops/last_pulse'")
+lp=$(tp_doc ops/last_pulse)
 tp_log "the pulse made $(jq .store_requests <<<"$lp") store requests, $(jq .store_requests_per_synced_tenant <<<"$lp") per synced tenant"
 tp_eq "ops/last_pulse store_requests is a count > 0" true \
     "$(jq '.store_requests | type == "number" and . > 0 and . == floor' <<<"$lp")"
 tp_eq "ops/last_pulse store_requests_per_synced_tenant is a number > 0" true \
     "$(jq '.store_requests_per_synced_tenant | type == "number" and . > 0' <<<"$lp")"
 tp_match "store_requests_per_synced_tenant has 2 decimals at most" '^[0-9]+(\.[0-9]{1,2})?$' \
-    "$(tp_sql "SELECT json_extract(data, '\$.store_requests_per_synced_tenant') FROM docs WHERE path = 'ops/last_pulse'")"
+    "$(tp_field store_requests_per_synced_tenant ops/last_pulse)"
 tp_eq "store_requests_per_synced_tenant is store_requests / synced" true \
     "$(jq '((.store_requests / .synced) - .store_requests_per_synced_tenant | fabs) <= 0.005' <<<"$lp")"
 tp_cli status
@@ -193,7 +195,7 @@ tp_eq "status shows the last pulse" "$first" "$(tp_jq .result.pulse.last.pulse_i
 tp_log "the plan's bulk read keeps trades_read's choice: created_at order, no created_at, the cap"
 # alice's t11 has no created_at: ordering by it leaves it out
 echo 'set users/alice/shadowTradeHistory/t11 {"symbol":"AAPL","side":"long","qty":"1","entry_price":"100","status":"OPEN"}' >"$T/more_trades"
-"$STORETOOL" "$DB" load "$T/more_trades" || tp_fail "t11 written with storetool"
+tp_store load "$T/more_trades" || tp_fail "t11 written with storetool"
 TP_CLI_TIMEOUT=60 tp_cli pulse --wait
 tp_rc "pulse --wait exits 1 (carol)" 1
 tp_eq "alice's t1 is marked" "397.5" "$(j unrealized_pnl users/alice/shadowTradeHistory/t1)"
@@ -201,7 +203,7 @@ tp_eq "alice's t11 (no created_at) is not" "" "$(j unrealized_pnl users/alice/sh
 tp_eq "alice and bob synced" 2 "$(j synced ops/last_pulse)"
 # t10's created_at is a number: the plan leaves alice to trades_read
 echo 'set users/alice/shadowTradeHistory/t10 {"symbol":"AAPL","side":"long","qty":"1","entry_price":"100","status":"OPEN","created_at":5}' >"$T/more_trades"
-"$STORETOOL" "$DB" load "$T/more_trades" || tp_fail "t10 written with storetool"
+tp_store load "$T/more_trades" || tp_fail "t10 written with storetool"
 TP_CLI_TIMEOUT=60 tp_cli pulse --wait
 tp_rc "pulse --wait exits 1 (carol)" 1
 tp_eq "alice's t10 (created_at a number) is marked" "90.0" "$(j unrealized_pnl users/alice/shadowTradeHistory/t10)"
@@ -213,7 +215,7 @@ for i in $(seq 0 499); do
 	printf 'set users/bob/shadowTradeHistory/bz%03d {"symbol":"AAPL","side":"long","qty":"1","entry_price":"100","status":"OPEN","created_at":"2026-01-02T00:%02d:%02d.000000Z"}\n' \
 	    "$i" $(((500 - i) / 60)) $(((500 - i) % 60))
 done >"$T/more_trades"
-"$STORETOOL" "$DB" load "$T/more_trades" || tp_fail "bob's trades written with storetool"
+tp_store load "$T/more_trades" || tp_fail "bob's trades written with storetool"
 TP_CLI_TIMEOUT=60 tp_cli pulse --wait
 tp_rc "pulse --wait exits 1" 1
 tp_file_has "the daemon log says one tenant has more than 500" '1 tenants have more than 500 open trades' "$T/daemon.log"

@@ -78,21 +78,25 @@ emu_kill_group() {
 	! emu_group_alive "$g"
 }
 
-# The emulator recorded under HOSTFILE $1, stopped and forgotten. The
-# recorded group is only killed when it still runs the emulator (a pid is
-# reused after a while).
+# Stops process group $1 if it still runs the emulator (a group id is
+# reused after a while, by anything).
+emu_stop_group() {
+	local g=$1 p
+	[ -n "$g" ] || return 0
+	for p in $(pgrep -g "$g" 2>/dev/null); do
+		if grep -qa -e cloud_firestore_emulator -e CloudFirestore \
+		    "/proc/$p/cmdline" 2>/dev/null; then
+			emu_kill_group "$g" || emu_say "process group $g did not stop"
+			return
+		fi
+	done
+}
+
+# The emulator recorded under HOSTFILE $1, stopped and forgotten.
 emu_stop() {
-	local f=$1 g= p
+	local f=$1 g=
 	[ -r "$f.pgid" ] && IFS= read -r g <"$f.pgid"
-	if [ -n "$g" ]; then
-		for p in $(pgrep -g "$g" 2>/dev/null); do
-			if grep -qa cloud.firestore.emulator "/proc/$p/cmdline" 2>/dev/null ||
-			    grep -qa CloudFirestore "/proc/$p/cmdline" 2>/dev/null; then
-				emu_kill_group "$g" || emu_say "process group $g did not stop"
-				break
-			fi
-		done
-	fi
+	emu_stop_group "$g"
 	rm -f "$f" "$f.pgid"
 }
 
@@ -124,7 +128,7 @@ emu_watchdog() {
 	if [ "$cur" = "$g" ]; then
 		emu_stop "$f"
 	else
-		emu_kill_group "$g"
+		emu_stop_group "$g"
 	fi
 }
 
@@ -174,7 +178,7 @@ emu_start() {
 				printf '127.0.0.1:%s\n' "$port" >"$f"
 				emu_say "the Firestore emulator answers at 127.0.0.1:$port (process group $g, log $f.log)"
 				if [ -n "$watch" ]; then
-					setsid bash -c "$(declare -f emu_say emu_group_alive emu_kill_group emu_stop emu_watchdog); emu_watchdog \"\$@\"" \
+					setsid bash -c "$(declare -f emu_say emu_group_alive emu_kill_group emu_stop_group emu_stop emu_watchdog); emu_watchdog \"\$@\"" \
 					    emu-watchdog "$watch" "$f" "$g" </dev/null >/dev/null 2>&1 &
 				fi
 				return 0

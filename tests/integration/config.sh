@@ -88,6 +88,36 @@ curve2=$T/curve2.conf
 tp_write_config "$curve2" "auth.curve_clients=$T/no-such-clients"
 check_n "a curve_clients (no CURVE yet)" "$curve2" "$(line_of "$curve2" '^curve_clients = '): curve_clients: CURVE authentication is not built yet"
 
+# --- the Firestore backend ----------------------------------------------------
+
+tp_log "[store] backend = firestore"
+fs1=$T/fs1.conf
+tp_write_config "$fs1" store.backend=firestore
+check_n "firestore without project_id" "$fs1" "$(line_of "$fs1" '^backend = '): backend: firestore needs project_id in \\[store\\]"
+fs2=$T/fs2.conf
+tp_write_config "$fs2" store.backend=firestore store.project_id=tp-test
+check_n "firestore without credentials or emulator_host" "$fs2" "$(line_of "$fs2" '^backend = '): backend: firestore needs credentials \\(a service-account key file\\) or emulator_host"
+# a key file as Google issues it, but readable by others: refused as the
+# start would refuse it, naming the file and never a value
+openssl genrsa -out "$T/sa.pem" 2048 2>/dev/null
+jq -n --rawfile k "$T/sa.pem" '{type: "service_account", project_id: "tp-test",
+    private_key_id: "0123456789abcdef", private_key: $k,
+    client_email: "tp@tp-test.iam.gserviceaccount.com",
+    token_uri: "https://oauth2.googleapis.com/token"}' >"$T/sa.json"
+rm -f "$T/sa.pem"
+chmod 0644 "$T/sa.json"
+fs3=$T/fs3.conf
+tp_write_config "$fs3" store.backend=firestore store.project_id=tp-test "store.credentials=$T/sa.json"
+check_n "a 0644 credentials file" "$fs3" "$(line_of "$fs3" '^credentials = '): credentials file $T/sa.json has mode 0644"
+tp_lacks "-n does not quote the private key" "PRIVATE KEY" "$OUT$ERR"
+chmod 0600 "$T/sa.json"
+tp_run "$TPD" -n -f "$fs3"
+tp_rc "-n accepts a 0600 service-account key file (exit 0)" 0
+fs4=$T/fs4.conf
+tp_write_config "$fs4" store.backend=firestore store.project_id=tp-test store.emulator_host=127.0.0.1:1
+tp_run "$TPD" -n -f "$fs4"
+tp_rc "-n accepts the emulator without a key file (exit 0)" 0
+
 # --- the master key file -------------------------------------------------------
 
 tp_log "the master key file"

@@ -277,7 +277,7 @@ Test(config, the_example_file_names_every_key)
 		"api_memory", "tenant_log_size", "tenant_log_keep",
 		"core_dumps",
 		"[store]", "backend", "path", "synchronous", "threads",
-		"project_id", "emulator_host", "credentials",
+		"project_id", "credentials", "emulator_host", "token_url",
 		"[secrets]", "master_key",
 		"[workers]", "user", "max_workers", "batch_size", "max_jobs",
 		"job_timeout", "heartbeat_timeout", "memory_limit", "cpu_limit",

@@ -69,17 +69,25 @@ cli_connect(struct cli *cli)
 	struct tp_err err;
 	int rc;
 
+	const char *ep = cli->endpoint;
+
 	if (cli->client != NULL)
 		return CLI_EXIT_OK;
-	if ((rc = cli_config(cli, &cfg)) != CLI_EXIT_OK)
-		return rc;
-	if (cfg->api == NULL || *cfg->api == '\0') {
-		cli_warnx("%s: no [daemon] api endpoint", cli->cfg_path);
-		return CLI_EXIT_ERROR;
+	/* -e needs no configuration file */
+	if (ep == NULL) {
+		if ((rc = cli_config(cli, &cfg)) != CLI_EXIT_OK)
+			return rc;
+		if (cfg->api == NULL || *cfg->api == '\0') {
+			cli_warnx("%s: no [daemon] api endpoint",
+			    cli->cfg_path);
+			return CLI_EXIT_ERROR;
+		}
+		ep = cfg->api;
 	}
 	tp_err_clear(&err);
-	if ((cli->client = client_open(cfg->api, &err)) == NULL)
-		return cli_transport_error(cli, cfg->api, &err);
+	if ((cli->client = client_open(ep, cli->curve_key, cli->server_key,
+	    &err)) == NULL)
+		return cli_transport_error(cli, ep, &err);
 	return CLI_EXIT_OK;
 }
 

@@ -36,6 +36,11 @@ struct cli {
 	const char *cfg_path;		/* the file looked for */
 
 	struct client *client;		/* opened on the first call */
+
+	/* the endpoint and its CURVE keys (tcp://) */
+	const char *endpoint;		/* -e, or NULL: [daemon] api */
+	const char *curve_key;		/* --curve-key: our secret key file */
+	const char *server_key;		/* --server-key: a .pub file or Z85 */
 };
 
 /*
@@ -166,7 +171,11 @@ int cli_job_outcome(json_object *job, char *buf, size_t size);
  * the daemon cannot be reached (no ipc socket file, permission denied),
  * TP_INVALID_ARGUMENT for a bad endpoint.
  */
-struct client *client_open(const char *endpoint, struct tp_err *err);
+/* tcp:// needs curve_key (a secret key file, mode 0600) and server_key
+ * (the daemon's public key: a .pub file or 40 Z85 characters); ipc://
+ * takes neither (both NULL). */
+struct client *client_open(const char *endpoint, const char *curve_key,
+    const char *server_key, struct tp_err *err);
 /*
  * Sends buf as one frame and waits up to timeout_ms for one reply frame,
  * which is parsed as JSON into *reply. Fails with TP_UNAVAILABLE

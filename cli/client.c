@@ -14,8 +14,11 @@
 
 #include <zmq.h>
 
+#include <sodium.h>
+
 #include "cli/cli.h"
 #include "common/clock.h"
+#include "common/curve.h"
 #include "common/jsonutil.h"
 
 #define CLIENT_MONITOR "inproc://tradepulse-cli.monitor"
@@ -111,11 +114,50 @@ client_setopt_int(void *sock, int opt, int v, struct tp_err *err)
 	return 0;
 }
 
+/*
+ * tcp://: the daemon serves it with CURVE only. Our secret key comes from
+ * a file (never the command line), our public key is derived from it, and
+ * the daemon's public key is checked, so a server without that secret key
+ * cannot answer.
+ */
+static int
+client_curve(void *sock, const char *curve_key, const char *server_key,
+    struct tp_err *err)
+{
+	char sec[CURVE_Z85_LEN + 1], pub[CURVE_Z85_LEN + 1];
+	char srv[CURVE_Z85_LEN + 1];
+	int rc = 0;
+
+	if (curve_key == NULL || server_key == NULL)
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "a tcp:// endpoint "
+		    "is served with CURVE only: give --curve-key FILE (your "
+		    "secret key, from tradepulse keygen --curve) and "
+		    "--server-key PUBFILE (the daemon's public key)");
+	if (curve_public_get(server_key, srv, err) == -1)
+		return -1;
+	if (curve_secret_load(curve_key, "--curve-key", sec, err) == -1) {
+		err->code = TP_INVALID_ARGUMENT;
+		return -1;
+	}
+	if (curve_public_of(sec, pub, err) == -1)
+		rc = -1;
+	else if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, srv,
+	    CURVE_Z85_LEN) == -1 || zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY,
+	    pub, CURVE_Z85_LEN) == -1 || zmq_setsockopt(sock,
+	    ZMQ_CURVE_SECRETKEY, sec, CURVE_Z85_LEN) == -1)
+		rc = tp_err_set(err, TP_INTERNAL, "CURVE: %s",
+		    zmq_strerror(errno));
+	sodium_memzero(sec, sizeof(sec));
+	return rc;
+}
+
 struct client *
-client_open(const char *endpoint, struct tp_err *err)
+client_open(const char *endpoint, const char *curve_key,
+    const char *server_key, struct tp_err *err)
 {
 	struct client *c;
 	int64_t maxmsg = CLI_REPLY_MAX;
+	bool tcp = strncmp(endpoint, "tcp://", 6) == 0;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->endpoint = strdup(endpoint)) == NULL) {
@@ -123,16 +165,21 @@ client_open(const char *endpoint, struct tp_err *err)
 		tp_err_set(err, TP_INTERNAL, "out of memory");
 		return NULL;
 	}
-	/* The daemon serves ipc:// only until CURVE authentication exists;
-	 * anything else would send admin requests unauthenticated. */
-	if (strncmp(endpoint, "ipc://", 6) != 0) {
+	/* ipc://, or tcp:// with CURVE: nothing else would authenticate */
+	if (strncmp(endpoint, "ipc://", 6) != 0 && !tcp) {
 		tp_err_set(err, TP_INVALID_ARGUMENT, "endpoint %.64s: only "
-		    "ipc:// is accepted until CURVE authentication exists",
+		    "ipc://PATH, or tcp://HOST:PORT with CURVE, is accepted",
+		    endpoint);
+		goto fail;
+	}
+	if (!tcp && (curve_key != NULL || server_key != NULL)) {
+		tp_err_set(err, TP_INVALID_ARGUMENT, "--curve-key and "
+		    "--server-key are for a tcp:// endpoint; %.64s is ipc://",
 		    endpoint);
 		goto fail;
 	}
 	/* An abstract socket ("ipc://@name") has no file to look at. */
-	if (endpoint[6] != '@') {
+	if (!tcp && endpoint[6] != '@') {
 		c->ipc_path = c->endpoint + 6;
 		if (client_ipc_check(c->ipc_path, err) == -1)
 			goto fail;
@@ -147,6 +194,8 @@ client_open(const char *endpoint, struct tp_err *err)
 	if (client_setopt_int(c->sock, ZMQ_LINGER, 0, err) == -1 ||
 	    client_setopt_int(c->sock, ZMQ_IMMEDIATE, 1, err) == -1 ||
 	    client_setopt_int(c->mon, ZMQ_LINGER, 0, err) == -1)
+		goto fail;
+	if (tcp && client_curve(c->sock, curve_key, server_key, err) == -1)
 		goto fail;
 	if (zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg,
 	    sizeof(maxmsg)) == -1) {

@@ -1,4 +1,4 @@
-/* cmd_keygen.c: tradepulse keygen: create the master key file, or have the daemon rotate it. */
+/* cmd_keygen.c: tradepulse keygen: create the master key file, or have the daemon rotate it; make a CURVE key pair. */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -8,16 +8,20 @@
 
 #include "cli/cli.h"
 #include "common/api.h"
+#include "common/curve.h"
 #include "common/jsonutil.h"
 #include "common/secrets.h"
 
 #define KEYGEN_ROTATE_TIMEOUT_MS (300 * 1000)
+#define KEYGEN_CURVE_PREFIX	"curve"	/* curve.key, curve.pub */
 
-enum { KEYGEN_ROTATE = 1, KEYGEN_OUTPUT };
+enum { KEYGEN_ROTATE = 1, KEYGEN_OUTPUT, KEYGEN_CURVE, KEYGEN_OUT };
 
 static const struct cli_opt keygen_opts[] = {
 	{ "rotate", 0, false, KEYGEN_ROTATE },
 	{ "output", 'o', true, KEYGEN_OUTPUT },
+	{ "curve", 0, false, KEYGEN_CURVE },
+	{ "out", 0, true, KEYGEN_OUT },
 	{ NULL, 0, false, 0 },
 };
 
@@ -92,6 +96,43 @@ keygen_create(struct cli *cli, const char *output)
 	return CLI_EXIT_OK;
 }
 
+/* A CURVE key pair: PREFIX.key (secret, 0600) and PREFIX.pub; the public
+ * key is printed, the secret one never. */
+static int
+keygen_curve(struct cli *cli, const char *prefix)
+{
+	char pub[CURVE_Z85_LEN + 1], file[4200];
+	struct tp_err err;
+	json_object *o, *r;
+
+	tp_err_clear(&err);
+	if (curve_keygen(prefix, pub, &err) == -1)
+		return keygen_fail(cli, err.code, err.msg);
+	if (!cli->json) {
+		printf("%s\n", pub);
+		fprintf(stderr, "tradepulse: wrote the secret key to %s.key "
+		    "(mode 0600) and the public key to %s.pub\n", prefix,
+		    prefix);
+		return CLI_EXIT_OK;
+	}
+	if ((o = json_object_new_object()) == NULL ||
+	    (r = json_object_new_object()) == NULL) {
+		json_object_put(o);
+		cli_warnx("out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	json_object_object_add(r, "public_key", json_object_new_string(pub));
+	snprintf(file, sizeof(file), "%s.key", prefix);
+	json_object_object_add(r, "secret_file", json_object_new_string(file));
+	snprintf(file, sizeof(file), "%s.pub", prefix);
+	json_object_object_add(r, "public_file", json_object_new_string(file));
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "result", r);
+	cli_print_json(o);
+	json_object_put(o);
+	return CLI_EXIT_OK;
+}
+
 static void
 keygen_rotate_print(json_object *result, const void *arg)
 {
@@ -126,14 +167,18 @@ static int
 keygen_run(struct cli *cli, int argc, char **argv)
 {
 	struct cli_args a;
-	const char *output = NULL;
-	bool rotate = false;
+	const char *output = NULL, *out = NULL;
+	bool rotate = false, curve = false;
 	int opt, rc;
 
 	cli_args_init(&a, &cmd_keygen, argc, argv);
 	while ((opt = cli_args_next(cli, &a, keygen_opts)) > 0) {
 		if (opt == KEYGEN_ROTATE)
 			rotate = true;
+		else if (opt == KEYGEN_CURVE)
+			curve = true;
+		else if (opt == KEYGEN_OUT)
+			out = a.optarg;
 		else
 			output = a.optarg;
 	}
@@ -143,6 +188,17 @@ keygen_run(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (output != NULL && *output == '\0')
 		return cli_usage_error(&cmd_keygen, "empty --output file name");
+	if (out != NULL && !curve)
+		return cli_usage_error(&cmd_keygen, "--out PREFIX is for "
+		    "--curve (the master key file is --output FILE)");
+	if (curve && (rotate || output != NULL))
+		return cli_usage_error(&cmd_keygen, "--curve cannot be used "
+		    "with --rotate or --output");
+	if (out != NULL && *out == '\0')
+		return cli_usage_error(&cmd_keygen, "empty --out prefix");
+	if (curve)
+		return keygen_curve(cli, out != NULL ? out :
+		    KEYGEN_CURVE_PREFIX);
 	if (rotate && output != NULL)
 		return cli_usage_error(&cmd_keygen, "--output cannot be used "
 		    "with --rotate: the daemon rotates its own key file");
@@ -151,8 +207,10 @@ keygen_run(struct cli *cli, int argc, char **argv)
 
 const struct cli_command cmd_keygen = {
 	.name = "keygen",
-	.synopsis = "keygen [--rotate] [--output FILE]",
-	.summary = "create the master key file, or rotate the master key",
+	.synopsis = "keygen [--rotate] [--output FILE]\n"
+"keygen --curve [--out PREFIX]",
+	.summary = "create the master key file, rotate the master key, or "
+	    "make a CURVE key pair",
 	.description =
 "Without --rotate, creates the master key file with which\n"
 "tradepulsed encrypts the tenants' secrets: a new file of mode 0600\n"
@@ -173,10 +231,22 @@ const struct cli_command cmd_keygen = {
 "       Rotate the daemon's master key, as above.\n"
 "-o FILE, --output FILE\n"
 "       Create FILE instead of [secrets] master_key (the\n"
-"       configuration file is then not read). Not with --rotate.\n",
+"       configuration file is then not read). Not with --rotate.\n"
+"--curve\n"
+"       Make a CURVE key pair for a tcp:// job API instead: writes\n"
+"       PREFIX.key (the secret key, mode 0600) and PREFIX.pub (the\n"
+"       public key), and prints the public key. Neither file is ever\n"
+"       overwritten. For the daemon, [auth] curve_server_key names\n"
+"       PREFIX.key; for a client, --curve-key names it and the\n"
+"       daemon's [auth] curve_clients lists PREFIX.pub's key with a\n"
+"       name and a role. Does not talk to the daemon.\n"
+"--out PREFIX\n"
+"       With --curve: the files' prefix; the default is \"curve\"\n"
+"       (curve.key and curve.pub in the current folder).\n",
 	.examples =
 "tradepulse keygen\n"
 "tradepulse keygen --output /etc/tradepulse/master.key\n"
-"tradepulse keygen --rotate\n",
+"tradepulse keygen --rotate\n"
+"tradepulse keygen --curve --out /etc/tradepulse/api\n",
 	.run = keygen_run,
 };

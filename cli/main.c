@@ -21,7 +21,8 @@ static const struct cli_command *const commands[] = {
 	NULL,
 };
 
-#define HELP_GLOBAL "[-f FILE] [--json] [-t SECONDS]"
+#define HELP_GLOBAL "[-f FILE] [-e ENDPOINT [--curve-key FILE " \
+	"--server-key PUBKEY]] [--json] [-t SECONDS]"
 
 static const char help_description[] =
 "tradepulse is the command line of the tradepulse daemon, tradepulsed(8),\n"
@@ -42,6 +43,19 @@ static const char help_options[] =
 "       " CONFIG_DEFAULT_PATH "; if that default file does\n"
 "       not exist, the built-in defaults are used. Only [daemon] api\n"
 "       and [secrets] master_key are used.\n"
+"-e ENDPOINT, --endpoint ENDPOINT\n"
+"       Talk to the job API at ENDPOINT instead of [daemon] api (the\n"
+"       configuration file is then not read for it): ipc://PATH, or\n"
+"       tcp://HOST:PORT, which the daemon serves with CURVE only.\n"
+"--curve-key FILE\n"
+"       For a tcp:// endpoint: the file of this client's CURVE secret\n"
+"       key (PREFIX.key of tradepulse keygen --curve; mode 0600, owned\n"
+"       by you). The public key is derived from it; the daemon must\n"
+"       list it in [auth] curve_clients. Keys are never taken on the\n"
+"       command line.\n"
+"--server-key PUBKEY\n"
+"       For a tcp:// endpoint: the daemon's CURVE public key, as a .pub\n"
+"       file or its 40 Z85 characters (tradepulsed logs it at start).\n"
 "--json\n"
 "       Print the daemon's whole reply object, compact on one line, on\n"
 "       standard output: {\"ok\":true,\"result\":{...}} or\n"
@@ -278,6 +292,27 @@ main_options(struct cli *cli, int argc, char **argv, int *ind)
 			if (rc == -1)
 				return CLI_EXIT_USAGE;
 			cli->conf_file = val;
+			continue;
+		}
+		if ((rc = main_optval(argc, argv, &i, 'e', "endpoint",
+		    &val)) != 0) {
+			if (rc == -1)
+				return CLI_EXIT_USAGE;
+			cli->endpoint = val;
+			continue;
+		}
+		if ((rc = main_optval(argc, argv, &i, 0, "curve-key",
+		    &val)) != 0) {
+			if (rc == -1)
+				return CLI_EXIT_USAGE;
+			cli->curve_key = val;
+			continue;
+		}
+		if ((rc = main_optval(argc, argv, &i, 0, "server-key",
+		    &val)) != 0) {
+			if (rc == -1)
+				return CLI_EXIT_USAGE;
+			cli->server_key = val;
 			continue;
 		}
 		if ((rc = main_optval(argc, argv, &i, 't', "timeout",

@@ -116,9 +116,9 @@ static const struct config_key config_keys[] = {
 	{ "auth", "firebase_project_id", KIND_WORD, F(firebase_project_id),
 	    false, 0, 0 },
 	{ "auth", "certs", KIND_CERTS, F(certs), false, 0, 0 },
-	{ "auth", "curve_server_key", KIND_UNBUILT, F(curve_server_key),
+	{ "auth", "curve_server_key", KIND_PATH, F(curve_server_key),
 	    false, 0, 0 },
-	{ "auth", "curve_clients", KIND_UNBUILT, F(curve_clients), false,
+	{ "auth", "curve_clients", KIND_PATH, F(curve_clients), false,
 	    0, 0 },
 };
 
@@ -385,10 +385,11 @@ config_value_path(struct config_parse *p, const struct config_key *k,
 }
 
 /*
- * Only ipc:// is accepted: the socket's folder and group are the access
- * control, and no network endpoint may serve the job API (every admin
- * operation) to whoever connects until CURVE authentication exists. Any
- * other scheme is refused without parsing the rest of it.
+ * ipc:// everywhere: the socket's folder and group are the access
+ * control. The job API may also listen on tcp://HOST:PORT, but only with
+ * CURVE (config_finish checks that [auth] has both keys); the events
+ * endpoint stays ipc:// (CURVE covers the job API only). Any other scheme
+ * is refused without parsing the rest of it.
  */
 static int
 config_value_endpoint(struct config_parse *p, const struct config_key *k,
@@ -396,20 +397,31 @@ config_value_endpoint(struct config_parse *p, const struct config_key *k,
 {
 	char abs[PATH_MAX + 6];
 	const char *sep;
+	bool api = k->off == F(api);
 
 	if (!config_printable(v, false))
 		return config_fail(p, "%s: spaces, control or non-ASCII "
 		    "characters in the endpoint", k->name);
+	if (api && strncmp(v, "tcp://", 6) == 0) {
+		if (!config_hostport(v + 6))
+			return config_fail(p, "%s: \"%.*s\" is not "
+			    "tcp://HOST:PORT with a port from 1 to 65535",
+			    k->name, CONFIG_VALUE_SHOWN, v);
+		return config_set_str(field, v) == -1 ?
+		    config_fail(p, "out of memory") : 1;
+	}
 	if (strncmp(v, "ipc://", 6) != 0) {
 		sep = strstr(v, "://");
 		if (sep != NULL && sep != v && sep - v <= 16)
 			return config_fail(p, "%s: %.*s:// endpoints are "
-			    "refused until CURVE authentication exists; use "
-			    "ipc:// (the socket's folder and group are the "
-			    "access control)", k->name, (int)(sep - v), v);
-		return config_fail(p, "%s: \"%.*s\" is not ipc://PATH (the "
-		    "only endpoint accepted until CURVE authentication "
-		    "exists)", k->name, CONFIG_VALUE_SHOWN, v);
+			    "refused; use %s (the socket's folder and group "
+			    "are the access control)", k->name,
+			    (int)(sep - v), v, api ? "ipc://, or tcp:// with "
+			    "CURVE ([auth] curve_server_key and curve_clients)"
+			    : "ipc:// (CURVE covers the api endpoint only)");
+		return config_fail(p, "%s: \"%.*s\" is not ipc://PATH%s",
+		    k->name, CONFIG_VALUE_SHOWN, v, api ?
+		    " or tcp://HOST:PORT" : "");
 	}
 	if (v[6] == '\0')
 		return config_fail(p, "%s: the ipc socket path is empty",
@@ -433,11 +445,6 @@ config_value_str(struct config_parse *p, const struct config_key *k,
 		return config_value_path(p, k, v, field);
 	case KIND_ENDPOINT:
 		return config_value_endpoint(p, k, v, field);
-	case KIND_UNBUILT:
-		return config_fail(p, "%s: CURVE authentication is not built "
-		    "yet, so nothing would use this key; leave it empty (the "
-		    "api and events endpoints must be ipc:// until then)",
-		    k->name);
 	case KIND_CERTS:
 		if (strncmp(v, "http://", 7) == 0)
 			return config_fail(p, "%s: fetch the certificates over "
@@ -590,6 +597,37 @@ config_seen(const struct config_parse *p, const char *section,
 	return config_find_key(section, name, &i) != NULL ? p->seen[i] : 0;
 }
 
+/*
+ * CURVE and the api endpoint go together: tcp:// needs both [auth] keys
+ * (an unauthenticated network endpoint would give every admin operation
+ * to whoever connects), and the keys without tcp:// would be unused.
+ */
+static int
+config_finish_curve(struct config_parse *p)
+{
+	struct config *cfg = p->cfg;
+	bool tcp = strncmp(cfg->api, "tcp://", 6) == 0;
+	bool key = *cfg->curve_server_key != '\0';
+	bool clients = *cfg->curve_clients != '\0';
+
+	if (tcp && (!key || !clients)) {
+		p->lineno = config_seen(p, "daemon", "api");
+		return config_fail(p, "api: a tcp:// endpoint needs CURVE: set "
+		    "both curve_server_key and curve_clients in [auth], or use "
+		    "ipc:// (the socket's folder and group are the access "
+		    "control)");
+	}
+	if (!tcp && (key || clients)) {
+		p->lineno = config_seen(p, "auth", key ? "curve_server_key" :
+		    "curve_clients");
+		return config_fail(p, "%s: CURVE is used only with api = "
+		    "tcp://HOST:PORT; with an ipc:// api nothing would use "
+		    "it, so leave it empty", key ? "curve_server_key" :
+		    "curve_clients");
+	}
+	return 1;
+}
+
 /* Checks between keys, after the whole file is read. */
 static int
 config_finish(struct config_parse *p)
@@ -620,6 +658,8 @@ config_finish(struct config_parse *p)
 		return config_fail(p, "backend: firestore needs credentials (a "
 		    "service-account key file) or emulator_host in [store]");
 	}
+	if (config_finish_curve(p) == 0)
+		return 0;
 	id_line = config_seen(p, "alpaca", "data_key_id");
 	file_line = config_seen(p, "alpaca", "data_secret_file");
 	if ((*cfg->data_key_id == '\0') != (*cfg->data_secret_file == '\0')) {

@@ -26,10 +26,10 @@ struct config {
 	char *state_dir;		/* /var/lib/tradepulse */
 	char *log_dir;			/* /var/log/tradepulse */
 	char *pidfile;			/* /run/tradepulse/tradepulsed.pid */
-	char *api;			/* ipc:///run/tradepulse/api.sock; only
-					   ipc:// until CURVE exists */
+	char *api;			/* ipc:///run/tradepulse/api.sock, or
+					   tcp://HOST:PORT with CURVE */
 	char *events;			/* ipc:///run/tradepulse/events.sock;
-					   only ipc:// until CURVE exists */
+					   ipc:// only */
 	char *http;			/* 127.0.0.1:8787, "" disables */
 	uint64_t api_max_request;	/* 64K: largest request frame */
 	uint32_t api_queue;		/* 1024: requests in progress at once */
@@ -85,8 +85,9 @@ struct config {
 	/* [auth] */
 	char *firebase_project_id;
 	char *certs;
-	char *curve_server_key;		/* refused until CURVE exists */
-	char *curve_clients;		/* refused until CURVE exists */
+	char *curve_server_key;		/* the api's CURVE secret key file;
+					   set with tcp:// api only */
+	char *curve_clients;		/* NAME ROLE PUBLIC_KEY lines */
 };
 
 /* $TRADEPULSE_CONF if set, else the compiled-in default. */

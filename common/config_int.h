@@ -17,7 +17,8 @@
 
 enum config_kind {
 	KIND_PATH,		/* file or folder; relative to the config file */
-	KIND_ENDPOINT,		/* ipc://path (tcp:// is refused: no CURVE) */
+	KIND_ENDPOINT,		/* ipc://path; for api also tcp://host:port
+				   (with CURVE, config_finish_curve) */
 	KIND_HOSTPORT,		/* host:port */
 	KIND_URL,		/* http:// or https:// */
 	KIND_CERTS,		/* https:// URL or a path */
@@ -29,8 +30,6 @@ enum config_kind {
 	KIND_SIZE,
 	KIND_DURATION,
 	KIND_BOOL,
-	KIND_UNBUILT,		/* a path for a feature not built yet: only
-				   empty is accepted */
 };
 
 /* Parses 1..20 decimal digits at *s, advancing it; -1 on overflow. */

@@ -35,3 +35,5 @@ common_libtpcommon_a_SOURCES = \
 	common/store_firestore.c
 # The Firestore backend (store_firestore.c, fshttp.c, fsvalue.c, gauth.c)
 # uses libcurl and OpenSSL, so COMMON_LIBS names them.
+# CURVE keys and the API's client allowlist (issue 12); uses libzmq.
+common_libtpcommon_a_SOURCES += common/curve.c common/curve.h

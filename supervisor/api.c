@@ -28,6 +28,7 @@
 #include "supervisor/status.h"
 #include "supervisor/sync.h"
 #include "supervisor/tenant.h"
+#include "supervisor/zap.h"
 #include "supervisor/zframes.h"
 
 #define API_BURST	64	/* requests read per wake-up before yielding */
@@ -66,6 +67,23 @@ static const struct api_op api_ops[] = {
 	{ API_OP_PULSE_STATUS,	pulse_op_status,	NO_ARGS, true },
 };
 
+/*
+ * What a CURVE client of role "service" may ask (an admin may ask
+ * everything; so may an ipc:// client, whose access control is the
+ * socket's folder and group): running and following work for any
+ * tenant, never tenant or key administration. A new operation open to
+ * services is one more name here.
+ */
+static const char *const api_service_ops[] = {
+	API_OP_STATUS,
+	API_OP_PULSE,
+	API_OP_PULSE_STATUS,
+	API_OP_SYNC,
+	API_OP_JOB,
+	"signal",
+	NULL,
+};
+
 struct api {
 	struct daemon		*d;
 	void			*zctx;		/* the daemon's */
@@ -73,6 +91,7 @@ struct api {
 	struct event		*ev;
 	struct event		*ev_trim;
 	struct clients		*clients;
+	struct zap		*zap;		/* tcp:// only: CURVE's allowlist */
 	char			*endpoint;
 	TAILQ_HEAD(, api_req)	 reqs;		/* not yet answered */
 	size_t			 in_flight;
@@ -138,7 +157,58 @@ api_watch_clients(void *sock, void *arg, struct tp_err *err)
 	api->clients = clients_open(api->zctx, sock,
 	    strncmp(ep, "ipc://", 6) == 0 && ep[6] != '@' ? ep + 6 : NULL,
 	    api->max_clients, err);
+	if (api->clients != NULL && strncmp(ep, "tcp://", 6) == 0)
+		clients_set_tcp_port(api->clients,
+		    (unsigned)atoi(strrchr(ep, ':') + 1));
 	return api->clients == NULL ? -1 : 0;
+}
+
+/*
+ * tcp:// is served with CURVE only (the configuration refuses it
+ * otherwise): the ZAP handler with the allowlist first, then the
+ * server's secret key, which is wiped once libzmq has its copy.
+ */
+static int
+api_bind_curve(struct api *api, struct tp_err *err)
+{
+	const struct config *cfg = &api->d->cfg;
+	char sec[CURVE_Z85_LEN + 1], pub[CURVE_Z85_LEN + 1];
+	int on = 1, rc = 0;
+
+	if (*cfg->curve_server_key == '\0' || *cfg->curve_clients == '\0')
+		return tp_err_set(err, TP_FAILED_PRECONDITION, "a tcp:// api "
+		    "needs [auth] curve_server_key and curve_clients");
+	if ((api->zap = zap_open(api->d->base, api->zctx, cfg->curve_clients,
+	    err)) == NULL)
+		return -1;
+	if (curve_secret_load(cfg->curve_server_key, "curve_server_key", sec,
+	    err) == -1)
+		return -1;
+	if (curve_public_of(sec, pub, err) == -1)
+		rc = -1;
+	else if (zmq_setsockopt(api->rt.sock, ZMQ_CURVE_SERVER, &on,
+	    sizeof(on)) == -1 || zmq_setsockopt(api->rt.sock,
+	    ZMQ_CURVE_SECRETKEY, sec, CURVE_Z85_LEN) == -1 ||
+	    zmq_setsockopt(api->rt.sock, ZMQ_ZAP_DOMAIN, "tradepulse",
+	    10) == -1)
+		rc = tp_err_set(err, TP_INTERNAL, "api: CURVE: %s",
+		    zmq_strerror(errno));
+	sodium_memzero(sec, sizeof(sec));
+	if (rc == 0)
+		log_info("api: CURVE server, public key %s", pub);
+	return rc;
+}
+
+/* Before the bind: the connection monitor, and CURVE for tcp://. */
+static int
+api_before_bind(void *sock, void *arg, struct tp_err *err)
+{
+	struct api *api = arg;
+
+	if (api_watch_clients(sock, arg, err) == -1)
+		return -1;
+	return strncmp(api->endpoint, "tcp://", 6) == 0 ?
+	    api_bind_curve(api, err) : 0;
 }
 
 /*
@@ -168,7 +238,7 @@ api_bind(struct api *api, struct tp_err *err)
 		.sock_mode = 0660,
 		.opts = opts,
 		.nopts = sizeof(opts) / sizeof(opts[0]),
-		.before_bind = api_watch_clients,
+		.before_bind = api_before_bind,
 		.arg = api,
 	};
 
@@ -261,6 +331,8 @@ api_free(struct api *api)
 	/* the monitor's thread stops before its socket closes */
 	clients_close(api->clients);
 	router_close(&api->rt);
+	/* after the CURVE socket: without a handler libzmq lets all in */
+	zap_free(api->zap);
 	free(api->endpoint);
 	free(api);
 }
@@ -352,9 +424,10 @@ api_send(struct api *api, struct api_req *req, json_object *reply)
 		    "\"message\":\"out of memory\"}}";
 		len = strlen(s);
 	} else if (len > API_REPLY_MAX) {
-		log_warnx("api: a reply to %s of %zu bytes is larger than %d; "
-		    "not sent", req->op != NULL ? req->op->name : "-", len,
-		    API_REPLY_MAX);
+		log_warnx("api: a reply to %s%s%s of %zu bytes is larger than "
+		    "%d; not sent", req->op != NULL ? req->op->name : "-",
+		    req->client != NULL ? " client=" : "", req->client != NULL ?
+		    req->client->name : "", len, API_REPLY_MAX);
 		s = "{\"ok\":false,\"error\":{\"code\":\"internal\","
 		    "\"message\":\"the reply is too large to send\"}}";
 		len = strlen(s);
@@ -366,9 +439,11 @@ api_send(struct api *api, struct api_req *req, json_object *reply)
 static void
 api_finish(struct api *api, struct api_req *req, const char *outcome)
 {
-	log_debug("api: %s%s%s: %s (%.1f ms)",
+	log_debug("api: %s%s%s%s%s: %s (%.1f ms)",
 	    req->op != NULL ? req->op->name : "-",
-	    req->uid[0] != '\0' ? " uid=" : "", req->uid, outcome,
+	    req->uid[0] != '\0' ? " uid=" : "", req->uid,
+	    req->client != NULL ? " client=" : "",
+	    req->client != NULL ? req->client->name : "", outcome,
 	    clock_since_ms(&req->t0));
 	TAILQ_REMOVE(&api->reqs, req, entry);
 	api->in_flight--;
@@ -459,9 +534,11 @@ api_abort(struct api *api)
 		json_object_put(o);
 		api->errors++;
 		req->replied = true;
-		log_debug("api: %s%s%s: unavailable (at exit)",
+		log_debug("api: %s%s%s%s%s: unavailable (at exit)",
 		    req->op != NULL ? req->op->name : "-",
-		    req->uid[0] != '\0' ? " uid=" : "", req->uid);
+		    req->uid[0] != '\0' ? " uid=" : "", req->uid,
+		    req->client != NULL ? " client=" : "",
+		    req->client != NULL ? req->client->name : "");
 	}
 }
 
@@ -534,6 +611,25 @@ api_route(struct api_req *req, struct tp_err *err)
 	return api_arg_bool(req, "wait", false, &wait, err) == -1 ? -1 : 0;
 }
 
+/* The role table: a service client gets only api_service_ops. */
+static int
+api_permit(const struct api_req *req, struct tp_err *err)
+{
+	size_t i;
+
+	if (req->client == NULL || req->client->role == CURVE_ROLE_ADMIN)
+		return 0;
+	for (i = 0; api_service_ops[i] != NULL; i++)
+		if (strcmp(api_service_ops[i], req->op->name) == 0)
+			return 0;
+	log_warnx("api: %s refused to client %s (role %s)", req->op->name,
+	    req->client->name, curve_role_name(req->client->role));
+	return tp_err_set(err, TP_PERMISSION_DENIED, "client %s has role %s, "
+	    "which may not %s (tenant and key administration need role "
+	    "admin)", req->client->name, curve_role_name(req->client->role),
+	    req->op->name);
+}
+
 /*
  * The limits of work in progress: per connection (clients.h), then,
  * except for the light operations answered from memory at once, the
@@ -585,7 +681,8 @@ api_dispatch(struct api *api, struct api_req *req, const char *buf,
 		    "is larger than api_max_request (%llu bytes)", len,
 		    (unsigned long long)cfg->api_max_request);
 	else if ((req->args = json_parse(buf, len, &err)) != NULL &&
-	    api_route(req, &err) == 0 && api_admit(api, req, len, &err) == 0 &&
+	    api_route(req, &err) == 0 && api_permit(req, &err) == 0 &&
+	    api_admit(api, req, len, &err) == 0 &&
 	    req->op->start(req, &err) == 0)
 		return;		/* the operation answers */
 	api_reply_error(req, &err);
@@ -660,6 +757,14 @@ api_recv(struct api *api)
 	}
 	if (api->clients != NULL)
 		req->serial = clients_serial(api->clients, req->fd);
+	/* CURVE: the name our ZAP handler gave the client's key */
+	if (api->zap != NULL && (req->client = zap_client(api->zap,
+	    zmq_msg_gets(body, "User-Id"))) == NULL) {
+		log_warnx("api: a request without a known CURVE client name; "
+		    "dropped");
+		free(req);
+		goto out;
+	}
 	if (api_refuse_stalled(api, req)) {
 		free(req);
 		goto out;

@@ -68,6 +68,10 @@ struct api_req {
 
 	bool			 replied;
 	struct timespec		 t0;
+
+	/* a CURVE client (tcp://): its name (User-Id) and role; NULL for
+	 * ipc://, whose clients have every right */
+	const struct curve_client *client;
 };
 
 struct api_stats {

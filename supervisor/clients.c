@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -43,6 +45,7 @@ struct clients {
 	void			*mon;		/* our PAIR: the thread's */
 	char			 endpoint[64];
 	char			*path;		/* the ipc socket file, or NULL */
+	unsigned		 tcp_port;	/* a tcp:// api's port, or 0 */
 
 	TAILQ_HEAD(clients_list_, client) list;
 	size_t			 n, closing, max;
@@ -83,9 +86,25 @@ clients_find_serial(struct clients *c, int fd, uint64_t serial)
 static bool
 clients_is_ours(struct clients *c, int fd)
 {
+	struct sockaddr_storage ss;
 	struct sockaddr_un sun;
-	socklen_t len = sizeof(sun);
+	socklen_t len = sizeof(ss);
 
+	/* tcp://: a connection accepted on our port (the store's own
+	 * connections have ephemeral local ports) */
+	if (c->tcp_port != 0) {
+		memset(&ss, 0, sizeof(ss));
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+			return false;
+		if (ss.ss_family == AF_INET)
+			return ntohs(((struct sockaddr_in *)&ss)->sin_port) ==
+			    c->tcp_port;
+		if (ss.ss_family == AF_INET6)
+			return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) ==
+			    c->tcp_port;
+		return false;
+	}
+	len = sizeof(sun);
 	memset(&sun, 0, sizeof(sun));
 	if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1 ||
 	    sun.sun_family != AF_UNIX)
@@ -280,6 +299,14 @@ clients_thread(void *arg)
 	clients_log(c, true);
 	pthread_mutex_unlock(&c->mtx);
 	return NULL;
+}
+
+void
+clients_set_tcp_port(struct clients *c, unsigned port)
+{
+	pthread_mutex_lock(&c->mtx);
+	c->tcp_port = port;
+	pthread_mutex_unlock(&c->mtx);
 }
 
 struct clients *

@@ -39,6 +39,8 @@ struct clients_stats {
  * whose ipc path is path (NULL: abstract or not ipc: no path check). */
 struct clients	*clients_open(void *zctx, void *sock, const char *path,
 		    size_t max, struct tp_err *err);
+/* A tcp:// api: its connections are those accepted on port. */
+void		 clients_set_tcp_port(struct clients *c, unsigned port);
 /* Stops the thread; sock must still be open. */
 void		 clients_close(struct clients *c);
 

@@ -7,6 +7,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/keyring.c supervisor/keyring.h \
 	supervisor/api.c supervisor/api_args.c supervisor/api.h \
 	supervisor/clients.c supervisor/clients.h \
+	supervisor/zap.c supervisor/zap.h \
 	supervisor/datakey.c supervisor/datakey.h \
 	supervisor/tenant.c supervisor/tenant.h \
 	supervisor/tenant_store.c supervisor/tenant_store.h \

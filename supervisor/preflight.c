@@ -12,6 +12,9 @@
 
 #include <curl/curl.h>
 
+#include <sodium.h>
+
+#include "common/curve.h"
 #include "common/gauth.h"
 #include "common/secrets.h"
 #include "common/store.h"
@@ -242,6 +245,29 @@ preflight_api(const char *ep, struct tp_err *err)
 	return 0;
 }
 
+/* [auth] curve_server_key and curve_clients, read as a tcp:// api's start
+ * reads them; the secret is wiped at once. *key tells which failed. */
+static int
+preflight_curve(const struct config *cfg, const char **key,
+    struct tp_err *err)
+{
+	struct curve_clients cl;
+	char sec[CURVE_Z85_LEN + 1];
+
+	*key = "curve_server_key";
+	if (*cfg->curve_server_key == '\0')
+		return 0;
+	if (curve_secret_load(cfg->curve_server_key, "curve_server_key", sec,
+	    err) == -1)
+		return -1;
+	sodium_memzero(sec, sizeof(sec));
+	*key = "curve_clients";
+	if (curve_clients_load(cfg->curve_clients, &cl, err) == -1)
+		return -1;
+	curve_clients_free(&cl);
+	return 0;
+}
+
 int
 daemon_preflight(const struct config *cfg, bool foreground,
     struct tp_err *err)
@@ -249,6 +275,7 @@ daemon_preflight(const struct config *cfg, bool foreground,
 	struct tp_err why;
 	char dir[PATH_MAX];
 	unsigned store_key;
+	const char *curve_key;
 
 	tp_err_clear(&why);
 	if (preflight_dir(cfg->state_dir, "state_dir", &why) == -1)
@@ -279,5 +306,13 @@ daemon_preflight(const struct config *cfg, bool foreground,
 		    err);
 	if (preflight_api(cfg->api, &why) == -1)
 		return preflight_fail(cfg, "daemon", "api", &why, err);
+	if (preflight_curve(cfg, &curve_key, &why) == -1) {
+		/* the allowlist's errors name their own file and line */
+		if (strcmp(curve_key, "curve_clients") == 0) {
+			*err = why;
+			return -1;
+		}
+		return preflight_fail(cfg, "auth", curve_key, &why, err);
+	}
 	return 0;
 }

@@ -220,6 +220,7 @@ INTEGRATION_TESTS = \
 	tests/integration/api.sh \
 	tests/integration/apilimits.sh \
 	tests/integration/config.sh \
+	tests/integration/curve.sh \
 	tests/integration/crash.sh \
 	tests/integration/sandbox.sh \
 	tests/integration/foreign.sh \

@@ -148,38 +148,54 @@ Test(config, new_api_limits_at_their_bounds)
 	    "core_dumps: \"maybe\" is not yes or no");
 }
 
-/* No network endpoint until CURVE exists: the reason says why. */
-Test(config, only_ipc_endpoints)
+/* A network endpoint only for the api, and only with CURVE. */
+Test(config, tcp_api_needs_curve)
 {
 	load_fails("[daemon]\napi = tcp://0.0.0.0:5555\n", 2,
-	    "api: tcp:// endpoints are refused until CURVE authentication "
-	    "exists; use ipc:// (the socket's folder and group are the access "
-	    "control)");
+	    "api: a tcp:// endpoint needs CURVE: set both curve_server_key "
+	    "and curve_clients in [auth], or use ipc:// (the socket's folder "
+	    "and group are the access control)");
+	load_fails("[daemon]\napi = tcp://127.0.0.1:5555\n[auth]\n"
+	    "curve_server_key = /k\n", 2, "api: a tcp:// endpoint needs "
+	    "CURVE");
+	load_fails("[daemon]\napi = tcp://127.0.0.1:5555\n[auth]\n"
+	    "curve_clients = /c\n", 2, "api: a tcp:// endpoint needs CURVE");
 	load_fails("[daemon]\n\nevents = tcp://127.0.0.1:5556\n", 3,
-	    "events: tcp:// endpoints are refused until CURVE");
-	/* Bad tcp syntax is refused for the same reason, not parsed. */
+	    "events: tcp:// endpoints are refused; use ipc:// (CURVE covers "
+	    "the api endpoint only)");
 	load_fails("[daemon]\napi = tcp://host\n", 2,
-	    "api: tcp:// endpoints are refused");
+	    "api: \"tcp://host\" is not tcp://HOST:PORT");
+	load_fails("[daemon]\napi = tcp://h:0\n", 2,
+	    "api: \"tcp://h:0\" is not tcp://HOST:PORT");
+	load_fails("[daemon]\napi = tcp://h:65536\n", 2,
+	    "api: \"tcp://h:65536\" is not tcp://HOST:PORT");
 	load_fails("[daemon]\napi = ws://x:1\n", 2,
 	    "api: ws:// endpoints are refused");
 	load_fails("[daemon]\napi = pgm://eth0;239.1.1.1:5555\n", 2,
 	    "api: pgm:// endpoints are refused");
 	load_fails("[daemon]\napi = /run/api.sock\n", 2,
-	    "api: \"/run/api.sock\" is not ipc://PATH");
+	    "api: \"/run/api.sock\" is not ipc://PATH or tcp://HOST:PORT");
 	load_fails("[daemon]\napi = TCP://x:1\n", 2,
 	    "api: TCP:// endpoints are refused");
 	load_ok("[daemon]\napi = ipc:///run/x/api.sock\n"
 	    "events = ipc:///run/x/ev.sock\n");
 	cr_assert_str_eq(cfg.api, "ipc:///run/x/api.sock");
+	config_free(&cfg);
+	load_ok("[daemon]\napi = tcp://127.0.0.1:5555\n[auth]\n"
+	    "curve_server_key = /etc/tp/curve.key\ncurve_clients = "
+	    "/etc/tp/clients\n");
+	cr_assert_str_eq(cfg.api, "tcp://127.0.0.1:5555");
+	cr_assert_str_eq(cfg.curve_server_key, "/etc/tp/curve.key");
+	cr_assert_str_eq(cfg.curve_clients, "/etc/tp/clients");
 }
 
-/* Nothing reads the CURVE keys yet: a value must not look accepted. */
-Test(config, curve_keys_are_refused_until_curve_exists)
+/* The CURVE keys without a tcp:// api would be unused: refused. */
+Test(config, curve_keys_need_a_tcp_api)
 {
 	load_fails("[auth]\ncurve_server_key = /etc/tradepulse/curve.key\n", 2,
-	    "curve_server_key: CURVE authentication is not built yet");
+	    "curve_server_key: CURVE is used only with api = tcp://HOST:PORT");
 	load_fails("[auth]\n# c\ncurve_clients = /nonexistent/clients\n", 3,
-	    "curve_clients: CURVE authentication is not built yet");
+	    "curve_clients: CURVE is used only with api = tcp://");
 	load_ok("[auth]\ncurve_server_key =\ncurve_clients =\n");
 	cr_assert_str_eq(cfg.curve_server_key, "");
 	cr_assert_str_eq(cfg.curve_clients, "");

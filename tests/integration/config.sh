@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/integration/config.sh: tradepulsed -n refuses what the start refuses (tcp:// endpoints, CURVE keys, key files with a bad mode or owner, a missing worker program), the start refuses the same, and -n changes nothing.
+# tests/integration/config.sh: tradepulsed -n refuses what the start refuses (tcp:// endpoints without CURVE, bad CURVE keys and allowlists, key files with a bad mode or owner, a missing worker program), the start refuses the same, and -n changes nothing.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -60,33 +60,95 @@ tp_true "-n creates no state_dir" test ! -e "$T/state"
 tp_true "-n creates no log_dir" test ! -e "$T/log"
 tp_true "-n creates no api socket folder" test ! -e "$T/run"
 
-# --- no network endpoint ------------------------------------------------------
+# --- no network endpoint without CURVE -------------------------------------------
 
 tp_log "tcp:// endpoints"
 port=$((20000 + RANDOM % 20000))
 tcp=$T/tcp.conf
 tp_write_config "$tcp" "daemon.api=tcp://127.0.0.1:$port"
 line=$(line_of "$tcp" '^api = tcp://')
-check_n "a tcp:// api" "$tcp" "$line: api: tcp:// endpoints are refused until CURVE authentication exists; use ipc://"
-check_start "a tcp:// api" "$tcp" "$tcp:$line: api: tcp:// endpoints are refused"
+check_n "a tcp:// api without CURVE" "$tcp" "$line: api: a tcp:// endpoint needs CURVE: set both curve_server_key and curve_clients in \\[auth\\], or use ipc://"
+check_start "a tcp:// api without CURVE" "$tcp" "$tcp:$line: api: a tcp:// endpoint needs CURVE"
 tp_true "nothing listens on 127.0.0.1:$port after the refused start" port_closed "$port"
-check_start "a tcp:// api (detaching, no -d)" "$tcp" "tcp:// endpoints are refused" -v
+check_start "a tcp:// api without CURVE (detaching, no -d)" "$tcp" "a tcp:// endpoint needs CURVE" -v
 tp_true "nothing listens on 127.0.0.1:$port after the refused detaching start" port_closed "$port"
 
 tcp0=$T/tcp0.conf
 tp_write_config "$tcp0" "daemon.api=tcp://0.0.0.0:$port"
-check_n "a tcp://0.0.0.0 api" "$tcp0" "$(line_of "$tcp0" '^api = '): api: tcp:// endpoints are refused"
+check_n "a tcp://0.0.0.0 api without CURVE" "$tcp0" "$(line_of "$tcp0" '^api = '): api: a tcp:// endpoint needs CURVE"
+
+# CURVE key files for the checks below (made by keygen --curve)
+"$TPCLI" keygen --curve --out "$T/srv" >/dev/null 2>&1
+"$TPCLI" keygen --curve --out "$T/cl" >/dev/null 2>&1
+printf 'ops admin %s\n' "$(cat "$T/cl.pub")" >"$T/clients"
+tcp1=$T/tcp1.conf
+tp_write_config "$tcp1" "daemon.api=tcp://127.0.0.1:$port" "auth.curve_server_key=$T/srv.key"
+check_n "a tcp:// api with curve_server_key only" "$tcp1" "$(line_of "$tcp1" '^api = '): api: a tcp:// endpoint needs CURVE"
+tcp2=$T/tcp2.conf
+tp_write_config "$tcp2" "daemon.api=tcp://127.0.0.1:$port" "auth.curve_clients=$T/clients"
+check_n "a tcp:// api with curve_clients only" "$tcp2" "$(line_of "$tcp2" '^api = '): api: a tcp:// endpoint needs CURVE"
+tcp3=$T/tcp3.conf
+tp_write_config "$tcp3" "daemon.api=tcp://127.0.0.1" "auth.curve_server_key=$T/srv.key" "auth.curve_clients=$T/clients"
+check_n "a tcp:// api without a port" "$tcp3" "$(line_of "$tcp3" '^api = '): api: \"tcp://127.0.0.1\" is not tcp://HOST:PORT"
 
 ev=$T/events.conf
 tp_write_config "$ev" "daemon.events=tcp://127.0.0.1:$((port + 1))"
-check_n "a tcp:// events endpoint" "$ev" "$(line_of "$ev" '^events = '): events: tcp:// endpoints are refused"
+check_n "a tcp:// events endpoint" "$ev" "$(line_of "$ev" '^events = '): events: tcp:// endpoints are refused; use ipc:// \\(CURVE covers the api endpoint only\\)"
 
+tp_log "CURVE keys"
 curve=$T/curve.conf
-tp_write_config "$curve" "auth.curve_server_key=$T/no-such-curve.key"
-check_n "a curve_server_key (no CURVE yet)" "$curve" "$(line_of "$curve" '^curve_server_key = '): curve_server_key: CURVE authentication is not built yet"
+tp_write_config "$curve" "auth.curve_server_key=$T/srv.key"
+check_n "a curve_server_key with an ipc:// api" "$curve" "$(line_of "$curve" '^curve_server_key = '): curve_server_key: CURVE is used only with api = tcp://HOST:PORT"
 curve2=$T/curve2.conf
-tp_write_config "$curve2" "auth.curve_clients=$T/no-such-clients"
-check_n "a curve_clients (no CURVE yet)" "$curve2" "$(line_of "$curve2" '^curve_clients = '): curve_clients: CURVE authentication is not built yet"
+tp_write_config "$curve2" "auth.curve_clients=$T/clients"
+check_n "a curve_clients with an ipc:// api" "$curve2" "$(line_of "$curve2" '^curve_clients = '): curve_clients: CURVE is used only with api = tcp://"
+
+good=$T/curve-good.conf
+tp_write_config "$good" "daemon.api=tcp://127.0.0.1:$port" "auth.curve_server_key=$T/srv.key" "auth.curve_clients=$T/clients"
+tp_run "$TPD" -n -f "$good"
+tp_rc "-n accepts a tcp:// api with CURVE" 0
+tp_eq "-n on a tcp:// api with CURVE prints configuration OK" "configuration OK" "$OUT"
+
+chmod 640 "$T/srv.key"
+check_n "a curve_server_key of mode 0640" "$good" "$(line_of "$good" '^curve_server_key = '): curve_server_key $T/srv.key must be a regular file that only its owner may read"
+check_start "a curve_server_key of mode 0640" "$good" "curve_server_key $T/srv.key must be a regular file that only its owner may read"
+tp_true "nothing listens on 127.0.0.1:$port after the refused start" port_closed "$port"
+chmod 600 "$T/srv.key"
+cp "$T/srv.key" "$T/srv.bad"
+printf 'not a key\n' >"$T/srv.bad"
+chmod 600 "$T/srv.bad"
+bad=$T/curve-bad.conf
+tp_write_config "$bad" "daemon.api=tcp://127.0.0.1:$port" "auth.curve_server_key=$T/srv.bad" "auth.curve_clients=$T/clients"
+check_n "a curve_server_key that is not a key" "$bad" "$(line_of "$bad" '^curve_server_key = '): curve_server_key $T/srv.bad must hold one line of 40 Z85 characters"
+missing=$T/curve-missing.conf
+tp_write_config "$missing" "daemon.api=tcp://127.0.0.1:$port" "auth.curve_server_key=$T/no-such.key" "auth.curve_clients=$T/clients"
+check_n "a missing curve_server_key" "$missing" "$(line_of "$missing" '^curve_server_key = '): curve_server_key $T/no-such.key: No such file"
+
+# the allowlist: errors name its own file and line
+clients_case() {
+	printf '%b' "$2" >"$T/clients"
+	tp_run "$TPD" -n -f "$good"
+	tp_rc "-n refuses curve_clients with $1 (exit 1)" 1
+	tp_match "-n says where and why: $1" "^$T/clients:$3" "$ERR"
+}
+key=$(cat "$T/cl.pub")
+key2=$(cat "$T/srv.pub")
+clients_case "an unknown role" "# c\n\nops root $key\n" "3: unknown role \"root\" \\(admin or service\\)"
+clients_case "two words" "ops admin\n" "1: expected \"NAME ROLE PUBLIC_KEY\" \\(three words\\)"
+clients_case "four words" "ops admin $key extra\n" "1: expected \"NAME ROLE PUBLIC_KEY\" \\(three words\\), found more"
+clients_case "a short key" "ops admin abc\n" "1: the public key is not 40 Z85 characters"
+clients_case "a bad name" "o/ps admin $key\n" "1: bad name \"o/ps\""
+clients_case "a name twice" "ops admin $key\nops service $key2\n" "2: client \"ops\" is listed twice"
+clients_case "a key twice" "ops admin $key\nbot service $key\n" "2: this public key is listed twice"
+clients_case "no client" "# nobody\n" "0: curve_clients lists no client"
+printf 'ops admin %s\n' "$key" >"$T/clients"
+chmod 666 "$T/clients"
+tp_run "$TPD" -n -f "$good"
+tp_rc "-n refuses a curve_clients others may write (exit 1)" 1
+tp_match "-n says why: curve_clients others may write" "^$T/clients:0: curve_clients must be a regular file that only its owner may write" "$ERR"
+chmod 644 "$T/clients"
+tp_run "$TPD" -n -f "$good"
+tp_rc "-n accepts the allowlist again" 0
 
 # --- the Firestore backend ----------------------------------------------------
 

@@ -413,6 +413,9 @@ daemon_reload(struct daemon *d)
 	RELOAD_KEEP_STR(&nc, oc, credentials, "[store] credentials");
 	RELOAD_KEEP_STR(&nc, oc, token_url, "[store] token_url");
 	RELOAD_KEEP_STR(&nc, oc, master_key, "[secrets] master_key");
+	/* the allowlist is read at start: its file's edits need a restart too */
+	RELOAD_KEEP_STR(&nc, oc, curve_server_key, "[auth] curve_server_key");
+	RELOAD_KEEP_STR(&nc, oc, curve_clients, "[auth] curve_clients");
 
 	if (nc.tenant_log_size != oc->tenant_log_size ||
 	    nc.tenant_log_keep != oc->tenant_log_keep) {

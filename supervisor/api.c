@@ -172,8 +172,6 @@ static int
 api_bind_curve(struct api *api, struct tp_err *err)
 {
 	const struct config *cfg = &api->d->cfg;
-	char sec[CURVE_Z85_LEN + 1], pub[CURVE_Z85_LEN + 1];
-	int on = 1, rc = 0;
 
 	if (*cfg->curve_server_key == '\0' || *cfg->curve_clients == '\0')
 		return tp_err_set(err, TP_FAILED_PRECONDITION, "a tcp:// api "
@@ -181,22 +179,7 @@ api_bind_curve(struct api *api, struct tp_err *err)
 	if ((api->zap = zap_open(api->d->base, api->zctx, cfg->curve_clients,
 	    err)) == NULL)
 		return -1;
-	if (curve_secret_load(cfg->curve_server_key, "curve_server_key", sec,
-	    err) == -1)
-		return -1;
-	if (curve_public_of(sec, pub, err) == -1)
-		rc = -1;
-	else if (zmq_setsockopt(api->rt.sock, ZMQ_CURVE_SERVER, &on,
-	    sizeof(on)) == -1 || zmq_setsockopt(api->rt.sock,
-	    ZMQ_CURVE_SECRETKEY, sec, CURVE_Z85_LEN) == -1 ||
-	    zmq_setsockopt(api->rt.sock, ZMQ_ZAP_DOMAIN, "tradepulse",
-	    10) == -1)
-		rc = tp_err_set(err, TP_INTERNAL, "api: CURVE: %s",
-		    zmq_strerror(errno));
-	sodium_memzero(sec, sizeof(sec));
-	if (rc == 0)
-		log_info("api: CURVE server, public key %s", pub);
-	return rc;
+	return zap_curve_server(api->rt.sock, cfg->curve_server_key, err);
 }
 
 /* Before the bind: the connection monitor, and CURVE for tcp://. */

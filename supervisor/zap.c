@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
 #include <zmq.h>
 
 #include "common/log.h"
@@ -194,6 +195,28 @@ zap_open(struct event_base *base, void *zctx, const char *clients_file,
 fail:
 	zap_free(z);
 	return NULL;
+}
+
+int
+zap_curve_server(void *sock, const char *file, struct tp_err *err)
+{
+	char sec[CURVE_Z85_LEN + 1], pub[CURVE_Z85_LEN + 1];
+	int on = 1, rc = 0;
+
+	if (curve_secret_load(file, "curve_server_key", sec, err) == -1)
+		return -1;
+	if (curve_public_of(sec, pub, err) == -1)
+		rc = -1;
+	else if (zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &on, sizeof(on)) ==
+	    -1 || zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec,
+	    CURVE_Z85_LEN) == -1 || zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN,
+	    "tradepulse", 10) == -1)
+		rc = tp_err_set(err, TP_INTERNAL, "api: CURVE: %s",
+		    zmq_strerror(errno));
+	sodium_memzero(sec, sizeof(sec));
+	if (rc == 0)
+		log_info("api: CURVE server, public key %s", pub);
+	return rc;
 }
 
 void

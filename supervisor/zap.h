@@ -22,6 +22,10 @@ struct zap;
 struct zap	*zap_open(struct event_base *base, void *zctx,
 		    const char *clients_file, struct tp_err *err);
 void		 zap_free(struct zap *z);
+/* Makes sock a CURVE server with the secret key of file (wiped once
+ * libzmq has its copy); logs the public key. */
+int		 zap_curve_server(void *sock, const char *file,
+		    struct tp_err *err);
 /* The listed client of that name (a message's User-Id), or NULL. */
 const struct curve_client *zap_client(const struct zap *z, const char *name);
 

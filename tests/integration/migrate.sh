@@ -94,7 +94,7 @@ same_docs() {
 # --- set-up ----------------------------------------------------------------------
 
 tp_keygen
-tp_start || tp_finish
+tp_start || { tp_fail "tradepulsed starts"; tp_finish; }
 tp_store load "$T/legacy.load"
 tp_eq "legacy data loaded (signals)" "$sig_ids" "$(tp_store ids tradingSignals)"
 tp_eq "legacy data loaded (trades)" "$trade_ids" "$(tp_store ids shadowTradeHistory)"

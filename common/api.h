@@ -102,6 +102,22 @@
  *                 taken as its batch ended), recent_crashes: [{id, at,
  *                 pid, signal|exit_code, syscall, uids}] (newest first,
  *                 at most 10).
+ *   migrate.legacy {uid, dry_run?: bool} -> {uid, dry_run, kinds:
+ *                 {account_snapshot, data_snapshot, signals, shadow_trades:
+ *                 {from, to, legacy, copied, skipped_existing, differing,
+ *                 failed}}, copied, skipped_existing, differing, failed
+ *                 (the sums), errors: ["PATH: message", at most 5]}
+ *                 Copies alpacaAccounts/snapshot to users/{uid}/
+ *                 alpacaAccounts/snapshot and users/{uid}/data/snapshot,
+ *                 tradingSignals/{id} to users/{uid}/signals/{id} and
+ *                 shadowTradeHistory/{id} to users/{uid}/
+ *                 shadowTradeHistory/{id}, data unchanged. A target that
+ *                 exists is never written (skipped_existing; differing:
+ *                 those whose data is not the legacy one); the legacy
+ *                 documents are only read. dry_run writes nothing and
+ *                 counts what would be copied. not_found when the tenant
+ *                 has no document; resource_exhausted while another
+ *                 migration runs. docs/migration.md.
  */
 
 #define API_VERSION 1
@@ -136,5 +152,6 @@
 #define API_OP_TENANT_RELEASE "tenant.release"
 #define API_OP_PULSE       "pulse"
 #define API_OP_PULSE_STATUS "pulse.status"
+#define API_OP_MIGRATE_LEGACY "migrate.legacy"
 
 #endif

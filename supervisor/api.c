@@ -23,6 +23,7 @@
 #include "supervisor/clients.h"
 #include "supervisor/daemon.h"
 #include "supervisor/keys.h"
+#include "supervisor/migrate.h"
 #include "supervisor/pulse.h"
 #include "supervisor/router.h"
 #include "supervisor/status.h"
@@ -65,6 +66,8 @@ static const struct api_op api_ops[] = {
 	{ API_OP_TENANT_RELEASE, tenant_release_start,	ARGS("uid"), false },
 	{ API_OP_PULSE,		pulse_op_start,		NO_ARGS, false },
 	{ API_OP_PULSE_STATUS,	pulse_op_status,	NO_ARGS, true },
+	{ API_OP_MIGRATE_LEGACY, migrate_legacy_start,	ARGS("uid", "dry_run"),
+	    false },
 };
 
 /*

@@ -31,5 +31,6 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/pulse_op.c \
 	supervisor/trades.c supervisor/trades.h \
 	supervisor/zframes.c supervisor/zframes.h \
-	supervisor/router.c supervisor/router.h
+	supervisor/router.c supervisor/router.h \
+	supervisor/migrate.c supervisor/migrate.h
 supervisor_tradepulsed_LDADD = $(COMMON_LIBS)

@@ -241,7 +241,9 @@ INTEGRATION_TESTS = \
 	tests/integration/coresecrets.sh \
 	tests/integration/firebase.sh \
 	tests/integration/rules.sh \
-	tests/integration/demo.sh
+	tests/integration/demo.sh \
+	tests/integration/migrate.sh \
+	tests/integration/migrate_fs.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_daemon.sh tests/summary tests/demo
 EXTRA_DIST += tests/contracts/alpaca/README.md \

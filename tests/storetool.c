@@ -22,6 +22,8 @@ storetool_usage(void)
 	    "       storetool DB|-f CONF field PATH [FIELD]\n"
 	    "       storetool DB|-f CONF text PATH FIELD\n"
 	    "       storetool DB|-f CONF tenants\n"
+	    "       storetool DB|-f CONF updated PATH\n"
+	    "       storetool DB|-f CONF ids COLLECTION\n"
 	    "       storetool DB|-f CONF load FILE   (lines \"set|merge PATH "
 	    "JSON\"; - is stdin)\n"
 	    "Works on the SQLite store DB, or on the store of the daemon's "
@@ -36,7 +38,10 @@ storetool_usage(void)
 	    "the document or the field is missing or null.\n"
 	    "text prints one field as the store keeps it: a number's exact "
 	    "text\n(122011.09751111286868, -20.0020), JSON otherwise.\n"
-	    "tenants prints the tenants' uids, one a line.\n");
+	    "tenants prints the tenants' uids, one a line.\n"
+	    "updated prints a document's last update time (nothing when "
+	    "it is missing);\nids the ids of a collection's documents, "
+	    "one a line, in order.\n");
 }
 
 static json_object *
@@ -206,6 +211,49 @@ storetool_tenants(struct store *st)
 	return 0;
 }
 
+/* updated PATH: the update time, so a test can tell a document was not
+ * written again; ids COLLECTION: what a collection holds. */
+static int
+storetool_updated(struct store *st, const char *path)
+{
+	struct store_doc doc;
+	struct tp_err err;
+
+	if (store_get(st, path, &doc, &err) == -1) {
+		if (err.code == TP_NOT_FOUND)
+			return 0;
+		fprintf(stderr, "storetool: %s\n", err.msg);
+		return 1;
+	}
+	printf("%s\n", doc.update_time);
+	store_doc_clear(&doc);
+	return 0;
+}
+
+static int
+storetool_ids(struct store *st, const char *collection)
+{
+	struct store_doclist list;
+	struct tp_err err;
+	char *after = NULL;
+	size_t i;
+
+	do {
+		if (store_list(st, collection, 500, after, &list, &err) ==
+		    -1) {
+			fprintf(stderr, "storetool: %s\n", err.msg);
+			free(after);
+			return 1;
+		}
+		for (i = 0; i < list.n; i++)
+			printf("%s\n", list.docs[i].id);
+		free(after);
+		after = list.n == 500 ? strdup(list.docs[499].id) : NULL;
+		store_doclist_free(&list);
+	} while (after != NULL);
+	return 0;
+}
+
 /* The store of configuration file (its [store] section), as the daemon
  * opens it. */
 static struct store *
@@ -279,6 +327,10 @@ main(int argc, char **argv)
 		rc = storetool_get(st, argv[3], false, argv[4], true);
 	else if (strcmp(argv[2], "tenants") == 0 && argc == 3)
 		rc = storetool_tenants(st);
+	else if (strcmp(argv[2], "updated") == 0 && argc == 4)
+		rc = storetool_updated(st, argv[3]);
+	else if (strcmp(argv[2], "ids") == 0 && argc == 4)
+		rc = storetool_ids(st, argv[3]);
 	else if (strcmp(argv[2], "load") == 0 && argc == 4)
 		rc = storetool_load(st, argv[3]);
 	else {

@@ -18,6 +18,7 @@ static const struct cli_command *const commands[] = {
 	&cmd_sync,
 	&cmd_job,
 	&cmd_status,
+	&cmd_trades,
 	NULL,
 };
 

@@ -28,6 +28,7 @@
 #include "supervisor/status.h"
 #include "supervisor/sync.h"
 #include "supervisor/tenant.h"
+#include "supervisor/trades.h"
 #include "supervisor/zframes.h"
 
 #define API_BURST	64	/* requests read per wake-up before yielding */
@@ -64,6 +65,8 @@ static const struct api_op api_ops[] = {
 	{ API_OP_TENANT_RELEASE, tenant_release_start,	ARGS("uid"), false },
 	{ API_OP_PULSE,		pulse_op_start,		NO_ARGS, false },
 	{ API_OP_PULSE_STATUS,	pulse_op_status,	NO_ARGS, true },
+	{ API_OP_TRADES_LIST,	trades_list_start,
+	    ARGS("uid", "open", "limit"), false },
 };
 
 struct api {

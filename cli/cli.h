@@ -68,6 +68,7 @@ extern const struct cli_command cmd_sync;
 extern const struct cli_command cmd_job;
 extern const struct cli_command cmd_pulse;
 extern const struct cli_command cmd_migrate;
+extern const struct cli_command cmd_trades;
 
 /* main.c: help. */
 void cli_help_command(FILE *fp, const struct cli_command *cmd);

@@ -15,5 +15,6 @@ cli_tradepulse_SOURCES = \
 	cli/cmd_pulse.c \
 	cli/cmd_sync.c \
 	cli/cmd_job.c \
-	cli/cmd_migrate.c
+	cli/cmd_migrate.c \
+	cli/cmd_trades.c
 cli_tradepulse_LDADD = $(COMMON_LIBS)

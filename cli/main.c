@@ -19,6 +19,7 @@ static const struct cli_command *const commands[] = {
 	&cmd_job,
 	&cmd_status,
 	&cmd_migrate,
+	&cmd_trades,
 	NULL,
 };
 

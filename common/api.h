@@ -88,6 +88,16 @@
  *                 skipped_quarantined, interrupted, prices: {source:
  *                 "data_key" | "per_tenant", symbols, found, error?},
  *                 requests: {account, trades_latest, prices, retries}}
+ *   trades.list   {uid, open?: bool, limit?: 1..100 (100)} ->
+ *                 {uid, trades: [{id, symbol, side, qty, entry_price,
+ *                 status, created_at, and when present signal_id,
+ *                 current_price, unrealized_pnl, pnl_percent, marked_at,
+ *                 take_profit_price, stop_loss_price, exit_price,
+ *                 realized_pnl, closed_at, close_reason, pnl_error (its
+ *                 message)}]}: users/{uid}/shadowTradeHistory by
+ *                 created_at, newest first (a trade without created_at
+ *                 is not listed); open: status OPEN only. not_found
+ *                 when the tenant has no document.
  *   status        adds: pulse: {running, last} as pulse.status;
  *                 workers: [{pid, generation, uptime_ms, state,
  *                 jobs_sent, jobs_done, batch, rss_kb}], jobs: {queued,
@@ -153,5 +163,6 @@
 #define API_OP_PULSE       "pulse"
 #define API_OP_PULSE_STATUS "pulse.status"
 #define API_OP_MIGRATE_LEGACY "migrate.legacy"
+#define API_OP_TRADES_LIST "trades.list"
 
 #endif

@@ -30,6 +30,7 @@
 #include "supervisor/sync.h"
 #include "supervisor/tenant.h"
 #include "supervisor/zap.h"
+#include "supervisor/trades.h"
 #include "supervisor/zframes.h"
 
 #define API_BURST	64	/* requests read per wake-up before yielding */
@@ -68,6 +69,8 @@ static const struct api_op api_ops[] = {
 	{ API_OP_PULSE_STATUS,	pulse_op_status,	NO_ARGS, true },
 	{ API_OP_MIGRATE_LEGACY, migrate_legacy_start,	ARGS("uid", "dry_run"),
 	    false },
+	{ API_OP_TRADES_LIST,	trades_list_start,
+	    ARGS("uid", "open", "limit"), false },
 };
 
 /*

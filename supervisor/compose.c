@@ -12,6 +12,7 @@
 #include "common/wire_result.h"
 #include "supervisor/compose.h"
 #include "supervisor/jobs.h"
+#include "supervisor/lifecycle.h"
 
 /* The worker's error, made safe to store and show (the checker bounded
  * it). */
@@ -107,6 +108,48 @@ compose_money(json_object *snap)
 	return 0;
 }
 
+/* The JOB's trade of that id (the checker matched every mark to one). */
+static json_object *
+compose_trade(json_object *trades, const char *id)
+{
+	json_object *t;
+	const char *tid;
+	size_t i, n;
+
+	n = trades != NULL && json_object_is_type(trades, json_type_array) ?
+	    json_object_array_length(trades) : 0;
+	for (i = 0; i < n; i++) {
+		t = json_object_array_get_idx(trades, i);
+		if ((tid = json_get_str(t, "id")) != NULL && strcmp(tid, id) ==
+		    0)
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * Closes the trade in d (its mark's merge) when the mark's price reached
+ * one of its exit levels. Decided from the typed price and the trade as
+ * the JOB sent it; a trade that does not parse stays open (the worker
+ * could mark it only if it did). 1 closed, 0 kept, -1 out of memory.
+ */
+static int
+compose_close(json_object *trades, const struct wire_mark *m, const char *at,
+    json_object *d)
+{
+	struct lifecycle_trade t;
+	enum lifecycle_close why;
+	struct tp_err err;
+
+	if (lifecycle_trade_parse(compose_trade(trades, m->id), &t, &err) ==
+	    -1 || (why = lifecycle_close_check(&t, &m->price)) ==
+	    LIFECYCLE_KEEP)
+		return 0;
+	if (lifecycle_close_fields(&t, &m->price, why, at, d, &err) == -1)
+		return err.code == TP_RESOURCE_EXHAUSTED ? -1 : 0;
+	return 1;
+}
+
 /*
  * The writes of an accepted sync, composed from the job as sent: the
  * same documents and fields a sync always wrote. At most 3 + trades + 1
@@ -120,7 +163,10 @@ compose_sync(struct job *job, const struct wire_result *r,
 	const struct wire_mark *m;
 	char path[PATH_MAX_LEN + 1], at[32];
 	size_t i;
+	int rc;
 
+	if (c->closed != NULL)
+		*c->closed = 0;
 	store_timestamp(at, sizeof(at));
 	if (!c->ok) {
 		snprintf(path, sizeof(path), "users/%s/status/last_sync_error",
@@ -175,6 +221,14 @@ compose_sync(struct job *job, const struct wire_result *r,
 		    json_object_new_string(at)) == -1) {
 			json_object_put(d);
 			return -1;
+		}
+		if (m->ok && (rc = compose_close(c->trades, m, at, d)) != 0) {
+			if (rc == -1) {
+				json_object_put(d);
+				return -1;
+			}
+			if (c->closed != NULL)
+				(*c->closed)++;
 		}
 		if (compose_merge(c->sb, path, d) == -1)
 			return -1;

@@ -18,13 +18,19 @@ struct compose_outcome {
 	enum tp_code		 wcode;		/* the worker's error, when !ok */
 	const char		*wmsg;
 	struct store_batch	*sb;		/* the writes go here */
+	json_object		*trades;	/* the JOB's trades as sent
+						   (an array), or NULL */
+	size_t			*closed;	/* trades closed, or NULL */
 };
 
 /*
  * The writes of an accepted sync into c->sb: the same documents and
  * fields a sync always wrote (snapshot and its alternative copy, the
  * marks of the job's own trades, status/last_sync, last_sync_error set
- * or deleted). The worker named none of the paths. 0, or -1 when out of
+ * or deleted). A marked trade whose price reached its take-profit or
+ * stop-loss level (as c->trades has them) is closed in the same merge
+ * (lifecycle.h), its P&L computed here from the JOB's side, qty and
+ * entry. The worker named none of the paths. 0, or -1 when out of
  * memory.
  */
 int		 compose_sync(struct job *job, const struct wire_result *r,

@@ -30,6 +30,8 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/pulse_plan.c supervisor/pulse_plan.h \
 	supervisor/pulse_op.c \
 	supervisor/trades.c supervisor/trades.h \
+	supervisor/lifecycle.c supervisor/lifecycle.h \
+	supervisor/trades_op.c \
 	supervisor/zframes.c supervisor/zframes.h \
 	supervisor/router.c supervisor/router.h \
 	supervisor/migrate.c supervisor/migrate.h

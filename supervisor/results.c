@@ -390,6 +390,7 @@ results_result(struct batch *b, json_object *p)
 	struct job *job;
 	struct tp_err err;
 	json_object *trades = NULL;
+	size_t closed = 0;
 	const char *id;
 	char why[256], shown[RESULTS_SHOWN + 1], reason[160];
 
@@ -408,7 +409,10 @@ results_result(struct batch *b, json_object *p)
 		wj.symbols = job->symbols;
 	}
 	v = wire_result_check(&wj, p, &r, why, sizeof(why));
-	json_object_put(trades);
+	if (v != WIRE_ACCEPT) {
+		json_object_put(trades);
+		trades = NULL;
+	}
 	if (v != WIRE_ACCEPT && wj.state != WIRE_JOB_IN_FLIGHT) {
 		/* no job of its own to blame: the worker goes, and the jobs
 		 * it held are re-run as after any crash */
@@ -428,6 +432,7 @@ results_result(struct batch *b, json_object *p)
 	    (c->sb = store_batch_new()) == NULL) {
 		free(c);
 		wire_result_clear(&r);
+		json_object_put(trades);
 		log_warnx("job %s: out of memory taking its result", job->id);
 		dispatch_kill(b, "out of memory taking a result", true);
 		dispatch_job_left(b, job);
@@ -449,8 +454,15 @@ results_result(struct batch *b, json_object *p)
 	out.wcode = c->wcode;
 	out.wmsg = c->wmsg;
 	out.sb = c->sb;
+	/* the trades as sent: a mark that reaches an exit level closes
+	 * its trade (lifecycle.h) */
+	out.trades = trades;
+	out.closed = &closed;
 	if ((r.ok && (job->result = compose_summary(job, &r)) == NULL) ||
-	    (job->kind == JOB_SYNC && compose_sync(job, &r, &out) == -1)) {
+	    (job->kind == JOB_SYNC && compose_sync(job, &r, &out) == -1) ||
+	    (job->result != NULL && job->kind == JOB_SYNC && json_add(
+	    job->result, "trades_closed", json_object_new_int64(
+	    (int64_t)closed)) == -1)) {
 		/* ours, not the worker's: the job fails, nothing written */
 		c->ok = false;
 		c->wcode = TP_RESOURCE_EXHAUSTED;
@@ -463,6 +475,7 @@ results_result(struct batch *b, json_object *p)
 	}
 	c->log = json_object_get(r.log);
 	wire_result_clear(&r);
+	json_object_put(trades);
 	if (job->kind == JOB_PRICES) {
 		results_result_log(j, job, c->log, NULL);
 		/* nothing to commit: the pulse takes the prices */

@@ -44,6 +44,17 @@ trades_value(json_object *doc, const char *key)
 	}
 }
 
+/* Adds a field only when the document has it: most trades have no
+ * exit levels, and the JOB stays as it was for them. */
+static void
+trades_level(json_object *t, json_object *doc, const char *key)
+{
+	json_object *v;
+
+	if ((v = trades_value(doc, key)) != NULL)
+		json_object_object_add(t, key, v);
+}
+
 int
 trades_text(const struct store_doc *docs, size_t ndocs, char **text,
     size_t *n, bool *more, json_object *symbols, struct tp_err *err)
@@ -75,6 +86,10 @@ trades_text(const struct store_doc *docs, size_t ndocs, char **text,
 		    trades_value(docs[i].data, "qty"));
 		json_object_object_add(t, "entry_price",
 		    trades_value(docs[i].data, "entry_price"));
+		/* the exit levels a signal fixed (lifecycle.h): the
+		 * supervisor closes the trade by them; absent, none */
+		trades_level(t, docs[i].data, "take_profit_price");
+		trades_level(t, docs[i].data, "stop_loss_price");
 		if (symbols != NULL && sym != NULL &&
 		    json_object_is_type(sym, json_type_string) &&
 		    pnl_valid_symbol(s = json_object_get_string(sym)) &&

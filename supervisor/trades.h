@@ -12,7 +12,8 @@
 
 /*
  * Reads the OPEN trades of uid (store thread) into *text, a compact JSON
- * array of {id, symbol, side, qty, entry_price} (at most WIRE_TRADES_MAX;
+ * array of {id, symbol, side, qty, entry_price, and take_profit_price,
+ * stop_loss_price when the trade has them} (at most WIRE_TRADES_MAX;
  * values as stored when they are short scalars, null otherwise: the
  * worker checks them). *n gets their count, *more whether some were left
  * out. When symbols is not NULL, each valid symbol is added to it as a
@@ -28,5 +29,9 @@ int	trades_text(const struct store_doc *docs, size_t ndocs, char **text,
  * bad text), and the "prices" map restricted to its symbols. */
 json_object *trades_json(const char *text);
 json_object *trades_prices(json_object *trades, json_object *prices);
+
+struct api_req;
+/* The trades.list operation (trades_op.c; common/api.h). */
+int	trades_list_start(struct api_req *req, struct tp_err *err);
 
 #endif

@@ -28,7 +28,8 @@ UNIT_TESTS = \
 	tests/unit/test_gauth \
 	tests/unit/test_fsvalue \
 	tests/unit/test_fsnum \
-	tests/unit/test_fshttp
+	tests/unit/test_fshttp \
+	tests/unit/test_lifecycle
 
 check_PROGRAMS += $(UNIT_TESTS) tests/apiclient tests/speccheck
 TESTS += $(UNIT_TESTS)
@@ -138,6 +139,9 @@ tests_unit_test_decimal_arith_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_decimal_json_SOURCES = tests/unit/test_decimal_json.c $(DECIMAL_FIXTURE)
 tests_unit_test_decimal_json_LDADD = $(UNIT_LDADD)
 tests_unit_test_decimal_json_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_lifecycle_SOURCES = tests/unit/test_lifecycle.c supervisor/lifecycle.c $(STORE_FIXTURE)
+tests_unit_test_lifecycle_LDADD = $(UNIT_LDADD)
+tests_unit_test_lifecycle_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pnl_SOURCES = tests/unit/test_pnl.c
 tests_unit_test_pnl_LDADD = $(UNIT_LDADD)
 tests_unit_test_pnl_CFLAGS = $(UNIT_CFLAGS)
@@ -243,7 +247,9 @@ INTEGRATION_TESTS = \
 	tests/integration/rules.sh \
 	tests/integration/demo.sh \
 	tests/integration/migrate.sh \
-	tests/integration/migrate_fs.sh
+	tests/integration/migrate_fs.sh \
+	tests/integration/lifecycle.sh \
+	tests/integration/lifecycle_fs.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_daemon.sh tests/summary tests/demo
 EXTRA_DIST += tests/contracts/alpaca/README.md \

@@ -13,6 +13,7 @@ common_libtpbase_a_SOURCES = \
 	common/sealbox.c common/sealbox.h \
 	common/decimal.c common/decimal.h \
 	common/pnl.c common/pnl.h \
+	common/strategy.c common/strategy.h \
 	common/clock.c common/clock.h \
 	common/htab.c common/htab.h
 # libtpcommon.a: the store, secrets, configuration and logs, for the daemon,

@@ -29,6 +29,8 @@ enum config_kind {
 	KIND_SIZE,
 	KIND_DURATION,
 	KIND_BOOL,
+	KIND_DECIMAL,		/* a decimal number kept as its text; min
+				   and max in millionths */
 	KIND_UNBUILT,		/* a path for a feature not built yet: only
 				   empty is accepted */
 };

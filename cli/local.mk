@@ -14,5 +14,6 @@ cli_tradepulse_SOURCES = \
 	cli/cmd_status.c \
 	cli/cmd_pulse.c \
 	cli/cmd_sync.c \
+	cli/cmd_signal.c \
 	cli/cmd_job.c
 cli_tradepulse_LDADD = $(COMMON_LIBS)

@@ -136,5 +136,7 @@
 #define API_OP_TENANT_RELEASE "tenant.release"
 #define API_OP_PULSE       "pulse"
 #define API_OP_PULSE_STATUS "pulse.status"
+#define API_OP_SIGNAL      "signal"
+#define API_OP_SIGNALS_LIST "signals.list"
 
 #endif

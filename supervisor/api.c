@@ -25,6 +25,7 @@
 #include "supervisor/keys.h"
 #include "supervisor/pulse.h"
 #include "supervisor/router.h"
+#include "supervisor/signals.h"
 #include "supervisor/status.h"
 #include "supervisor/sync.h"
 #include "supervisor/tenant.h"
@@ -64,6 +65,9 @@ static const struct api_op api_ops[] = {
 	{ API_OP_TENANT_RELEASE, tenant_release_start,	ARGS("uid"), false },
 	{ API_OP_PULSE,		pulse_op_start,		NO_ARGS, false },
 	{ API_OP_PULSE_STATUS,	pulse_op_status,	NO_ARGS, true },
+	/* issue 12: signals */
+	{ API_OP_SIGNAL,	signals_start,		ARGS("uid", "symbol"), false },
+	{ API_OP_SIGNALS_LIST,	signals_list_start,	ARGS("uid", "limit"), false },
 };
 
 struct api {

@@ -16,6 +16,7 @@
 #include "common/wire_result.h"
 #include "supervisor/daemon.h"
 #include "supervisor/compose.h"
+#include "supervisor/signals.h"
 #include "supervisor/engine_int.h"
 #include "supervisor/policy.h"
 #include "supervisor/pool.h"
@@ -399,7 +400,8 @@ results_result(struct batch *b, json_object *p)
 	wj.id = id != NULL ? id : "";
 	if (job != NULL) {
 		wj.kind = job->kind == JOB_PRICES ? WIRE_JOB_PRICES :
-		    WIRE_JOB_SYNC;
+		    job->kind == JOB_SIGNAL ? WIRE_JOB_SIGNAL : WIRE_JOB_SYNC;
+		wj.symbol = job->symbol;
 		if (job->kind == JOB_SYNC && job->trades != NULL &&
 		    wj.state == WIRE_JOB_IN_FLIGHT)
 			trades = json_parse(job->trades, strlen(job->trades),
@@ -449,8 +451,11 @@ results_result(struct batch *b, json_object *p)
 	out.wcode = c->wcode;
 	out.wmsg = c->wmsg;
 	out.sb = c->sb;
-	if ((r.ok && (job->result = compose_summary(job, &r)) == NULL) ||
-	    (job->kind == JOB_SYNC && compose_sync(job, &r, &out) == -1)) {
+	if ((r.ok && job->kind != JOB_SIGNAL &&
+	    (job->result = compose_summary(job, &r)) == NULL) ||
+	    (job->kind == JOB_SYNC && compose_sync(job, &r, &out) == -1) ||
+	    (job->kind == JOB_SIGNAL && signals_compose(job, &r, &out,
+	    &j->d->cfg, &job->result) == -1)) {
 		/* ours, not the worker's: the job fails, nothing written */
 		c->ok = false;
 		c->wcode = TP_RESOURCE_EXHAUSTED;

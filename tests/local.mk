@@ -236,6 +236,8 @@ INTEGRATION_TESTS = \
 	tests/integration/drain.sh \
 	tests/integration/pulse.sh \
 	tests/integration/pulse_fs.sh \
+	tests/integration/signal.sh \
+	tests/integration/signal_fs.sh \
 	tests/integration/dashboard_fs.sh \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/jsonutil.h"
@@ -17,8 +18,10 @@ wrs_num(double v, int places)
 {
 	char buf[64];
 
+	/* the value is the text's, so the two never disagree (Firestore
+	 * keeps the double) */
 	snprintf(buf, sizeof(buf), "%.*f", places, v);
-	return json_object_new_double_s(v, buf);
+	return json_object_new_double_s(strtod(buf, NULL), buf);
 }
 
 static int

@@ -318,8 +318,10 @@ signals_num(double v, int places)
 {
 	char buf[64];
 
+	/* the value is the text's, so the two never disagree (Firestore
+	 * keeps the double) */
 	snprintf(buf, sizeof(buf), "%.*f", places, v);
-	return json_object_new_double_s(v, buf);
+	return json_object_new_double_s(strtod(buf, NULL), buf);
 }
 
 static json_object *

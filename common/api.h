@@ -102,6 +102,22 @@
  *                 taken as its batch ended), recent_crashes: [{id, at,
  *                 pid, signal|exit_code, syscall, uids}] (newest first,
  *                 at most 10).
+ *   signal        {uid, symbol, wait?: bool (true)} -> {id, symbol,
+ *                 action: "BUY" | "SELL" | "HOLD", confidence, reasoning,
+ *                 price, indicators: {sma_fast, sma_slow, rsi}, strategy,
+ *                 parameters: {fast, slow, rsi_period, bars}, bar_at,
+ *                 job_id, timestamp}: the signal written to
+ *                 users/{uid}/signals/{id} (docs/strategy.md), once the
+ *                 job has ended. With wait false, the job at once (as
+ *                 "job" shows it; its result is the signal). invalid_
+ *                 argument: a bad uid or symbol (as the P&L's symbols);
+ *                 not_found: no tenant; failed_precondition: no keys,
+ *                 quarantined, or too few daily bars; a failed job's
+ *                 error otherwise (the message names the job). A tenant
+ *                 whose trading is disabled gets a signal too.
+ *   signals.list  {uid, limit?: 1..100 (100)} -> {uid, signals: [signal
+ *                 with its id, ...]}: newest first by timestamp.
+ *                 not_found: no tenant.
  */
 
 #define API_VERSION 1

@@ -23,6 +23,7 @@ UNIT_TESTS = \
 	tests/unit/test_decimal_json \
 	tests/unit/test_pnl \
 	tests/unit/test_strategy \
+	tests/unit/test_result_signal \
 	tests/unit/test_alpaca \
 	tests/unit/test_alpaca_server \
 	tests/unit/test_alpaca_parse \
@@ -145,6 +146,9 @@ tests_unit_test_pnl_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_strategy_SOURCES = tests/unit/test_strategy.c
 tests_unit_test_strategy_LDADD = $(UNIT_LDADD)
 tests_unit_test_strategy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_result_signal_SOURCES = tests/unit/test_result_signal.c
+tests_unit_test_result_signal_LDADD = $(UNIT_LDADD)
+tests_unit_test_result_signal_CFLAGS = $(UNIT_CFLAGS)
 
 # The Alpaca client's reply parsing alone: no libcurl, no server.
 tests_unit_test_alpaca_parse_SOURCES = tests/unit/test_alpaca_parse.c worker/alpaca_parse.c \

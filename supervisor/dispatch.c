@@ -504,8 +504,9 @@ dispatch_keys_done(void *arg)
 			continue;
 		if (c->key[i].rc == -1) {
 			dispatch_job_left(b, job);
-			jobs_tlog(j, job->uid, TLOG_ERROR, job->id, "sync",
-			    "job %s not run: %s", job->id, c->key[i].err.msg);
+			jobs_tlog(j, job->uid, TLOG_ERROR, job->id,
+			    jobs_kind_name(job->kind), "job %s not run: %s",
+			    job->id, c->key[i].err.msg);
 			jobs_finish(j, job, &c->key[i].err);
 			continue;
 		}

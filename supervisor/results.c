@@ -233,8 +233,8 @@ results_tlog(struct jobs *j, struct tenantlog_batch *tb, enum tlog_level lvl,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (tenantlog_batch_add(j->d->tlog, tb, lvl, job->id, "sync", msg,
-	    &err) == -1)
+	if (tenantlog_batch_add(j->d->tlog, tb, lvl, job->id,
+	    jobs_kind_name(job->kind), msg, &err) == -1)
 		log_warnx("tenant log of %s: %s", job->uid, err.msg);
 }
 

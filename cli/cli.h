@@ -65,6 +65,8 @@ extern const struct cli_command cmd_keys;
 extern const struct cli_command cmd_trading;
 extern const struct cli_command cmd_status;
 extern const struct cli_command cmd_sync;
+extern const struct cli_command cmd_signal;
+extern const struct cli_command cmd_signals;
 extern const struct cli_command cmd_job;
 extern const struct cli_command cmd_pulse;
 extern const struct cli_command cmd_migrate;

@@ -14,6 +14,7 @@ cli_tradepulse_SOURCES = \
 	cli/cmd_status.c \
 	cli/cmd_pulse.c \
 	cli/cmd_sync.c \
+	cli/cmd_signal.c \
 	cli/cmd_job.c \
 	cli/cmd_migrate.c \
 	cli/cmd_trades.c

@@ -16,6 +16,8 @@ static const struct cli_command *const commands[] = {
 	&cmd_trading,
 	&cmd_pulse,
 	&cmd_sync,
+	&cmd_signal,
+	&cmd_signals,
 	&cmd_job,
 	&cmd_status,
 	&cmd_migrate,

@@ -128,6 +128,22 @@
  *                 counts what would be copied. not_found when the tenant
  *                 has no document; resource_exhausted while another
  *                 migration runs. docs/migration.md.
+ *   signal        {uid, symbol, wait?: bool (true)} -> {id, symbol,
+ *                 action: "BUY" | "SELL" | "HOLD", confidence, reasoning,
+ *                 price, indicators: {sma_fast, sma_slow, rsi}, strategy,
+ *                 parameters: {fast, slow, rsi_period, bars}, bar_at,
+ *                 job_id, timestamp}: the signal written to
+ *                 users/{uid}/signals/{id} (docs/strategy.md), once the
+ *                 job has ended. With wait false, the job at once (as
+ *                 "job" shows it; its result is the signal). invalid_
+ *                 argument: a bad uid or symbol (as the P&L's symbols);
+ *                 not_found: no tenant; failed_precondition: no keys,
+ *                 quarantined, or too few daily bars; a failed job's
+ *                 error otherwise (the message names the job). A tenant
+ *                 whose trading is disabled gets a signal too.
+ *   signals.list  {uid, limit?: 1..100 (100)} -> {uid, signals: [signal
+ *                 with its id, ...]}: newest first by timestamp.
+ *                 not_found: no tenant.
  */
 
 #define API_VERSION 1
@@ -164,5 +180,7 @@
 #define API_OP_PULSE_STATUS "pulse.status"
 #define API_OP_MIGRATE_LEGACY "migrate.legacy"
 #define API_OP_TRADES_LIST "trades.list"
+#define API_OP_SIGNAL      "signal"
+#define API_OP_SIGNALS_LIST "signals.list"
 
 #endif

@@ -26,6 +26,8 @@
 #include <ini.h>
 
 #include "common/config_int.h"
+#include "common/decimal.h"
+#include "common/strategy.h"
 
 /*
  * inih parses the lines; this file feeds it through a reader that counts
@@ -113,6 +115,24 @@ static const struct config_key config_keys[] = {
 	{ "alpaca", "data_secret_file", KIND_PATH, F(data_secret_file), false,
 	    0, 0 },
 
+	/* [signals]: the strategy (common/strategy.h, docs/strategy.md)
+	 * and the shadow-trade lifecycle's thresholds */
+	{ "signals", "fast", KIND_U32, F(signal_fast), true, STRATEGY_FAST_MIN,
+	    STRATEGY_SLOW_MAX - 1 },
+	{ "signals", "slow", KIND_U32, F(signal_slow), true,
+	    STRATEGY_FAST_MIN + 1, STRATEGY_SLOW_MAX },
+	{ "signals", "rsi_period", KIND_U32, F(signal_rsi_period), true,
+	    STRATEGY_RSI_MIN, STRATEGY_RSI_MAX },
+	{ "signals", "bars", KIND_U32, F(signal_bars), true,
+	    STRATEGY_FAST_MIN + 2, STRATEGY_BARS_MAX },
+	{ "signals", "min_confidence", KIND_DECIMAL, F(signal_min_confidence),
+	    true, 0, 1000000 },
+	{ "signals", "position_fraction", KIND_DECIMAL,
+	    F(signal_position_fraction), true, 1, 1000000 },
+	{ "signals", "stop_loss", KIND_DECIMAL, F(signal_stop_loss), true,
+	    10000, 99990000 },
+	{ "signals", "take_profit", KIND_DECIMAL, F(signal_take_profit), true,
+	    10000, 1000000000 },
 	{ "auth", "firebase_project_id", KIND_WORD, F(firebase_project_id),
 	    false, 0, 0 },
 	{ "auth", "certs", KIND_CERTS, F(certs), false, 0, 0 },
@@ -125,7 +145,8 @@ static const struct config_key config_keys[] = {
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
 
 static const char *const config_sections[] = {
-	"daemon", "store", "secrets", "workers", "pulse", "alpaca", "auth",
+	"daemon", "store", "secrets", "workers", "pulse", "alpaca", "signals",
+	"auth",
 };
 
 /* State of one config_load. */
@@ -212,6 +233,10 @@ config_defaults(struct config *cfg, struct tp_err *err)
 		{ F(certs), "" },
 		{ F(curve_server_key), "" },
 		{ F(curve_clients), "" },
+		{ F(signal_min_confidence), "0.6" },
+		{ F(signal_position_fraction), "0.05" },
+		{ F(signal_stop_loss), "5" },
+		{ F(signal_take_profit), "10" },
 	};
 	size_t i;
 
@@ -248,6 +273,10 @@ config_defaults(struct config *cfg, struct tp_err *err)
 	cfg->pulse_interval = 60 * SEC;
 	cfg->pulse_enabled = true;
 	cfg->requests_per_minute = 200;
+	cfg->signal_fast = 10;
+	cfg->signal_slow = 30;
+	cfg->signal_rsi_period = 14;
+	cfg->signal_bars = 100;
 	return 0;
 }
 
@@ -435,6 +464,50 @@ config_value_endpoint(struct config_parse *p, const struct config_key *k,
 	    config_fail(p, "out of memory") : 1;
 }
 
+/* A bound for a message: "0.01", not "0.010000". */
+static void
+config_dec_text(const struct dec *d, char *buf, size_t size)
+{
+	size_t n;
+
+	if (dec_format(d, buf, size) == -1) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	n = strlen(buf);
+	while (strchr(buf, '.') != NULL && n > 0 &&
+	    (buf[n - 1] == '0' || buf[n - 1] == '.'))
+		if (buf[--n] == '.') {
+			buf[n] = '\0';
+			break;
+		} else
+			buf[n] = '\0';
+}
+
+/* A decimal within [min, max] millionths, kept as the text written. */
+static int
+config_value_decimal(struct config_parse *p, const struct config_key *k,
+    const char *v, char **field)
+{
+	struct dec d, lo, hi;
+	char los[32], his[32];
+
+	lo.m = (__int128)k->min;
+	lo.scale = 6;
+	hi.m = (__int128)k->max;
+	hi.scale = 6;
+	config_dec_text(&lo, los, sizeof(los));
+	config_dec_text(&hi, his, sizeof(his));
+	if (dec_parse(v, strlen(v), &d, NULL) == -1 || d.scale > 6)
+		return config_fail(p, "%s: \"%.*s\" is not a decimal number "
+		    "with at most 6 decimals", k->name, CONFIG_VALUE_SHOWN, v);
+	if (dec_cmp(&d, &lo) < 0 || dec_cmp(&d, &hi) > 0)
+		return config_fail(p, "%s: %.*s is out of range (%s to %s)",
+		    k->name, CONFIG_VALUE_SHOWN, v, los, his);
+	return config_set_str(field, v) == -1 ?
+	    config_fail(p, "out of memory") : 1;
+}
+
 /* String kinds: checks v and stores it in the field. */
 static int
 config_value_str(struct config_parse *p, const struct config_key *k,
@@ -445,6 +518,8 @@ config_value_str(struct config_parse *p, const struct config_key *k,
 		return config_value_path(p, k, v, field);
 	case KIND_ENDPOINT:
 		return config_value_endpoint(p, k, v, field);
+	case KIND_DECIMAL:
+		return config_value_decimal(p, k, v, field);
 	case KIND_CERTS:
 		if (strncmp(v, "http://", 7) == 0)
 			return config_fail(p, "%s: fetch the certificates over "
@@ -657,6 +732,22 @@ config_finish(struct config_parse *p)
 		p->lineno = config_seen(p, "store", "backend");
 		return config_fail(p, "backend: firestore needs credentials (a "
 		    "service-account key file) or emulator_host in [store]");
+	}
+	if (cfg->signal_fast >= cfg->signal_slow) {
+		p->lineno = config_seen(p, "signals", "fast") != 0 ?
+		    config_seen(p, "signals", "fast") :
+		    config_seen(p, "signals", "slow");
+		return config_fail(p, "fast: the fast SMA period (%u) must be "
+		    "shorter than the slow one (%u)", cfg->signal_fast,
+		    cfg->signal_slow);
+	}
+	if (cfg->signal_bars < cfg->signal_slow + 1 ||
+	    cfg->signal_bars < cfg->signal_rsi_period + 1) {
+		p->lineno = config_seen(p, "signals", "bars");
+		return config_fail(p, "bars: %u daily bars are too few for "
+		    "slow = %u and rsi_period = %u (at least one more than "
+		    "either)", cfg->signal_bars, cfg->signal_slow,
+		    cfg->signal_rsi_period);
 	}
 	if (config_finish_curve(p) == 0)
 		return 0;

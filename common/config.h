@@ -82,6 +82,22 @@ struct config {
 	char *data_key_id;
 	char *data_secret_file;
 
+	/* [signals]: the strategy (docs/strategy.md) and the shadow-trade
+	 * lifecycle's thresholds; decimals are kept as their text */
+	uint32_t signal_fast;		/* 10: fast SMA period, < slow */
+	uint32_t signal_slow;		/* 30: slow SMA period */
+	uint32_t signal_rsi_period;	/* 14: Wilder's RSI period */
+	uint32_t signal_bars;		/* 100: daily bars fetched; more than
+					   slow and rsi_period */
+	char *signal_min_confidence;	/* "0.6": BUY/SELL at or above it open
+					   a shadow trade (0 to 1) */
+	char *signal_position_fraction;	/* "0.05": of equity per trade
+					   (0.000001 to 1) */
+	char *signal_stop_loss;		/* "5": per cent of entry (0.01 to
+					   99.99) */
+	char *signal_take_profit;	/* "10": per cent of entry (0.01 to
+					   1000) */
+
 	/* [auth] */
 	char *firebase_project_id;
 	char *certs;

@@ -30,6 +30,8 @@ enum config_kind {
 	KIND_SIZE,
 	KIND_DURATION,
 	KIND_BOOL,
+	KIND_DECIMAL,		/* a decimal number kept as its text; min
+				   and max in millionths */
 };
 
 /* Parses 1..20 decimal digits at *s, advancing it; -1 on overflow. */

@@ -10,9 +10,11 @@ common_libtpbase_a_SOURCES = \
 	common/api.h \
 	common/wire.c common/wire.h \
 	common/wire_result.c common/wire_result_enc.c common/wire_result.h \
+	common/wire_result_sig.c \
 	common/sealbox.c common/sealbox.h \
 	common/decimal.c common/decimal.h \
 	common/pnl.c common/pnl.h \
+	common/strategy.c common/strategy.h \
 	common/clock.c common/clock.h \
 	common/htab.c common/htab.h
 # libtpcommon.a: the store, secrets, configuration and logs, for the daemon,

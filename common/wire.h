@@ -70,6 +70,12 @@
  *                 "keys_sealed": ..., "symbols": ["SYMBOL", ...]}
  *                 the pulse's one price fetch, with the operator's data key
  *                 ([alpaca] data_key_id); no uid: it belongs to no tenant.
+ *              S  {"job_id": str, "uid": str, "kind": "signal",
+ *                 "deadline_ms": int, "keys_sealed": ..., "symbol": str,
+ *                 "bars": int, "fast": int, "slow": int, "rsi_period": int}
+ *                 one tenant's signal on one symbol: the newest "bars"
+ *                 daily bars and the strategy with those parameters
+ *                 ([signals]; docs/strategy.md).
  *   JOB_BEGIN  W  {"job_id": str}   optional: for a worker that queues
  *                 jobs, when one starts; tradepulse-worker starts each job
  *                 as it arrives and does not send it

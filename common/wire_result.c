@@ -550,6 +550,8 @@ wire_result_check(const struct wire_result_job *job, json_object *p,
 	    "key_id_last4", "marks", "requests", "log", NULL };
 	static const char *const prices_ok[] = { "job_id", "ok", "prices",
 	    "requests", "log", NULL };
+	static const char *const signal_ok[] = { "job_id", "ok", "signal",
+	    "requests", "log", NULL };
 	static const char *const failed[] = { "job_id", "ok", "error", "log",
 	    NULL };
 	enum wire_verdict v;
@@ -581,17 +583,21 @@ wire_result_check(const struct wire_result_job *job, json_object *p,
 		    "true or false");
 	r->ok = json_object_get_boolean(okv);
 	if ((bad = json_unknown_key(p, !r->ok ? failed :
-	    job->kind == WIRE_JOB_SYNC ? sync_ok : prices_ok)) != NULL)
+	    job->kind == WIRE_JOB_SYNC ? sync_ok :
+	    job->kind == WIRE_JOB_SIGNAL ? signal_ok : prices_ok)) != NULL)
 		return wr_why(WIRE_REJECT_MALFORMED, why, size, "unknown field "
 		    "\"%s\" in a%s %s RESULT", tp_err_shown(bad, shown,
 		    sizeof(shown)), r->ok ? "" : " failed",
-		    job->kind == WIRE_JOB_SYNC ? "sync" : "prices");
+		    job->kind == WIRE_JOB_SYNC ? "sync" :
+		    job->kind == WIRE_JOB_SIGNAL ? "signal" : "prices");
 	if ((v = wr_log(wr_get(p, "log"), why, size)) != WIRE_ACCEPT)
 		return v;
 	r->log = wr_get(p, "log");
 	if (!r->ok)
 		return wr_error(wr_get(p, "error"), "\"error\"", &r->code,
 		    &r->message, why, size);
+	if (job->kind == WIRE_JOB_SIGNAL)
+		return wire_result_signal_check(job, p, r, why, size);
 	if (job->kind == WIRE_JOB_PRICES) {
 		if ((v = wr_prices(job, wr_get(p, "prices"), why, size)) !=
 		    WIRE_ACCEPT)

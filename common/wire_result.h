@@ -10,6 +10,7 @@
 
 #include "common/decimal.h"
 #include "common/error.h"
+#include "common/strategy.h"
 #include "common/wire.h"
 
 /*
@@ -24,6 +25,8 @@
  *   prices, ok:  {"job_id", "ok": true, "prices": {"SYMBOL": "decimal"},
  *                 "requests": {"trades_latest": n, "retries": n},
  *                 "log": [LINE, ...]}
+ *   signal, ok:  {"job_id", "ok": true, "signal": {SIGNAL},
+ *                 "requests": {"bars": n, "retries": n}, "log": [LINE, ...]}
  *   either, !ok: {"job_id", "ok": false, "error": {"code", "message"},
  *                 "log": [LINE, ...]}
  *
@@ -35,12 +38,21 @@
  *            "pnl_percent": num} or {"id", "pnl_error": {"code",
  *            "message"}}: one per trade of the JOB, in any order. The
  *            marks are JSON numbers, exact decimal text (dec_to_json_number).
+ *   SIGNAL:  {"symbol": the JOB's, "action": "BUY"|"SELL"|"HOLD",
+ *            "confidence": number 0..1, "reasoning": text (1..
+ *            STRATEGY_REASON_MAX bytes, no control characters), "price":
+ *            the last close as a decimal string above 0, exactly as
+ *            Alpaca sent it, "bar_at": that bar's time (RFC 3339 text),
+ *            "bars": closes used (1..STRATEGY_BARS_MAX), "indicators":
+ *            {"sma_fast", "sma_slow": finite numbers above 0, "rsi":
+ *            0..100}} (wire_result_sig.c)
  *   LINE:    {"level": debug|info|warn|error, "event", "message"}
  */
 
 enum wire_job_kind {
 	WIRE_JOB_SYNC,
 	WIRE_JOB_PRICES,
+	WIRE_JOB_SIGNAL,
 };
 
 /* Where the job named by a RESULT stands, as the supervisor sees it. */
@@ -59,6 +71,22 @@ struct wire_result_job {
 	json_object		*trades;	/* sync: the JOB's "trades"
 						   (array of maps with "id") */
 	json_object		*symbols;	/* prices: the JOB's "symbols" */
+	const char		*symbol;	/* signal: the JOB's "symbol" */
+};
+
+#define WIRE_BAR_AT_MAX		40	/* bytes of a signal's "bar_at" */
+
+/* A signal job's facts, as the checker accepted them. */
+struct wire_signal {
+	const char		*symbol;	/* borrowed from the payload */
+	enum strategy_action	 action;
+	double			 confidence;
+	const char		*reasoning;
+	const char		*price_text;	/* the last close, exact */
+	struct dec		 price;
+	const char		*bar_at;
+	int64_t			 bars;
+	double			 sma_fast, sma_slow, rsi;
 };
 
 struct wire_mark {
@@ -82,6 +110,8 @@ struct wire_result {
 	size_t		 nmarks;
 	int64_t		 req_account, req_trades, retries;
 	json_object	*prices;	/* prices */
+	struct wire_signal signal;	/* signal */
+	int64_t		 req_bars;	/* signal */
 	json_object	*log;		/* NULL or checked lines */
 };
 
@@ -123,6 +153,16 @@ int wire_result_mark(json_object *r, const char *trade_id,
 int wire_result_mark_error(json_object *r, const char *trade_id,
     enum tp_code code, const char *message);
 json_object *wire_result_prices_new(const char *job_id, json_object *prices);
+/* A signal's RESULT: the decision on the closes, the last close's exact
+ * text and time, the closes used, and the requests made. */
+json_object *wire_result_signal_new(const char *job_id, const char *symbol,
+    const struct strategy_decision *d, const char *price_text,
+    const char *bar_at, int64_t bars, int64_t requests, int64_t retries);
+
+/* wire_result_sig.c: the checker's part for a signal's "signal" and
+ * "requests" (called by wire_result_check). */
+enum wire_verdict wire_result_signal_check(const struct wire_result_job *job,
+    json_object *payload, struct wire_result *r, char *why, size_t size);
 /* account < 0: not a count of this job (a prices job). */
 int wire_result_requests(json_object *r, int64_t account, int64_t trades,
     int64_t retries);

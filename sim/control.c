@@ -168,6 +168,33 @@ sim_control_prices(struct sim *s, struct evhttp_request *req,
 	sim_send_json(s, req, 200, o, 0);
 }
 
+/* POST /_sim/bars {"symbol": "AAPL", "closes": ["187.25", ...]} */
+static void
+sim_control_bars(struct sim *s, struct evhttp_request *req, json_object *body)
+{
+	struct tp_err err;
+	json_object *o, *closes;
+	const char *symbol;
+
+	symbol = json_get_str(body, "symbol");
+	if (symbol == NULL || !json_object_object_get_ex(body, "closes",
+	    &closes)) {
+		sim_control_fail(s, req, 400, TP_INVALID_ARGUMENT,
+		    "{\"symbol\": \"SYM\", \"closes\": [price, ...]} "
+		    "expected");
+		return;
+	}
+	tp_err_clear(&err);
+	if (market_set_closes(s->market, symbol, closes, &err) == -1) {
+		sim_control_err(s, req, &err);
+		return;
+	}
+	o = sim_ok();
+	json_object_object_add(o, "closes", json_object_new_int64(
+	    (int64_t)json_object_array_length(closes)));
+	sim_send_json(s, req, 200, o, 0);
+}
+
 static void
 sim_control_behaviour(struct sim *s, struct evhttp_request *req,
     json_object *body)
@@ -293,10 +320,12 @@ sim_control_request(struct sim *s, struct evhttp_request *req)
 	if (!post || (strcmp(path, "/_sim/accounts") != 0 &&
 	    strcmp(path, "/_sim/prices") != 0 &&
 	    strcmp(path, "/_sim/behaviour") != 0 &&
+	    strcmp(path, "/_sim/bars") != 0 &&
 	    strcmp(path, "/_sim/reset") != 0)) {
 		sim_control_fail(s, req, 404, TP_NOT_FOUND,
 		    "no such control call: GET /_sim/stats, POST "
-		    "/_sim/accounts, /_sim/prices, /_sim/behaviour, /_sim/reset");
+		    "/_sim/accounts, /_sim/prices, /_sim/bars, /_sim/behaviour, "
+		    "/_sim/reset");
 		return;
 	}
 	tp_err_clear(&err);
@@ -314,6 +343,8 @@ sim_control_request(struct sim *s, struct evhttp_request *req)
 		sim_control_prices(s, req, body);
 	else if (strcmp(path, "/_sim/behaviour") == 0)
 		sim_control_behaviour(s, req, body);
+	else if (strcmp(path, "/_sim/bars") == 0)
+		sim_control_bars(s, req, body);
 	else
 		sim_control_reset(s, req, body);
 	json_object_put(body);

@@ -32,6 +32,14 @@ struct market {
 	unsigned char key[crypto_generichash_KEYBYTES_MIN];
 	int64_t now;
 	struct htab *prices;	/* symbol -> struct market_override */
+	struct htab *series;	/* symbol -> struct market_series */
+};
+
+/* A symbol's daily closes set by the control API, oldest first: its 1Day
+ * bars are exactly these, the last one today's. */
+struct market_series {
+	size_t n;
+	int64_t u[];		/* millionths */
 };
 
 /* A 64-bit value that depends only on the seed, a tag, a symbol and n. */
@@ -76,6 +84,11 @@ market_new(uint64_t seed)
 		free(m);
 		return NULL;
 	}
+	if ((m->series = htab_new()) == NULL) {
+		htab_free(m->prices, free);
+		free(m);
+		return NULL;
+	}
 	m->seed = seed;
 	for (i = 0; i < sizeof(m->key); i++)
 		m->key[i] = i < 8 ? (unsigned char)(seed >> (8 * i)) :
@@ -97,6 +110,7 @@ market_free(struct market *m)
 	if (m == NULL)
 		return;
 	htab_free(m->prices, free);
+	htab_free(m->series, free);
 	free(m);
 }
 
@@ -109,6 +123,57 @@ market_reset(struct market *m)
 		return;		/* keeps the old prices; said nowhere worse */
 	htab_free(m->prices, free);
 	m->prices = h;
+	if ((h = htab_new()) == NULL)
+		return;
+	htab_free(m->series, free);
+	m->series = h;
+}
+
+int
+market_set_closes(struct market *m, const char *symbol, json_object *closes,
+    struct tp_err *err)
+{
+	struct market_series *s;
+	json_object *v;
+	void *old;
+	size_t i, n;
+
+	if (!market_valid_symbol(symbol))
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "invalid symbol \"%.32s\": 1 to 16 of A-Z 0-9 . / -",
+		    symbol);
+	if (!json_object_is_type(closes, json_type_array) ||
+	    (n = json_object_array_length(closes)) > MARKET_BARS_MAX)
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "closes: a list of "
+		    "at most %d prices expected", MARKET_BARS_MAX);
+	if ((s = malloc(sizeof(*s) + (n > 0 ? n : 1) * sizeof(s->u[0]))) ==
+	    NULL)
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	s->n = n;
+	for (i = 0; i < n; i++) {
+		v = json_object_array_get_idx(closes, i);
+		if ((!json_object_is_type(v, json_type_string) &&
+		    !json_object_is_type(v, json_type_int) &&
+		    !json_object_is_type(v, json_type_double)) ||
+		    market_parse_u(json_object_get_string(v), &s->u[i]) == -1 ||
+		    s->u[i] <= 0 || s->u[i] > PRICE_MAX_U) {
+			free(s);
+			return tp_err_set(err, TP_INVALID_ARGUMENT, "close %zu "
+			    "of %s is not a positive decimal with at most 6 "
+			    "decimals", i, symbol);
+		}
+	}
+	if (n == 0) {		/* back to the generated bars */
+		free(s);
+		free(htab_del(m->series, symbol));
+		return 0;
+	}
+	if (htab_put(m->series, symbol, s, &old) == -1) {
+		free(s);
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	free(old);
+	return 0;
 }
 
 int64_t
@@ -566,10 +631,54 @@ market_bar_json(const struct market *m, const char *key,
 	return o;
 }
 
+/* A bar of a set series: open at the close before, high and low the
+ * larger and smaller of the two. */
+static json_object *
+market_series_bar(const struct market_series *s, size_t i, int64_t t,
+    bool wrong)
+{
+	json_object *o = json_object_new_object();
+	int64_t c = s->u[i], op = i > 0 ? s->u[i - 1] : s->u[i];
+	char buf[40];
+
+	market_format_time(t, buf, sizeof(buf));
+	json_object_object_add(o, "t", json_object_new_string(buf));
+	json_object_object_add(o, "o", market_number_u(op, 2));
+	json_object_object_add(o, "h", market_number_u(op > c ? op : c, 2));
+	json_object_object_add(o, "l", market_number_u(op < c ? op : c, 2));
+	json_object_object_add(o, "c", wrong ?
+	    json_object_new_string("close") : market_number_u(c, 2));
+	json_object_object_add(o, "v", json_object_new_int64(1000));
+	json_object_object_add(o, "n", json_object_new_int64(10));
+	json_object_object_add(o, "vw", market_number_u(c, 2));
+	return o;
+}
+
+/* The bars of a set series between start and end: the last close is
+ * today's bar, each one before it a day earlier. */
+static void
+market_series_bars(const struct market *m, const struct market_series *s,
+    int64_t start, int64_t end, int64_t limit, bool desc, bool wrong,
+    json_object *bars)
+{
+	int64_t today = m->now - m->now % DAY, t, count = 0;
+	size_t k, i;
+
+	for (k = 0; k < s->n && count < limit; k++) {
+		i = desc ? s->n - 1 - k : k;
+		t = today - (int64_t)(s->n - 1 - i) * DAY;
+		if (t < start || t > end)
+			continue;
+		json_object_array_add(bars, market_series_bar(s, i, t, wrong));
+		count++;
+	}
+}
+
 json_object *
 market_bars_json(const struct market *m, const struct market_bars_query *q,
     bool wrong, struct tp_err *err)
 {
+	const struct market_series *series;
 	struct timeframe tf;
 	json_object *o, *bars;
 	int64_t start, end, t, limit, base_u = 0, count = 0, tok;
@@ -617,7 +726,13 @@ market_bars_json(const struct market *m, const struct market_bars_query *q,
 	snprintf(key, sizeof(key), "%s/%d/%d", q->symbol, (int)tf.unit, tf.n);
 	base_u /= MARKET_MICRO / 100;
 	bars = json_object_new_array();
-	if (!known)
+	series = tf.unit == TF_DAY ? htab_get(m->series, q->symbol) : NULL;
+	if (series != NULL) {
+		/* the control API's closes, in one page */
+		market_series_bars(m, series, start, end, limit, q->desc, wrong,
+		    bars);
+		t = -1;
+	} else if (!known)
 		t = -1;
 	else if (q->desc) {
 		for (t = market_bar_align(&tf, end); t >= start && count < limit;

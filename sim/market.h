@@ -31,6 +31,11 @@ bool market_valid_symbol(const char *s);
  * unknown (text NULL). */
 int market_set_price(struct market *m, const char *symbol, const char *text,
     struct tp_err *err);
+/* Sets a symbol's daily closes (a list of decimal strings or numbers,
+ * oldest first, the last one today's): its 1Day bars become exactly
+ * these. An empty list forgets them. */
+int market_set_closes(struct market *m, const char *symbol,
+    json_object *closes, struct tp_err *err);
 /* The latest price of a known symbol in millionths; false when the symbol
  * is unknown (invalid, starting with "ZZ", or marked unknown). */
 bool market_price(const struct market *m, const char *symbol, int64_t *u);

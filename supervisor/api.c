@@ -26,6 +26,7 @@
 #include "supervisor/migrate.h"
 #include "supervisor/pulse.h"
 #include "supervisor/router.h"
+#include "supervisor/signals.h"
 #include "supervisor/status.h"
 #include "supervisor/sync.h"
 #include "supervisor/tenant.h"
@@ -71,6 +72,9 @@ static const struct api_op api_ops[] = {
 	    false },
 	{ API_OP_TRADES_LIST,	trades_list_start,
 	    ARGS("uid", "open", "limit"), false },
+	/* issue 12: signals */
+	{ API_OP_SIGNAL,	signals_start,		ARGS("uid", "symbol"), false },
+	{ API_OP_SIGNALS_LIST,	signals_list_start,	ARGS("uid", "limit"), false },
 };
 
 /*
@@ -86,7 +90,7 @@ static const char *const api_service_ops[] = {
 	API_OP_PULSE_STATUS,
 	API_OP_SYNC,
 	API_OP_JOB,
-	"signal",
+	API_OP_SIGNAL,
 	NULL,
 };
 

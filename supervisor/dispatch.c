@@ -351,7 +351,7 @@ dispatch_send_job(struct jobs *j, struct batch *b, struct job *job,
 	if (p != NULL) {
 		tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory");
 		json_add(p, "job_id", json_object_new_string(job->id));
-		if (job->kind == JOB_SYNC)
+		if (job->kind != JOB_PRICES)
 			json_add(p, "uid", json_object_new_string(
 			    job->uid));
 		json_add(p, "kind", json_object_new_string(
@@ -370,6 +370,20 @@ dispatch_send_job(struct jobs *j, struct batch *b, struct job *job,
 				want++;
 			}
 			want++;
+		} else if (job->kind == JOB_SIGNAL) {
+			/* the strategy's parameters: the worker reads no
+			 * configuration */
+			json_add(p, "symbol", json_object_new_string(
+			    job->symbol));
+			json_add(p, "bars", json_object_new_int64(
+			    cfg->signal_bars));
+			json_add(p, "fast", json_object_new_int64(
+			    cfg->signal_fast));
+			json_add(p, "slow", json_object_new_int64(
+			    cfg->signal_slow));
+			json_add(p, "rsi_period", json_object_new_int64(
+			    cfg->signal_rsi_period));
+			want += 5;
 		} else {
 			json_add(p, "symbols", json_copy(job->symbols));
 		}
@@ -490,8 +504,9 @@ dispatch_keys_done(void *arg)
 			continue;
 		if (c->key[i].rc == -1) {
 			dispatch_job_left(b, job);
-			jobs_tlog(j, job->uid, TLOG_ERROR, job->id, "sync",
-			    "job %s not run: %s", job->id, c->key[i].err.msg);
+			jobs_tlog(j, job->uid, TLOG_ERROR, job->id,
+			    jobs_kind_name(job->kind), "job %s not run: %s",
+			    job->id, c->key[i].err.msg);
 			jobs_finish(j, job, &c->key[i].err);
 			continue;
 		}

@@ -73,6 +73,7 @@ jobs_job_free(void *arg)
 	json_object_put(job->symbols);
 	free(job->trades);
 	free(job->keys_doc);
+	free(job->signal_equity);
 	free(job);
 }
 
@@ -121,6 +122,8 @@ jobs_kind_name(enum job_kind k)
 		return "sync";
 	case JOB_PRICES:
 		return "prices";
+	case JOB_SIGNAL:
+		return "signal";
 	}
 	return "unknown";
 }
@@ -379,6 +382,10 @@ jobs_retry(struct jobs *j, struct job *job)
 		return NULL;
 	}
 	rj->alone = true;
+	memcpy(rj->symbol, job->symbol, sizeof(rj->symbol));
+	rj->signal_trading = job->signal_trading;
+	if (job->signal_equity != NULL)
+		rj->signal_equity = strdup(job->signal_equity);	/* NULL: none */
 	/* the owner hears of the last job of the chain only */
 	rj->owner = job->owner;
 	rj->owner_arg = job->owner_arg;

@@ -60,7 +60,10 @@ enum job_state {
 enum job_kind {
 	JOB_SYNC,
 	JOB_PRICES,	/* a pulse's price fetch: no tenant (uid "") */
+	JOB_SIGNAL,	/* one tenant's signal on one symbol (signals.h) */
 };
+
+#define JOBS_SYMBOL_MAX		16	/* pnl_valid_symbol's bound */
 
 struct batch;
 struct htab;
@@ -100,6 +103,12 @@ struct job {
 						   as the pulse read it (JSON
 						   text), NULL: read at dispatch */
 	json_object		*symbols;	/* prices: the symbols (array) */
+	char			 symbol[JOBS_SYMBOL_MAX + 1];	/* signal */
+	char			*signal_equity;	/* signal: the snapshot's
+						   equity (decimal text) when
+						   the API read it, or NULL */
+	bool			 signal_trading;	/* signal: the tenant's
+						   trading was enabled */
 
 	/* while running */
 	struct batch		*batch;

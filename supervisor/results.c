@@ -16,6 +16,7 @@
 #include "common/wire_result.h"
 #include "supervisor/daemon.h"
 #include "supervisor/compose.h"
+#include "supervisor/signals.h"
 #include "supervisor/engine_int.h"
 #include "supervisor/policy.h"
 #include "supervisor/pool.h"
@@ -232,8 +233,8 @@ results_tlog(struct jobs *j, struct tenantlog_batch *tb, enum tlog_level lvl,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (tenantlog_batch_add(j->d->tlog, tb, lvl, job->id, "sync", msg,
-	    &err) == -1)
+	if (tenantlog_batch_add(j->d->tlog, tb, lvl, job->id,
+	    jobs_kind_name(job->kind), msg, &err) == -1)
 		log_warnx("tenant log of %s: %s", job->uid, err.msg);
 }
 
@@ -400,7 +401,8 @@ results_result(struct batch *b, json_object *p)
 	wj.id = id != NULL ? id : "";
 	if (job != NULL) {
 		wj.kind = job->kind == JOB_PRICES ? WIRE_JOB_PRICES :
-		    WIRE_JOB_SYNC;
+		    job->kind == JOB_SIGNAL ? WIRE_JOB_SIGNAL : WIRE_JOB_SYNC;
+		wj.symbol = job->symbol;
 		if (job->kind == JOB_SYNC && job->trades != NULL &&
 		    wj.state == WIRE_JOB_IN_FLIGHT)
 			trades = json_parse(job->trades, strlen(job->trades),
@@ -458,11 +460,14 @@ results_result(struct batch *b, json_object *p)
 	 * its trade (lifecycle.h) */
 	out.trades = trades;
 	out.closed = &closed;
-	if ((r.ok && (job->result = compose_summary(job, &r)) == NULL) ||
+	if ((r.ok && job->kind != JOB_SIGNAL &&
+	    (job->result = compose_summary(job, &r)) == NULL) ||
 	    (job->kind == JOB_SYNC && compose_sync(job, &r, &out) == -1) ||
 	    (job->result != NULL && job->kind == JOB_SYNC && json_add(
 	    job->result, "trades_closed", json_object_new_int64(
-	    (int64_t)closed)) == -1)) {
+	    (int64_t)closed)) == -1) ||
+	    (job->kind == JOB_SIGNAL && signals_compose(job, &r, &out,
+	    &j->d->cfg, &job->result) == -1)) {
 		/* ours, not the worker's: the job fails, nothing written */
 		c->ok = false;
 		c->wcode = TP_RESOURCE_EXHAUSTED;

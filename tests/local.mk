@@ -22,6 +22,8 @@ UNIT_TESTS = \
 	tests/unit/test_decimal_arith \
 	tests/unit/test_decimal_json \
 	tests/unit/test_pnl \
+	tests/unit/test_strategy \
+	tests/unit/test_result_signal \
 	tests/unit/test_alpaca \
 	tests/unit/test_alpaca_server \
 	tests/unit/test_alpaca_parse \
@@ -145,6 +147,12 @@ tests_unit_test_lifecycle_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pnl_SOURCES = tests/unit/test_pnl.c
 tests_unit_test_pnl_LDADD = $(UNIT_LDADD)
 tests_unit_test_pnl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_strategy_SOURCES = tests/unit/test_strategy.c
+tests_unit_test_strategy_LDADD = $(UNIT_LDADD)
+tests_unit_test_strategy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_result_signal_SOURCES = tests/unit/test_result_signal.c
+tests_unit_test_result_signal_LDADD = $(UNIT_LDADD)
+tests_unit_test_result_signal_CFLAGS = $(UNIT_CFLAGS)
 
 # The Alpaca client's reply parsing alone: no libcurl, no server.
 tests_unit_test_alpaca_parse_SOURCES = tests/unit/test_alpaca_parse.c worker/alpaca_parse.c \
@@ -237,6 +245,8 @@ INTEGRATION_TESTS = \
 	tests/integration/drain.sh \
 	tests/integration/pulse.sh \
 	tests/integration/pulse_fs.sh \
+	tests/integration/signal.sh \
+	tests/integration/signal_fs.sh \
 	tests/integration/dashboard_fs.sh \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \

@@ -401,6 +401,55 @@ alpaca_bars(struct alpaca *a, const struct alpaca_call *call,
 	return r;
 }
 
+/*
+ * The newest `limit` daily bars, newest first. Alpaca's bars start by
+ * default at the beginning of the current day, so an early start with
+ * sort=desc asks for the latest ones whatever the worker's clock says
+ * (alpaca-sim's market has its own frozen date).
+ */
+struct alpaca_req *
+alpaca_daily_bars(struct alpaca *a, const struct alpaca_call *call,
+    const char *symbol, unsigned limit, alpaca_done_fn *done, void *arg,
+    struct tp_err *err)
+{
+	char path[32 + ALPACA_SYMBOL_MAX * 3], query[96];
+	struct alpaca_req *r;
+	size_t off;
+	char *url;
+
+	if (a->data_url == NULL) {
+		tp_err_set(err, TP_FAILED_PRECONDITION, "no data_url in the "
+		    "worker's CONFIG");
+		return NULL;
+	}
+	if (!pnl_valid_symbol(symbol)) {
+		tp_err_set(err, TP_INVALID_ARGUMENT, "not a symbol");
+		return NULL;
+	}
+	if (limit < 1 || limit > ALPACA_BARS_MAX) {
+		tp_err_set(err, TP_INVALID_ARGUMENT, "bars limit must be "
+		    "1..%d", ALPACA_BARS_MAX);
+		return NULL;
+	}
+	off = (size_t)snprintf(path, sizeof(path), "/v2/stocks/");
+	if (alpaca_escape(symbol, path, sizeof(path), &off) == -1 ||
+	    off + sizeof("/bars") > sizeof(path)) {
+		tp_err_set(err, TP_INTERNAL, "bars path too long");
+		return NULL;
+	}
+	memcpy(path + off, "/bars", sizeof("/bars"));
+	snprintf(query, sizeof(query), "?timeframe=1Day&start=%s&limit=%u"
+	    "&sort=desc", ALPACA_BARS_START, limit);
+	if ((url = alpaca_join(a->data_url, path, query)) == NULL) {
+		alpaca_oom(err);
+		return NULL;
+	}
+	if ((r = alpaca_req_new(a, ALPACA_BARS, call, done, arg, url,
+	    err)) != NULL)
+		snprintf(r->what, sizeof(r->what), "GET %s", path);
+	return r;
+}
+
 static void
 alpaca_req_free(struct alpaca_req *r)
 {

@@ -124,6 +124,13 @@ struct alpaca_req *alpaca_trades_latest(struct alpaca *a,
 struct alpaca_req *alpaca_bars(struct alpaca *a, const struct alpaca_call *call,
     const char *symbol, const char *timeframe, unsigned limit,
     alpaca_done_fn *done, void *arg, struct tp_err *err);
+/* GET {data_url}/v2/stocks/{symbol}/bars?timeframe=1Day&start=
+ * ALPACA_BARS_START&limit=N&sort=desc: the newest N daily bars, newest
+ * first (the signal job). */
+#define ALPACA_BARS_START	"2000-01-03"
+struct alpaca_req *alpaca_daily_bars(struct alpaca *a,
+    const struct alpaca_call *call, const char *symbol, unsigned limit,
+    alpaca_done_fn *done, void *arg, struct tp_err *err);
 /* Ends a request that has not called back yet; no callback follows. */
 void alpaca_cancel(struct alpaca_req *r);
 

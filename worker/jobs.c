@@ -11,6 +11,7 @@
 #include "common/jsonutil.h"
 #include "common/pnl.h"
 #include "common/sealbox.h"
+#include "common/strategy.h"
 #include "common/wire_result.h"
 #include "worker/sandbox.h"
 #include "worker/worker.h"
@@ -131,6 +132,38 @@ job_symbols(struct job *j, struct tp_err *err)
 	return 0;
 }
 
+/* A signal's symbol, bars and the strategy's parameters. */
+static int
+job_signal(json_object *p, struct job *j, struct tp_err *err)
+{
+	int64_t bars, fast, slow, rsi;
+	const char *s;
+
+	if ((s = json_get_str(p, "symbol")) == NULL || !pnl_valid_symbol(s))
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "\"symbol\" must be "
+		    "1..%d of A-Z 0-9 . / -", PNL_SYMBOL_MAX);
+	memcpy(j->symbol, s, strlen(s) + 1);
+	if (!json_get_int(p, "fast", &fast) || !json_get_int(p, "slow",
+	    &slow) || !json_get_int(p, "rsi_period", &rsi) || fast < 1 ||
+	    slow < 1 || rsi < 1 || fast > STRATEGY_SLOW_MAX ||
+	    slow > STRATEGY_SLOW_MAX || rsi > STRATEGY_RSI_MAX)
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "\"fast\", "
+		    "\"slow\" and \"rsi_period\" must be periods");
+	j->strategy.fast = (unsigned)fast;
+	j->strategy.slow = (unsigned)slow;
+	j->strategy.rsi_period = (unsigned)rsi;
+	if (strategy_check(&j->strategy, err) == -1)
+		return -1;
+	if (!json_get_int(p, "bars", &bars) ||
+	    (size_t)bars < strategy_min_closes(&j->strategy) ||
+	    bars > STRATEGY_BARS_MAX)
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "\"bars\" must be "
+		    "%zu..%d", strategy_min_closes(&j->strategy),
+		    STRATEGY_BARS_MAX);
+	j->bars = (unsigned)bars;
+	return 0;
+}
+
 int
 job_parse(json_object *p, uint64_t max_deadline_ms,
     const uint8_t *session_key, struct job *j, struct tp_err *err)
@@ -149,10 +182,12 @@ job_parse(json_object *p, uint64_t max_deadline_ms,
 		j->kind = JOB_SYNC;
 	else if (s != NULL && strcmp(s, "prices") == 0)
 		j->kind = JOB_PRICES;
+	else if (s != NULL && strcmp(s, "signal") == 0)
+		j->kind = JOB_SIGNAL;
 	else
 		return tp_err_set(err, TP_INVALID_ARGUMENT,
-		    "\"kind\" must be \"sync\" or \"prices\"");
-	if (j->kind == JOB_SYNC) {
+		    "\"kind\" must be \"sync\", \"prices\" or \"signal\"");
+	if (j->kind != JOB_PRICES) {
 		if ((s = json_get_str(p, "uid")) == NULL || !path_valid_uid(s))
 			return tp_err_set(err, TP_INVALID_ARGUMENT,
 			    "\"uid\" is missing or not a valid uid");
@@ -181,6 +216,8 @@ job_parse(json_object *p, uint64_t max_deadline_ms,
 		return tp_err_set(err, TP_INVALID_ARGUMENT, "the sealed key id "
 		    "must be %d..%d bytes", JOB_KEY_ID_MIN, API_KEY_ID_MAX);
 	}
+	if (j->kind == JOB_SIGNAL)
+		return job_signal(p, j, err);
 	if (j->kind == JOB_PRICES) {
 		if ((j->symbols = job_detach(p, "symbols")) == NULL)
 			return tp_err_set(err, TP_INVALID_ARGUMENT,
@@ -225,6 +262,8 @@ job_start(struct worker *w, struct job *j)
 	}
 	if (j->kind == JOB_PRICES)
 		sync_prices_start(w, j);
+	else if (j->kind == JOB_SIGNAL)
+		signal_start(w, j);
 	else
 		sync_start(w, j);
 }
@@ -234,6 +273,8 @@ job_expire(struct job *j)
 {
 	sync_free(j->run);
 	j->run = NULL;
+	signal_free(j->srun);
+	j->srun = NULL;
 	json_object_put(j->result);
 	j->result = result_error(j->id, TP_UNAVAILABLE,
 	    "Alpaca did not answer within the job's deadline");
@@ -246,6 +287,7 @@ job_free(struct job *j)
 	if (j == NULL)
 		return;
 	sync_free(j->run);
+	signal_free(j->srun);
 	json_object_put(j->log);
 	json_object_put(j->result);
 	json_object_put(j->trades);

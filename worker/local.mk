@@ -4,7 +4,7 @@ worker_tradepulse_worker_SOURCES = \
 	worker/main.c worker/main_int.h worker/worker.h \
 	worker/token.c worker/chan.c worker/conf.c worker/loop.c \
 	worker/sandbox.c worker/sandbox.h \
-	worker/jobs.c worker/result.c worker/sync.c \
+	worker/jobs.c worker/result.c worker/sync.c worker/signal.c \
 	worker/alpaca.c worker/alpaca.h worker/alpaca_int.h \
 	worker/alpaca_curl.c worker/alpaca_parse.c
 # Fault injection exists only in builds configured for it.

@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/path.h"
 #include "common/wire.h"
+#include "common/strategy.h"
 #include "worker/alpaca.h"
 
 #define WORKER_NAME		"tradepulse-worker"
@@ -94,9 +95,12 @@ enum fault {
 enum job_kind {
 	JOB_SYNC,		/* one tenant: account, trades marked */
 	JOB_PRICES,		/* no tenant: latest prices of symbols */
+	JOB_SIGNAL,		/* one tenant, one symbol: daily bars, the
+				   strategy's decision */
 };
 
 struct sync;
+struct signal_run;
 
 /*
  * One job in flight. The keys are this tenant's only; they are wiped
@@ -119,7 +123,11 @@ struct job {
 	json_object	*prices;	/* JOB_SYNC: {symbol: "decimal"} or
 					   NULL: fetch them */
 	json_object	*symbols;	/* JOB_PRICES: distinct symbols */
+	char		 symbol[ALPACA_SYMBOL_MAX + 1];	/* JOB_SIGNAL */
+	struct strategy_params strategy;	/* JOB_SIGNAL */
+	unsigned	 bars;			/* JOB_SIGNAL: bars asked */
 	struct sync	*run;		/* the requests in flight */
+	struct signal_run *srun;	/* JOB_SIGNAL: its request */
 	bool		 done;
 	json_object	*result;	/* RESULT payload once done */
 	json_object	*log;		/* its tenant log lines, sent with the
@@ -174,8 +182,9 @@ json_object *result_error(const char *job_id, enum tp_code code,
 
 /* jobs.c */
 /*
- * Checks every field of a JOB payload into j (job id, kind "sync" or
- * "prices", uid, deadline_ms, keys_sealed, trades, prices, symbols).
+ * Checks every field of a JOB payload into j (job id, kind "sync",
+ * "prices" or "signal", uid, deadline_ms, keys_sealed, trades, prices,
+ * symbols; a signal's symbol, bars, fast, slow and rsi_period).
  * keys_sealed is opened under session_key (sealbox.h) straight into j's
  * key_id and secret, which job_free wipes; a bad one (not base64, wrong
  * length, failed MAC) is a job error. trades,
@@ -201,6 +210,13 @@ void sync_start(struct worker *w, struct job *j);
 void sync_prices_start(struct worker *w, struct job *j);
 /* Ends a job's requests without a RESULT (job_free, job_expire). */
 void sync_free(struct sync *s);
+
+/* signal.c */
+/* Starts a JOB_SIGNAL: one bars request, then the strategy (see
+ * job_start). */
+void signal_start(struct worker *w, struct job *j);
+/* Ends its request without a RESULT (job_free, job_expire). */
+void signal_free(struct signal_run *s);
 
 #ifdef TP_FAULT_INJECTION
 /* faults.c */

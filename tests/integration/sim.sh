@@ -230,6 +230,33 @@ spec_error "with an Alpaca error body"
 tp_has "which says what a timeframe is" "timeframe" "$BODY"
 get "$KA" "$SA" '/v2/stocks/AAPL/bars?timeframe=1Day&limit=0'
 tp_eq "limit=0 is 400" 400 "$CODE"
+# the closes a test sets: exactly these 1Day bars, the last one today's
+control /_sim/bars '{"symbol":"SETC","closes":["10","10.5",11,"12.125"]}'
+tp_eq "POST /_sim/bars answers 200" 200 "$CODE"
+get "$KA" "$SA" /v2/clock
+today=$(tp_jq '.timestamp[0:10]' "$BODY")
+get "$KA" "$SA" '/v2/stocks/SETC/bars?timeframe=1Day&start=2000-01-03&limit=3&sort=desc'
+tp_eq "the newest 3 of the 4 closes set, newest first" '12.125 11.00 10.50' \
+    "$(grep -o '"c":[0-9.]*' "$T/body" | cut -d: -f2 | tr '\n' ' ' | sed 's/ $//')"
+spec "bars of set closes match the spec" "$DATA" '/v2/stocks/{symbol}/bars'
+tp_match "each opens at the close before" '"o":11.00,"h":12.125,"l":11.00,"c":12.125' "$BODY"
+tp_match "the last one is today's" "^\\{\"bars\":\\[\\{\"t\":\"${today}T00:00:00Z\"" "$BODY"
+get "$KA" "$SA" '/v2/stocks/SETC/bars?timeframe=1Day&start=2000-01-03'
+tp_eq "ascending from start: all 4, oldest first" '10.00 10.50 11.00 12.125' \
+    "$(grep -o '"c":[0-9.]*' "$T/body" | cut -d: -f2 | tr '\n' ' ' | sed 's/ $//')"
+get "$KA" "$SA" '/v2/stocks/SETC/bars?timeframe=1Hour&limit=2'
+tp_eq "other timeframes stay generated" 2 "$(grep -o '"vw":' "$T/body" | wc -l)"
+control /_sim/bars '{"symbol":"SETC","closes":["1","0"]}'
+tp_eq "a close of 0 is refused" 400 "$CODE"
+control /_sim/bars '{"symbol":"set c","closes":["1"]}'
+tp_eq "a bad symbol is refused" 400 "$CODE"
+control /_sim/bars '{"symbol":"SETC"}'
+tp_eq "closes are required" 400 "$CODE"
+control /_sim/bars '{"symbol":"SETC","closes":[]}'
+tp_eq "an empty list forgets them" 200 "$CODE"
+get "$KA" "$SA" '/v2/stocks/SETC/bars?timeframe=1Day&start=2000-01-03&limit=3&sort=desc'
+tp_eq "... back to the generated bars" 3 "$(grep -o '"vw":' "$T/body" | wc -l)"
+tp_lacks "... not the ones set" '"c":12.125' "$BODY"
 get "$KA" "$SA" /v2/orders
 tp_eq "an endpoint the sim does not serve is 404" 404 "$CODE"
 CODE=$("${CURL[@]}" -o /dev/null -w '%{http_code}' -X POST -H "APCA-API-KEY-ID: $KA" \

@@ -286,6 +286,9 @@ Test(config, the_example_file_names_every_key)
 		"[pulse]", "interval", "enabled",
 		"[alpaca]", "trading_url", "data_url", "requests_per_minute",
 		"data_key_id", "data_secret_file",
+		"[signals]", "fast", "slow", "rsi_period", "bars",
+		"min_confidence", "position_fraction", "stop_loss",
+		"take_profit",
 		"[auth]", "firebase_project_id", "certs", "curve_server_key",
 		"curve_clients",
 	};

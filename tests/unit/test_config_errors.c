@@ -422,3 +422,25 @@ Test(config, bools)
 
 /* The example file: found through TP_SRCDIR (make check) or, when the
  * test is run by hand, through the path this file was compiled from. */
+
+Test(config, signals)
+{
+	load_ok("[signals]\nfast = 5\nslow = 20\nbars = 21\n"
+	    "min_confidence = 0.75\nstop_loss = 2.5\n");
+	load_fails("[signals]\nfast = 30\nslow = 10\n", 2,
+	    "fast: the fast SMA period (30) must be shorter than the slow "
+	    "one (10)");
+	load_fails("[signals]\nbars = 30\n", 2, "bars: 30 daily bars are too "
+	    "few");
+	load_fails("[signals]\nmin_confidence = 1.5\n", 2,
+	    "min_confidence: 1.5 is out of range (0 to 1)");
+	load_fails("[signals]\nposition_fraction = 0\n", 2,
+	    "position_fraction: 0 is out of range (0.000001 to 1)");
+	load_fails("[signals]\nstop_loss = 5%\n", 2,
+	    "stop_loss: \"5%\" is not a decimal number");
+	load_fails("[signals]\ntake_profit = 0.0000001\n", 2,
+	    "take_profit: \"0.0000001\" is not a decimal number with at most "
+	    "6 decimals");
+	load_fails("[signals]\nrsi_period = 1\n", 2,
+	    "rsi_period: 1 is out of range (2 to 100)");
+}

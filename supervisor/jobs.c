@@ -74,6 +74,7 @@ jobs_job_free(void *arg)
 	free(job->trades);
 	free(job->keys_doc);
 	free(job->signal_equity);
+	json_object_put(job->signal_open);
 	free(job);
 }
 
@@ -386,6 +387,7 @@ jobs_retry(struct jobs *j, struct job *job)
 	rj->signal_trading = job->signal_trading;
 	if (job->signal_equity != NULL)
 		rj->signal_equity = strdup(job->signal_equity);	/* NULL: none */
+	rj->signal_open = json_object_get(job->signal_open);
 	/* the owner hears of the last job of the chain only */
 	rj->owner = job->owner;
 	rj->owner_arg = job->owner_arg;

@@ -109,6 +109,11 @@ struct job {
 						   the API read it, or NULL */
 	bool			 signal_trading;	/* signal: the tenant's
 						   trading was enabled */
+	json_object		*signal_open;	/* signal: the tenant's OPEN
+						   trades of the symbol when
+						   the API read them, [{"path",
+						   "data"}] (a reversal closes
+						   the opposite ones), or NULL */
 
 	/* while running */
 	struct batch		*batch;

@@ -26,7 +26,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/results.c \
 	supervisor/crash.c \
 	supervisor/sync.c supervisor/sync.h \
-	supervisor/signals.c supervisor/signals.h \
+	supervisor/signals.c supervisor/signals.h supervisor/signals_trade.c \
 	supervisor/pulse.c supervisor/pulse.h \
 	supervisor/pulse_plan.c supervisor/pulse_plan.h \
 	supervisor/pulse_op.c \

@@ -32,6 +32,7 @@ struct signal_ctx {
 	int			 blocked;	/* policy_tenant_blocked's */
 	bool			 trading;	/* enabled when read */
 	char			*equity;	/* decimal text, or NULL */
+	json_object		*open;		/* OPEN trades of the symbol */
 	struct tp_err		 err;
 };
 
@@ -42,6 +43,7 @@ signal_ctx_free(void *arg)
 
 	jobs_unwait(&c->waiter);
 	free(c->equity);
+	json_object_put(c->open);
 	free(c);
 }
 
@@ -64,6 +66,59 @@ signal_equity(json_object *const *snaps, size_t n)
 		return strdup(text);	/* NULL: as if none */
 	}
 	return NULL;
+}
+
+/*
+ * The tenant's OPEN trades of the symbol, which an opposite signal
+ * closes (lifecycle_reverse): read with the snapshot, before the job, as
+ * [{"path", "data"}]. At most WIRE_TRADES_MAX are looked at, as a pulse
+ * marks them.
+ */
+static int
+signal_open_trades(struct store *st, struct signal_ctx *c)
+{
+	struct store_doclist list = { NULL, 0 };
+	struct store_query q;
+	json_object *open, *e, *sym;
+	char coll[SIGNALS_PATH_MAX];
+	size_t i;
+	int rc = -1;
+
+	snprintf(coll, sizeof(coll), "users/%s/shadowTradeHistory", c->uid);
+	if ((open = json_object_new_string("OPEN")) == NULL ||
+	    (c->open = json_object_new_array()) == NULL) {
+		json_object_put(open);
+		return tp_err_set(&c->err, TP_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	}
+	memset(&q, 0, sizeof(q));
+	q.collection = coll;
+	q.where_field = "status";
+	q.where_value = open;
+	q.order = STORE_ORDER_ASC;
+	q.limit = WIRE_TRADES_MAX;
+	if (store_query(st, &q, &list, &c->err) == -1)
+		goto out;
+	for (i = 0; i < list.n; i++) {
+		sym = json_object_object_get(list.docs[i].data, "symbol");
+		if (!json_object_is_type(sym, json_type_string) ||
+		    strcmp(json_object_get_string(sym), c->symbol) != 0)
+			continue;
+		if ((e = json_object_new_object()) == NULL ||
+		    json_object_array_add(c->open, e) != 0) {
+			json_object_put(e);
+			tp_err_set(&c->err, TP_RESOURCE_EXHAUSTED,
+			    "out of memory");
+			goto out;
+		}
+		json_add(e, "path", json_object_new_string(list.docs[i].path));
+		json_add(e, "data", json_object_get(list.docs[i].data));
+	}
+	rc = 0;
+out:
+	json_object_put(open);
+	store_doclist_free(&list);
+	return rc;
 }
 
 static void
@@ -97,6 +152,8 @@ signal_work(struct store *st, void *arg)
 	c->equity = signal_equity(snaps, 2);
 	store_doc_clear(&docs[0]);
 	store_doc_clear(&docs[1]);
+	if (signal_open_trades(st, c) == -1)
+		c->blocked = -1;
 }
 
 /* The reply: the signal as the API returns it (with "id" and
@@ -161,6 +218,8 @@ signal_done(void *arg)
 	job->signal_trading = c->trading;
 	job->signal_equity = c->equity;
 	c->equity = NULL;
+	job->signal_open = c->open;
+	c->open = NULL;
 	log_debug("job %s: signal of %s on %s queued", job->id, c->uid,
 	    c->symbol);
 	if (c->wait) {
@@ -428,10 +487,8 @@ signals_compose(struct job *job, const struct wire_result *r,
 
 	if (signals_compose_made(job, r, c, cfg, api_form, &made) == -1)
 		return -1;
-	/*
-	 * The shadow-trade lifecycle (issue 12, item 2) adds its writes
-	 * here, to the same batch (c->sb), so the signal and the trade it
-	 * opens commit together: made says what it needs.
-	 */
-	return 0;
+	if (!c->ok)
+		return 0;
+	/* the trades it closes and opens commit with the signal (c->sb) */
+	return signals_trade(job, &made, c->sb, cfg, *api_form);
 }

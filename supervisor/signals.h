@@ -69,4 +69,17 @@ int	signals_compose_made(struct job *job, const struct wire_result *r,
     json_object **api_form,
 	    struct signal_made *made);
 
+/*
+ * What the signal does to the tenant's shadow trades, in the signal's
+ * batch sb: an opposite BUY/SELL closes the OPEN trades of the symbol on
+ * the other side at the signal's price (lifecycle_reverse), and a signal
+ * above [signals] min_confidence opens a trade sized from equity
+ * (lifecycle_open), unless trading is disabled. form (the reply) gets
+ * "shadow_trades": {closed, opened: id or null, reason}. 0, or -1 (the
+ * job fails; nothing is written).
+ */
+int	signals_trade(struct job *job, const struct signal_made *made,
+	    struct store_batch *sb, const struct config *cfg,
+	    json_object *form);
+
 #endif

@@ -247,6 +247,8 @@ INTEGRATION_TESTS = \
 	tests/integration/pulse_fs.sh \
 	tests/integration/signal.sh \
 	tests/integration/signal_fs.sh \
+	tests/integration/signal_trade.sh \
+	tests/integration/signal_trade_fs.sh \
 	tests/integration/dashboard_fs.sh \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \

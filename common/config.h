@@ -85,6 +85,7 @@ struct config {
 	/* [auth] */
 	char *firebase_project_id;
 	char *certs;
+	bool accept_emulator_tokens;	/* no: unsigned tokens refused */
 	char *curve_server_key;		/* refused until CURVE exists */
 	char *curve_clients;		/* refused until CURVE exists */
 };

@@ -44,10 +44,11 @@
 #define NO_ARGS		((const char *const []){ NULL })
 
 /*
- * The routing table. Every request may also carry "op" and "wait"; any
- * other argument must be listed here, so a misspelt one is an error
- * rather than silently ignored. Later operations (pulse, signal, ...) are
- * one more line each.
+ * The routing table. Every request may also carry "op", "wait" and
+ * "id_token"; any other argument must be listed here, so a misspelt one is
+ * an error rather than silently ignored. Later operations (pulse, signal,
+ * ...) are one more line each. What a request acting for a user (a
+ * verified id_token) may do is api_auth.c's table: nothing by default.
  */
 static const struct api_op api_ops[] = {
 	{ API_OP_STATUS,	status_start,		NO_ARGS, true },
@@ -488,7 +489,8 @@ api_op_takes(const struct api_op *op, const char *name)
 {
 	size_t i;
 
-	if (strcmp(name, "op") == 0 || strcmp(name, "wait") == 0)
+	if (strcmp(name, "op") == 0 || strcmp(name, "wait") == 0 ||
+	    strcmp(name, "id_token") == 0)
 		return true;
 	for (i = 0; op->args[i] != NULL; i++)
 		if (strcmp(op->args[i], name) == 0)
@@ -585,7 +587,8 @@ api_dispatch(struct api *api, struct api_req *req, const char *buf,
 		    "is larger than api_max_request (%llu bytes)", len,
 		    (unsigned long long)cfg->api_max_request);
 	else if ((req->args = json_parse(buf, len, &err)) != NULL &&
-	    api_route(req, &err) == 0 && api_admit(api, req, len, &err) == 0 &&
+	    api_route(req, &err) == 0 && api_auth(req, &err) == 0 &&
+	    api_admit(api, req, len, &err) == 0 &&
 	    req->op->start(req, &err) == 0)
 		return;		/* the operation answers */
 	api_reply_error(req, &err);

@@ -247,6 +247,7 @@ INTEGRATION_TESTS = \
 	tests/integration/linkage.sh \
 	tests/integration/coresecrets.sh \
 	tests/integration/firebase.sh \
+	tests/integration/idtoken.sh \
 	tests/integration/rules.sh \
 	tests/integration/demo.sh
 TESTS += $(INTEGRATION_TESTS)

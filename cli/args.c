@@ -216,7 +216,7 @@ cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 	cli_warnx("%s", msg);
 	if (cmd == NULL) {
 		fprintf(stderr, "usage: tradepulse [-f FILE] [--json] "
-		    "[-t SECONDS] COMMAND [ARGUMENTS]\n"
+		    "[-t SECONDS] [--token-file FILE] COMMAND [ARGUMENTS]\n"
 		    "Try 'tradepulse --help'.\n");
 		return CLI_EXIT_USAGE;
 	}

@@ -33,6 +33,7 @@ common_libtpcommon_a_SOURCES = \
 	common/fsnum.c common/fsnum.h \
 	common/fshttp.c common/fshttp.h \
 	common/store_firestore.c \
-	common/idtoken.c common/idtoken.h
+	common/idtoken.c common/idtoken.h common/idtoken_int.h \
+	common/idtoken_certs.c
 # The Firestore backend (store_firestore.c, fshttp.c, fsvalue.c, gauth.c)
 # uses libcurl and OpenSSL, so COMMON_LIBS names them.

@@ -359,6 +359,25 @@ idtoken_header(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Ends a fetch in progress when the daemon stops: its exit must not wait
+ * for a slow server. */
+static int
+idtoken_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	struct idtoken_certs *c = arg;
+	bool stop;
+
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	pthread_mutex_lock(&c->mu);
+	stop = c->stop;
+	pthread_mutex_unlock(&c->mu);
+	return stop ? 1 : 0;
+}
+
 /* One GET; the set is replaced on success. Returns the max-age in s. */
 static int
 idtoken_fetch(struct idtoken_certs *c, int64_t *max_age, struct tp_err *err)
@@ -379,6 +398,9 @@ idtoken_fetch(struct idtoken_certs *c, int64_t *max_age, struct tp_err *err)
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, idtoken_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, idtoken_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
 	if ((cc = curl_easy_perform(h)) != CURLE_OK) {
 		tp_err_set(err, TP_UNAVAILABLE, "%s", r.too_big ?
 		    "the reply is too large" : curl_easy_strerror(cc));

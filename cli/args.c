@@ -54,6 +54,14 @@ args_long(struct cli *cli, struct cli_args *a, const struct cli_opt *opts,
 		cli->json = true;
 		return 0;
 	}
+	if (strncmp(name, "token-file", len) == 0 && len == 10) {
+		int i = a->ind - 1;
+
+		if (cli_token_option(cli, a->cmd, a->argc, a->argv, &i) == -1)
+			return CLI_ARGS_BAD;
+		a->ind = i + 1;
+		return 0;
+	}
 	if (eq == NULL && strcmp(name, "help") == 0) {
 		cli_help_command(stdout, a->cmd);
 		return CLI_ARGS_HELP;
@@ -156,7 +164,10 @@ cli_dispatch(struct cli *cli, const struct cli_command *cmd,
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			cli->json = true;
-		else if (strcmp(argv[i], "-h") == 0 ||
+		else if (strncmp(argv[i], "--token-file", 12) == 0) {
+			if (cli_token_option(cli, cmd, argc, argv, &i) != 1)
+				return CLI_EXIT_USAGE;
+		} else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			cli_help_command(stdout, cmd);
 			return CLI_EXIT_OK;
@@ -205,7 +216,7 @@ cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 	cli_warnx("%s", msg);
 	if (cmd == NULL) {
 		fprintf(stderr, "usage: tradepulse [-f FILE] [--json] "
-		    "[-t SECONDS] COMMAND [ARGUMENTS]\n"
+		    "[-t SECONDS] [--token-file FILE] COMMAND [ARGUMENTS]\n"
 		    "Try 'tradepulse --help'.\n");
 		return CLI_EXIT_USAGE;
 	}

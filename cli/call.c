@@ -2,11 +2,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli/cli.h"
+#include "common/idtoken.h"
 #include "common/jsonutil.h"
 
 int
@@ -131,6 +136,86 @@ cli_reply(struct cli *cli, json_object *reply, json_object **result)
 }
 
 int
+cli_token_option(struct cli *cli, const struct cli_command *cmd, int argc,
+    char **argv, int *i)
+{
+	const char *arg = argv[*i];
+
+	if (strncmp(arg, "--token-file", 12) != 0 ||
+	    (arg[12] != '\0' && arg[12] != '='))
+		return 0;
+	if (arg[12] == '=')
+		cli->token_file = arg + 13;
+	else if (*i + 1 < argc)
+		cli->token_file = argv[++*i];
+	else {
+		cli_usage_error(cmd, "option --token-file needs a value");
+		return -1;
+	}
+	if (*cli->token_file == '\0') {
+		cli_usage_error(cmd, "option --token-file: the file name is "
+		    "empty");
+		return -1;
+	}
+	return 1;
+}
+
+/* A JWT's characters: base64url and the two dots. */
+static bool
+cli_token_chars(const char *s)
+{
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_.") == strlen(s);
+}
+
+int
+cli_token_load(struct cli *cli)
+{
+	char buf[IDTOKEN_MAX + 2];
+	size_t len = 0, start = 0;
+	ssize_t r;
+	int fd;
+
+	if (cli->token_file == NULL || cli->id_token != NULL)
+		return CLI_EXIT_OK;
+	if ((fd = open(cli->token_file, O_RDONLY | O_CLOEXEC)) == -1)
+		return cli_usage_error(NULL, "--token-file %s: %s",
+		    cli->token_file, strerror(errno));
+	while (len < sizeof(buf) - 1 &&
+	    (r = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			close(fd);
+			return cli_usage_error(NULL, "--token-file %s: %s",
+			    cli->token_file, strerror(errno));
+		}
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	while (start < len && strchr(" \t\r\n", buf[start]) != NULL)
+		start++;
+	while (len > start && strchr(" \t\r\n", buf[len - 1]) != NULL)
+		buf[--len] = '\0';
+	/* the daemon refuses longer ones; say so here, without the token */
+	if (len == start || len - start > IDTOKEN_MAX ||
+	    !cli_token_chars(buf + start)) {
+		sodium_memzero(buf, sizeof(buf));
+		return cli_usage_error(NULL, "--token-file %s: not an ID token "
+		    "(one line of at most %d characters of base64url and "
+		    "dots)", cli->token_file, IDTOKEN_MAX);
+	}
+	cli->id_token = strdup(buf + start);
+	sodium_memzero(buf, sizeof(buf));
+	if (cli->id_token == NULL) {
+		cli_warnx("out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	return CLI_EXIT_OK;
+}
+
+int
 cli_call_raw(struct cli *cli, const char *buf, size_t len, bool borrowed,
     json_object **reply, json_object **result)
 {
@@ -139,6 +224,11 @@ cli_call_raw(struct cli *cli, const char *buf, size_t len, bool borrowed,
 
 	*reply = NULL;
 	*result = NULL;
+	/* a borrowed buffer holds a secret (keys set), an operator's
+	 * request: never sent on a user's behalf */
+	if (borrowed && cli->token_file != NULL)
+		return cli_usage_error(NULL, "--token-file: this command is an "
+		    "operator's; it is not sent on a user's behalf");
 	if ((rc = cli_connect(cli)) != CLI_EXIT_OK)
 		return rc;
 	tp_err_clear(&err);
@@ -164,7 +254,15 @@ cli_call(struct cli *cli, json_object *req, json_object **reply,
 {
 	const char *buf;
 	size_t len;
+	int rc;
 
+	if ((rc = cli_token_load(cli)) != CLI_EXIT_OK)
+		return rc;
+	if (cli->id_token != NULL && json_add(req, "id_token",
+	    json_object_new_string(cli->id_token)) == -1) {
+		cli_warnx("out of memory");
+		return CLI_EXIT_ERROR;
+	}
 	if ((buf = json_compact(req, &len)) == NULL) {
 		cli_warnx("cannot serialize the request");
 		return CLI_EXIT_ERROR;

@@ -29,6 +29,8 @@ struct cli {
 	bool json;			/* --json */
 	int timeout_ms;			/* -t, or CLI_TIMEOUT_MS */
 	bool timeout_set;		/* -t was given */
+	const char *token_file;		/* --token-file: act for a user */
+	char *id_token;			/* read from it at the first call */
 
 	struct config cfg;
 	bool cfg_loaded;
@@ -148,6 +150,13 @@ int cli_call(struct cli *cli, json_object *req, json_object **reply,
  * the buffer is handed to ZeroMQ without a copy and must stay unchanged
  * until cli_disconnect (used for requests that carry a secret).
  */
+/* --token-file's ID token, read once (whitespace stripped); never shown.
+ * CLI_EXIT_OK, or a usage error for a missing, empty or malformed file. */
+int cli_token_load(struct cli *cli);
+/* Takes --token-file FILE or --token-file=FILE at argv[*i] (global, also
+ * after a command): 1 when taken, 0 when not this option, -1 on error. */
+int cli_token_option(struct cli *cli, const struct cli_command *cmd,
+    int argc, char **argv, int *i);
 int cli_call_raw(struct cli *cli, const char *buf, size_t len,
     bool borrowed, json_object **reply, json_object **result);
 /* Closes the connection; ZeroMQ holds no borrowed buffer afterwards. */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cli/cli.h"
 #include "common/api.h"
 
@@ -26,7 +28,7 @@ static const struct cli_command *const commands[] = {
 };
 
 #define HELP_GLOBAL "[-f FILE] [-e ENDPOINT [--curve-key FILE " \
-	"--server-key PUBKEY]] [--json] [-t SECONDS]"
+	"--server-key PUBKEY]] [--json] [-t SECONDS] [--token-file FILE]"
 
 static const char help_description[] =
 "tradepulse is the command line of the tradepulse daemon, tradepulsed(8),\n"
@@ -69,6 +71,15 @@ static const char help_options[] =
 "-t SECONDS, --timeout SECONDS\n"
 "       Wait at most SECONDS (a decimal number, at most 86400) for each\n"
 "       reply. The default is 30, and 300 for keygen --rotate.\n"
+"--token-file FILE\n"
+"       Send every request on the behalf of a signed-in user: add the\n"
+"       Firebase ID token read from FILE (leading and trailing white\n"
+"       space stripped) as the request's \"id_token\". The token is\n"
+"       never taken from the command line, where other users could see\n"
+"       it, and never printed. The daemon then allows only what that\n"
+"       user may ask for their own uid (sync, signal, job); anything else\n"
+"       is permission_denied, and a token that does not verify is\n"
+"       unauthenticated. Also accepted after the command.\n"
 "-h, --help\n"
 "       Print this help. After a command, or as tradepulse help\n"
 "       COMMAND, print the help of that command.\n"
@@ -319,6 +330,11 @@ main_options(struct cli *cli, int argc, char **argv, int *ind)
 			cli->server_key = val;
 			continue;
 		}
+		if ((rc = cli_token_option(cli, NULL, argc, argv, &i)) != 0) {
+			if (rc == -1)
+				return CLI_EXIT_USAGE;
+			continue;
+		}
 		if ((rc = main_optval(argc, argv, &i, 't', "timeout",
 		    &val)) != 0) {
 			if (rc == -1)
@@ -358,6 +374,10 @@ main(int argc, char **argv)
 		rc = cmd->run(&cli, argc - ind, argv + ind);
 
 	cli_disconnect(&cli);
+	if (cli.id_token != NULL) {
+		sodium_memzero(cli.id_token, strlen(cli.id_token));
+		free(cli.id_token);
+	}
 	if (cli.cfg_loaded)
 		config_free(&cli.cfg);
 	if (fflush(stdout) == EOF || ferror(stdout)) {

@@ -136,6 +136,8 @@ static const struct config_key config_keys[] = {
 	{ "auth", "firebase_project_id", KIND_WORD, F(firebase_project_id),
 	    false, 0, 0 },
 	{ "auth", "certs", KIND_CERTS, F(certs), false, 0, 0 },
+	{ "auth", "accept_emulator_tokens", KIND_BOOL,
+	    F(accept_emulator_tokens), true, 0, 0 },
 	{ "auth", "curve_server_key", KIND_PATH, F(curve_server_key),
 	    false, 0, 0 },
 	{ "auth", "curve_clients", KIND_PATH, F(curve_clients), false,
@@ -272,6 +274,7 @@ config_defaults(struct config *cfg, struct tp_err *err)
 	cfg->crash_rate = 30;
 	cfg->pulse_interval = 60 * SEC;
 	cfg->pulse_enabled = true;
+	cfg->accept_emulator_tokens = false;
 	cfg->requests_per_minute = 200;
 	cfg->signal_fast = 10;
 	cfg->signal_slow = 30;

@@ -101,6 +101,7 @@ struct config {
 	/* [auth] */
 	char *firebase_project_id;
 	char *certs;
+	bool accept_emulator_tokens;	/* no: unsigned tokens refused */
 	char *curve_server_key;		/* the api's CURVE secret key file;
 					   set with tcp:// api only */
 	char *curve_clients;		/* NAME ROLE PUBLIC_KEY lines */

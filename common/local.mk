@@ -34,7 +34,9 @@ common_libtpcommon_a_SOURCES = \
 	common/fsvalue.c common/fsvalue.h \
 	common/fsnum.c common/fsnum.h \
 	common/fshttp.c common/fshttp.h \
-	common/store_firestore.c
+	common/store_firestore.c \
+	common/idtoken.c common/idtoken.h common/idtoken_int.h \
+	common/idtoken_certs.c
 # The Firestore backend (store_firestore.c, fshttp.c, fsvalue.c, gauth.c)
 # uses libcurl and OpenSSL, so COMMON_LIBS names them.
 # CURVE keys and the API's client allowlist (issue 12); uses libzmq.

@@ -48,10 +48,11 @@
 #define NO_ARGS		((const char *const []){ NULL })
 
 /*
- * The routing table. Every request may also carry "op" and "wait"; any
- * other argument must be listed here, so a misspelt one is an error
- * rather than silently ignored. Later operations (pulse, signal, ...) are
- * one more line each.
+ * The routing table. Every request may also carry "op", "wait" and
+ * "id_token"; any other argument must be listed here, so a misspelt one is
+ * an error rather than silently ignored. Later operations (pulse, signal,
+ * ...) are one more line each. What a request acting for a user (a
+ * verified id_token) may do is api_auth.c's table: nothing by default.
  */
 static const struct api_op api_ops[] = {
 	{ API_OP_STATUS,	status_start,		NO_ARGS, true },
@@ -75,23 +76,6 @@ static const struct api_op api_ops[] = {
 	/* issue 12: signals */
 	{ API_OP_SIGNAL,	signals_start,		ARGS("uid", "symbol"), false },
 	{ API_OP_SIGNALS_LIST,	signals_list_start,	ARGS("uid", "limit"), false },
-};
-
-/*
- * What a CURVE client of role "service" may ask (an admin may ask
- * everything; so may an ipc:// client, whose access control is the
- * socket's folder and group): running and following work for any
- * tenant, never tenant or key administration. A new operation open to
- * services is one more name here.
- */
-static const char *const api_service_ops[] = {
-	API_OP_STATUS,
-	API_OP_PULSE,
-	API_OP_PULSE_STATUS,
-	API_OP_SYNC,
-	API_OP_JOB,
-	API_OP_SIGNAL,
-	NULL,
 };
 
 struct api {
@@ -558,7 +542,8 @@ api_op_takes(const struct api_op *op, const char *name)
 {
 	size_t i;
 
-	if (strcmp(name, "op") == 0 || strcmp(name, "wait") == 0)
+	if (strcmp(name, "op") == 0 || strcmp(name, "wait") == 0 ||
+	    strcmp(name, "id_token") == 0)
 		return true;
 	for (i = 0; op->args[i] != NULL; i++)
 		if (strcmp(op->args[i], name) == 0)
@@ -602,25 +587,6 @@ api_route(struct api_req *req, struct tp_err *err)
 			    tp_err_shown(name, shown, sizeof(shown)), op->name);
 	}
 	return api_arg_bool(req, "wait", false, &wait, err) == -1 ? -1 : 0;
-}
-
-/* The role table: a service client gets only api_service_ops. */
-static int
-api_permit(const struct api_req *req, struct tp_err *err)
-{
-	size_t i;
-
-	if (req->client == NULL || req->client->role == CURVE_ROLE_ADMIN)
-		return 0;
-	for (i = 0; api_service_ops[i] != NULL; i++)
-		if (strcmp(api_service_ops[i], req->op->name) == 0)
-			return 0;
-	log_warnx("api: %s refused to client %s (role %s)", req->op->name,
-	    req->client->name, curve_role_name(req->client->role));
-	return tp_err_set(err, TP_PERMISSION_DENIED, "client %s has role %s, "
-	    "which may not %s (tenant and key administration need role "
-	    "admin)", req->client->name, curve_role_name(req->client->role),
-	    req->op->name);
 }
 
 /*
@@ -674,7 +640,8 @@ api_dispatch(struct api *api, struct api_req *req, const char *buf,
 		    "is larger than api_max_request (%llu bytes)", len,
 		    (unsigned long long)cfg->api_max_request);
 	else if ((req->args = json_parse(buf, len, &err)) != NULL &&
-	    api_route(req, &err) == 0 && api_permit(req, &err) == 0 &&
+	    api_route(req, &err) == 0 && api_auth(req, &err) == 0 &&
+	    api_permit(req, &err) == 0 &&
 	    api_admit(api, req, len, &err) == 0 &&
 	    req->op->start(req, &err) == 0)
 		return;		/* the operation answers */

@@ -51,6 +51,9 @@ struct api_req {
 	const struct api_op	*op;
 	json_object		*args;		/* the request object */
 	char			 uid[UID_MAX_LEN + 1];	/* for the log, once valid */
+	/* a verified ID token's uid: the request acts for that user alone */
+	bool			 as_user;
+	char			 user_uid[UID_MAX_LEN + 1];
 
 	/* operation state; ctx_free runs when the request is freed */
 	void			*ctx;
@@ -130,6 +133,18 @@ int	api_arg_int(struct api_req *req, const char *name, bool required,
 /* A map whose compact serialization is at most max bytes. */
 int	api_arg_map(struct api_req *req, const char *name, bool required,
 	    size_t max, json_object **out, struct tp_err *err);
+
+/* api_auth.c: a request's "id_token", verified; what it may then do.
+ * -1 with unauthenticated or permission_denied. */
+int	api_auth(struct api_req *req, struct tp_err *err);
+/* For API_USER_OP_CHECKS operations: 0 when the request is the
+ * operator's or acts for uid, else -1 with permission_denied. */
+/* api_auth.c: a CURVE client of role service may run and follow work
+ * (api_service_ops), nothing else; admins and ipc:// clients anything.
+ * 0, or -1 with TP_PERMISSION_DENIED. */
+int	api_permit(const struct api_req *req, struct tp_err *err);
+int	api_auth_owns(const struct api_req *req, const char *uid,
+	    struct tp_err *err);
 
 /* A JSON string, or null for NULL. */
 json_object *api_json_str_or_null(const char *s);

@@ -23,6 +23,7 @@ struct keys_gate;
 struct pidfile;
 struct pool;
 struct pulser;
+struct idtoken_certs;
 struct store;
 struct tenantlog;
 
@@ -49,6 +50,7 @@ struct daemon {
 	struct jobs		*jobs;		/* what they run */
 	struct pulser		*pulser;	/* the pulse and its schedule */
 	struct pidfile		*pidfile;	/* NULL in the foreground */
+	struct idtoken_certs	*certs;		/* [auth] certs; NULL: none */
 
 	struct event		*ev_sigterm;
 	struct event		*ev_sigint;

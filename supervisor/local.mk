@@ -6,6 +6,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/preflight.c \
 	supervisor/keyring.c supervisor/keyring.h \
 	supervisor/api.c supervisor/api_args.c supervisor/api.h \
+	supervisor/api_auth.c \
 	supervisor/clients.c supervisor/clients.h \
 	supervisor/zap.c supervisor/zap.h \
 	supervisor/datakey.c supervisor/datakey.h \

@@ -19,10 +19,12 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <curl/curl.h>
 #include <zmq.h>
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/idtoken.h"
 #include "common/log.h"
 #include "common/secrets.h"
 #include "common/store.h"
@@ -416,6 +418,12 @@ daemon_reload(struct daemon *d)
 	/* the allowlist is read at start: its file's edits need a restart too */
 	RELOAD_KEEP_STR(&nc, oc, curve_server_key, "[auth] curve_server_key");
 	RELOAD_KEEP_STR(&nc, oc, curve_clients, "[auth] curve_clients");
+	/* the certificates' source is opened at start; the file is re-read
+	 * (and a URL refetched) now, and whenever the file changes */
+	RELOAD_KEEP_STR(&nc, oc, certs, "[auth] certs");
+	if (d->certs != NULL && idtoken_certs_reload(d->certs, &err) == -1)
+		log_warnx("reload: [auth] certs: %s; keeping the certificates "
+		    "held", err.msg);
 
 	if (nc.tenant_log_size != oc->tenant_log_size ||
 	    nc.tenant_log_keep != oc->tenant_log_keep) {
@@ -534,6 +542,32 @@ daemon_harden(const struct daemon *d, struct tp_err *err)
 	return 0;
 }
 
+/* [auth] certs: a file is read now (a bad one stops the start); a URL is
+ * fetched on the certificates' own thread, never on the loop. */
+static int
+daemon_certs(struct daemon *d, struct tp_err *err)
+{
+	const char *src = d->cfg.certs;
+
+	if (*src == '\0') {
+		if (*d->cfg.firebase_project_id != '\0' &&
+		    !d->cfg.accept_emulator_tokens)
+			log_warnx("[auth] certs is empty: every request with an "
+			    "ID token is refused");
+		return 0;
+	}
+	if (strncmp(src, "https://", 8) == 0 &&
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return tp_err_set(err, TP_INTERNAL, "cannot initialize libcurl");
+	if (idtoken_certs_open(src, NULL, &d->certs, err) == -1)
+		return -1;
+	log_info("ID tokens: certificates from %s, project %s%s", src,
+	    *d->cfg.firebase_project_id != '\0' ?
+	    d->cfg.firebase_project_id : "(none: every token is refused)",
+	    d->cfg.accept_emulator_tokens ? ", emulator tokens accepted" : "");
+	return 0;
+}
+
 /* Everything after the configuration, in dependency order. */
 static int
 daemon_start(struct daemon *d, struct tp_err *err)
@@ -595,6 +629,8 @@ daemon_start(struct daemon *d, struct tp_err *err)
 		return -1;
 	if ((d->pulser = pulse_new(d, err)) == NULL)
 		return -1;
+	if (daemon_certs(d, err) == -1)
+		return -1;
 	if ((d->api = api_open(d, d->zctx, err)) == NULL)
 		return -1;
 	return daemon_signals(d, err);
@@ -633,6 +669,8 @@ daemon_teardown(struct daemon *d)
 	engine_free(d->jobs);
 	jobs_free(d->jobs);
 	pulse_free(d->pulser);
+	idtoken_certs_free(d->certs);
+	d->certs = NULL;
 	keys_gate_free(d->gate);
 	keyring_unref(d->keys);
 	if (d->tlog != NULL)

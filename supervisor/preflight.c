@@ -16,6 +16,7 @@
 
 #include "common/curve.h"
 #include "common/gauth.h"
+#include "common/idtoken.h"
 #include "common/secrets.h"
 #include "common/store.h"
 #include "common/path.h"
@@ -268,6 +269,21 @@ preflight_curve(const struct config *cfg, const char **key,
 	return 0;
 }
 
+/* [auth] certs as a file: the start reads it and refuses a bad one. A URL
+ * is fetched after the start, on a thread: not looked at here. */
+static int
+preflight_certs(const struct config *cfg, struct tp_err *err)
+{
+	struct idtoken_certs *c;
+
+	if (*cfg->certs == '\0' || strncmp(cfg->certs, "https://", 8) == 0)
+		return 0;
+	if (idtoken_certs_open(cfg->certs, NULL, &c, err) == -1)
+		return -1;
+	idtoken_certs_free(c);
+	return 0;
+}
+
 int
 daemon_preflight(const struct config *cfg, bool foreground,
     struct tp_err *err)
@@ -314,5 +330,7 @@ daemon_preflight(const struct config *cfg, bool foreground,
 		}
 		return preflight_fail(cfg, "auth", curve_key, &why, err);
 	}
+	if (preflight_certs(cfg, &why) == -1)
+		return preflight_fail(cfg, "auth", "certs", &why, err);
 	return 0;
 }

@@ -150,6 +150,8 @@ job_start(struct api_req *req, struct tp_err *err)
 	if ((job = jobs_find(req->d->jobs, id)) == NULL)
 		return tp_err_set(err, TP_NOT_FOUND, "no job %s (unknown, or "
 		    "finished more than an hour ago)", id);
+	if (api_auth_owns(req, job->uid, err) == -1)
+		return -1;
 	if ((c = sync_ctx_new(req, err)) == NULL)
 		return -1;
 	sync_answer(req, c, job);

@@ -31,7 +31,8 @@ UNIT_TESTS = \
 	tests/unit/test_fsvalue \
 	tests/unit/test_fsnum \
 	tests/unit/test_fshttp \
-	tests/unit/test_lifecycle
+	tests/unit/test_lifecycle \
+	tests/unit/test_idtoken
 
 check_PROGRAMS += $(UNIT_TESTS) tests/apiclient tests/speccheck
 TESTS += $(UNIT_TESTS)
@@ -183,6 +184,13 @@ tests_unit_test_gauth_LDADD = $(UNIT_LDADD) $(CURL_LIBS) $(OPENSSL_LIBS) \
 	-lpthread
 tests_unit_test_gauth_CFLAGS = $(UNIT_CFLAGS)
 
+# Firebase ID tokens: keys, certificates and tokens made in the test, and a
+# certificates server on loopback in a thread of the test.
+tests_unit_test_idtoken_SOURCES = tests/unit/test_idtoken.c
+tests_unit_test_idtoken_LDADD = $(UNIT_LDADD) $(CURL_LIBS) $(OPENSSL_LIBS) \
+	-lpthread
+tests_unit_test_idtoken_CFLAGS = $(UNIT_CFLAGS)
+
 # Firestore's typed values both ways; with TP_FS_EMULATOR_HOST set, also
 # against the emulator (libcurl).
 tests_unit_test_fsvalue_SOURCES = tests/unit/test_fsvalue.c $(JSONTEXT)
@@ -256,6 +264,7 @@ INTEGRATION_TESTS = \
 	tests/integration/linkage.sh \
 	tests/integration/coresecrets.sh \
 	tests/integration/firebase.sh \
+	tests/integration/idtoken.sh \
 	tests/integration/rules.sh \
 	tests/integration/demo.sh \
 	tests/integration/migrate.sh \

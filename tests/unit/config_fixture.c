@@ -122,6 +122,7 @@ check_defaults(const struct config *c)
 	cr_assert_eq(c->crash_rate, 30);
 	cr_assert_eq(c->pulse_interval, 60000);
 	cr_assert_eq(c->pulse_enabled, true);
+	cr_assert_eq(c->accept_emulator_tokens, false);
 	cr_assert_str_eq(c->trading_url, "https://paper-api.alpaca.markets");
 	cr_assert_str_eq(c->data_url, "https://data.alpaca.markets");
 	cr_assert_eq(c->requests_per_minute, 200);

@@ -93,6 +93,7 @@ Test(config, every_key_parsed)
 	    "firebase_project_id = fb-proj\n"
 	    "certs = https://www.googleapis.com/robot/v1/metadata/x509/"
 	    "securetoken@system.gserviceaccount.com\n"
+	    "accept_emulator_tokens = yes\n"
 	    "curve_server_key =\n"
 	    "curve_clients =\n");
 	cr_assert_str_eq(cfg.file, conf);
@@ -146,6 +147,7 @@ Test(config, every_key_parsed)
 	cr_assert_str_eq(cfg.firebase_project_id, "fb-proj");
 	cr_assert_str_eq(cfg.certs, "https://www.googleapis.com/robot/v1/"
 	    "metadata/x509/securetoken@system.gserviceaccount.com");
+	cr_assert(cfg.accept_emulator_tokens);
 	cr_assert_str_eq(cfg.curve_server_key, "");
 	cr_assert_str_eq(cfg.curve_clients, "");
 }
@@ -289,7 +291,8 @@ Test(config, the_example_file_names_every_key)
 		"[signals]", "fast", "slow", "rsi_period", "bars",
 		"min_confidence", "position_fraction", "stop_loss",
 		"take_profit",
-		"[auth]", "firebase_project_id", "certs", "curve_server_key",
+		"[auth]", "firebase_project_id", "certs", "accept_emulator_tokens",
+		"curve_server_key",
 		"curve_clients",
 	};
 	char path[PATH_MAX], line[512], name[128];

@@ -412,16 +412,24 @@ api_send(struct api *api, struct api_req *req, json_object *reply)
 	(void)api_send_text(api, req, s, len);
 }
 
-/* Never the body: only the op, the uid (once valid) and the outcome. */
+/* Never the body: only the op, the uid (once valid) and the outcome;
+ * always for a CURVE client (a network request names who made it), with
+ * -v for the local ones. */
 static void
 api_finish(struct api *api, struct api_req *req, const char *outcome)
 {
-	log_debug("api: %s%s%s%s%s: %s (%.1f ms)",
+	char line[512];
+
+	snprintf(line, sizeof(line), "api: %s%s%s%s%s: %s (%.1f ms)",
 	    req->op != NULL ? req->op->name : "-",
 	    req->uid[0] != '\0' ? " uid=" : "", req->uid,
 	    req->client != NULL ? " client=" : "",
 	    req->client != NULL ? req->client->name : "", outcome,
 	    clock_since_ms(&req->t0));
+	if (req->client != NULL)
+		log_info("%s", line);
+	else
+		log_debug("%s", line);
 	TAILQ_REMOVE(&api->reqs, req, entry);
 	api->in_flight--;
 	if (req->charge > api->bytes)

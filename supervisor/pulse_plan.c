@@ -84,7 +84,8 @@ pulse_list_work(struct store *st, void *arg)
 			}
 			pl->uids = all;
 		}
-		memcpy(pl->uids + pl->nuids, uids, n * sizeof(*uids));
+		if (n > 0)
+			memcpy(pl->uids + pl->nuids, uids, n * sizeof(*uids));
 		pl->nuids += n;
 		free(after);
 		after = n == PULSE_PAGE ? strdup(uids[n - 1]) : NULL;
@@ -500,7 +501,8 @@ pulse_chunk_done(void *arg)
 			pl->cap = pl->nt + c->nt;
 		}
 	}
-	if (pl->nt + c->nt <= pl->cap) {
+	/* a chunk of no tenant has no array to copy (pl->t may be NULL) */
+	if (c->nt > 0 && pl->nt + c->nt <= pl->cap) {
 		memcpy(pl->t + pl->nt, c->t, c->nt * sizeof(*c->t));
 		pl->nt += c->nt;
 		c->nt = 0;	/* the strings moved */

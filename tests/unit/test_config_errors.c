@@ -427,6 +427,9 @@ Test(config, signals)
 {
 	load_ok("[signals]\nfast = 5\nslow = 20\nbars = 21\n"
 	    "min_confidence = 0.75\nstop_loss = 2.5\n");
+	cr_expect_eq(cfg.signal_fast, 5);
+	cr_expect_str_eq(cfg.signal_min_confidence, "0.75");
+	config_free(&cfg);
 	load_fails("[signals]\nfast = 30\nslow = 10\n", 2,
 	    "fast: the fast SMA period (30) must be shorter than the slow "
 	    "one (10)");

@@ -152,6 +152,7 @@ Test(lifecycle_open, what_opens_nothing)
 {
 	struct lifecycle_signal s;
 	enum lifecycle_skip skip;
+	json_object *doc;
 
 	s = sig("HOLD", "0.99", "100");
 	cr_expect_null(open_with(&s, "1000", true, &skip));
@@ -164,8 +165,10 @@ Test(lifecycle_open, what_opens_nothing)
 	cr_expect_null(open_with(&s, "1000", true, &skip));
 	cr_expect_eq(skip, LIFECYCLE_LOW_CONFIDENCE);
 	s = sig("BUY", "0.6000001", "100");
-	cr_expect_not_null(open_with(&s, "1000", true, &skip));
+	doc = open_with(&s, "1000", true, &skip);
+	cr_expect_not_null(doc);
 	cr_expect_eq(skip, LIFECYCLE_OPENED);
+	json_object_put(doc);
 	s = sig("SELL", "0.9", "100");
 	cr_expect_null(open_with(&s, "1000", false, &skip));
 	cr_expect_eq(skip, LIFECYCLE_TRADING_DISABLED);

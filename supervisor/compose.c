@@ -127,6 +127,25 @@ compose_trade(json_object *trades, const char *id)
 	return NULL;
 }
 
+/* Does any trade of the JOB have an exit level? Most have none, and then
+ * no mark needs its trade looked up. */
+static bool
+compose_levels(json_object *trades)
+{
+	json_object *t;
+	size_t i, n;
+
+	n = trades != NULL && json_object_is_type(trades, json_type_array) ?
+	    json_object_array_length(trades) : 0;
+	for (i = 0; i < n; i++) {
+		t = json_object_array_get_idx(trades, i);
+		if (json_object_object_get(t, "take_profit_price") != NULL ||
+		    json_object_object_get(t, "stop_loss_price") != NULL)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Closes the trade in d (its mark's merge) when the mark's price reached
  * one of its exit levels. Decided from the typed price and the trade as
@@ -140,10 +159,16 @@ compose_close(json_object *trades, const struct wire_mark *m, const char *at,
 	struct lifecycle_trade t;
 	enum lifecycle_close why;
 	struct tp_err err;
+	json_object *jt, *tp = NULL, *sl = NULL;
 
-	if (lifecycle_trade_parse(compose_trade(trades, m->id), &t, &err) ==
-	    -1 || (why = lifecycle_close_check(&t, &m->price)) ==
-	    LIFECYCLE_KEEP)
+	/* most trades have no exit level: no decimal to parse for them */
+	if ((jt = compose_trade(trades, m->id)) == NULL ||
+	    (!json_object_object_get_ex(jt, "take_profit_price", &tp) &&
+	    !json_object_object_get_ex(jt, "stop_loss_price", &sl)) ||
+	    (tp == NULL && sl == NULL))
+		return 0;
+	if (lifecycle_trade_parse(jt, &t, &err) == -1 ||
+	    (why = lifecycle_close_check(&t, &m->price)) == LIFECYCLE_KEEP)
 		return 0;
 	if (lifecycle_close_fields(&t, &m->price, why, at, d, &err) == -1)
 		return err.code == TP_RESOURCE_EXHAUSTED ? -1 : 0;
@@ -164,6 +189,7 @@ compose_sync(struct job *job, const struct wire_result *r,
 	char path[PATH_MAX_LEN + 1], at[32];
 	size_t i;
 	int rc;
+	bool levels = compose_levels(c->trades);
 
 	if (c->closed != NULL)
 		*c->closed = 0;
@@ -222,7 +248,8 @@ compose_sync(struct job *job, const struct wire_result *r,
 			json_object_put(d);
 			return -1;
 		}
-		if (m->ok && (rc = compose_close(c->trades, m, at, d)) != 0) {
+		if (m->ok && levels &&
+		    (rc = compose_close(c->trades, m, at, d)) != 0) {
 			if (rc == -1) {
 				json_object_put(d);
 				return -1;

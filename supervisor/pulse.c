@@ -554,7 +554,7 @@ pulse_plan_finish(struct pulse_plan *pl, void *arg)
 	if (pl->capped > 0)
 		log_warnx("pulse %s: %zu tenants have more than %d open "
 		    "trades; the first %d of each are marked", p->id,
-		    pl->capped, WIRE_TRADES_MAX, WIRE_TRADES_MAX);
+		    pl->capped, TRADES_JOB_MAX, TRADES_JOB_MAX);
 	log_debug("pulse %s: %zu tenants, %zu to sync, %zu open trades over "
 	    "%zu symbols", p->id, p->users_total, p->to_sync, pl->trades,
 	    p->symbols);

@@ -282,7 +282,7 @@ pulse_acc_add(struct pulse_acc *a, struct pulse_check *c,
 	/* as trades_read: ordering by created_at leaves out trades without */
 	if (!json_object_object_get_ex(doc->data, "created_at", &at))
 		return;
-	if (!pulse_canonical_time(at) || a->n == WIRE_TRADES_MAX)
+	if (!pulse_canonical_time(at) || a->n == TRADES_JOB_MAX)
 		goto alone;
 	if (a->n == a->cap) {
 		cap = a->cap == 0 ? 16 : a->cap * 2;

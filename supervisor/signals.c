@@ -19,6 +19,7 @@
 #include "supervisor/policy.h"
 #include "supervisor/signals.h"
 #include "supervisor/tenant_store.h"
+#include "supervisor/trades.h"
 
 #define SIGNALS_PATH_MAX	(UID_MAX_LEN + 64)
 
@@ -71,7 +72,7 @@ signal_equity(json_object *const *snaps, size_t n)
 /*
  * The tenant's OPEN trades of the symbol, which an opposite signal
  * closes (lifecycle_reverse): read with the snapshot, before the job, as
- * [{"path", "data"}]. At most WIRE_TRADES_MAX are looked at, as a pulse
+ * [{"path", "data"}]. At most TRADES_JOB_MAX are looked at, as a pulse
  * marks them.
  */
 static int
@@ -96,7 +97,7 @@ signal_open_trades(struct store *st, struct signal_ctx *c)
 	q.where_field = "status";
 	q.where_value = open;
 	q.order = STORE_ORDER_ASC;
-	q.limit = WIRE_TRADES_MAX;
+	q.limit = TRADES_JOB_MAX;
 	if (store_query(st, &q, &list, &c->err) == -1)
 		goto out;
 	for (i = 0; i < list.n; i++) {

@@ -69,7 +69,7 @@ trades_text(const struct store_doc *docs, size_t ndocs, char **text,
 	*more = false;
 	if ((arr = json_object_new_array()) == NULL)
 		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
-	for (i = 0; i < ndocs && i < WIRE_TRADES_MAX; i++) {
+	for (i = 0; i < ndocs && i < TRADES_JOB_MAX; i++) {
 		if ((t = json_object_new_object()) == NULL ||
 		    json_object_array_add(arr, t) != 0) {
 			json_object_put(t);
@@ -97,7 +97,7 @@ trades_text(const struct store_doc *docs, size_t ndocs, char **text,
 			json_object_object_add(symbols, s, NULL);
 	}
 	*n = i;
-	*more = ndocs > WIRE_TRADES_MAX;
+	*more = ndocs > TRADES_JOB_MAX;
 	if ((out = json_compact(arr, &len)) == NULL ||
 	    (*text = strdup(out)) == NULL) {
 		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
@@ -131,7 +131,7 @@ trades_read(struct store *st, const char *uid, char **text, size_t *n,
 	q.where_value = open;
 	q.order_field = "created_at";
 	q.order = STORE_ORDER_ASC;
-	q.limit = WIRE_TRADES_MAX + 1;
+	q.limit = TRADES_JOB_MAX + 1;
 	if (store_query(st, &q, &list, err) == -1) {
 		json_object_put(open);
 		return -1;

@@ -9,11 +9,23 @@
 
 #include "common/error.h"
 #include "common/store.h"
+#include "common/wire.h"
+
+/*
+ * The OPEN trades one sync JOB carries: its result writes a mark into
+ * each and 4 more documents (compose_sync: the two snapshots, last_sync,
+ * last_sync_error), all in one batch of at most STORE_BATCH_MAX writes.
+ * A tenant with more has its oldest TRADES_JOB_MAX marked (and is counted
+ * as capped); the protocol's own bound, WIRE_TRADES_MAX, is larger.
+ */
+#define TRADES_JOB_MAX	(STORE_BATCH_MAX - 4)
+_Static_assert(TRADES_JOB_MAX <= WIRE_TRADES_MAX,
+    "a JOB's trades within the protocol's bound");
 
 /*
  * Reads the OPEN trades of uid (store thread) into *text, a compact JSON
  * array of {id, symbol, side, qty, entry_price, and take_profit_price,
- * stop_loss_price when the trade has them} (at most WIRE_TRADES_MAX;
+ * stop_loss_price when the trade has them} (at most TRADES_JOB_MAX;
  * values as stored when they are short scalars, null otherwise: the
  * worker checks them). *n gets their count, *more whether some were left
  * out. When symbols is not NULL, each valid symbol is added to it as a
@@ -22,7 +34,7 @@
 int	trades_read(struct store *st, const char *uid, char **text, size_t *n,
 	    bool *more, json_object *symbols, struct tp_err *err);
 /* The same text from the trade documents read, in their order: what
- * trades_read makes of the first WIRE_TRADES_MAX + 1 of them. */
+ * trades_read makes of the first TRADES_JOB_MAX + 1 of them. */
 int	trades_text(const struct store_doc *docs, size_t ndocs, char **text,
 	    size_t *n, bool *more, json_object *symbols, struct tp_err *err);
 /* The "trades" array of a JOB from that text (NULL: out of memory or

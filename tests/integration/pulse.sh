@@ -209,17 +209,20 @@ tp_rc "pulse --wait exits 1 (carol)" 1
 tp_eq "alice's t10 (created_at a number) is marked" "90.0" "$(j unrealized_pnl users/alice/shadowTradeHistory/t10)"
 tp_eq "alice's t11 is still not" "" "$(j unrealized_pnl users/alice/shadowTradeHistory/t11)"
 tp_eq "alice and bob synced again" 2 "$(j synced ops/last_pulse)"
-# bob: 501 OPEN trades: the JOB carries 500 (a result of that size is
-# more than one batch: bob's commit fails, which shows the count)
+# bob: 501 OPEN trades: the JOB carries the oldest 496 (TRADES_JOB_MAX:
+# with the snapshots and sync status, the result's writes fill one
+# 500-write batch), and bob syncs
 for i in $(seq 0 499); do
 	printf 'set users/bob/shadowTradeHistory/bz%03d {"symbol":"AAPL","side":"long","qty":"1","entry_price":"100","status":"OPEN","created_at":"2026-01-02T00:%02d:%02d.000000Z"}\n' \
 	    "$i" $(((500 - i) / 60)) $(((500 - i) % 60))
 done >"$T/more_trades"
 tp_store load "$T/more_trades" || tp_fail "bob's trades written with storetool"
 TP_CLI_TIMEOUT=60 tp_cli pulse --wait
-tp_rc "pulse --wait exits 1" 1
-tp_file_has "the daemon log says one tenant has more than 500" '1 tenants have more than 500 open trades' "$T/daemon.log"
-tp_file_has "bob's job carried 500 trades" 'of bob: commit failed: batch of 504 writes' "$T/daemon.log"
+tp_rc "pulse --wait exits 1 (carol)" 1
+tp_file_has "the daemon log says one tenant has more than 496" '1 tenants have more than 496 open trades; the first 496 of each are marked' "$T/daemon.log"
+tp_eq "alice and bob (501 open trades) synced" 2 "$(j synced ops/last_pulse)"
+tp_ne "bob's oldest trade (bz499) is marked" "" "$(j unrealized_pnl users/bob/shadowTradeHistory/bz499)"
+tp_eq "bob's newest (bz000) is past the cap, not marked" "" "$(j unrealized_pnl users/bob/shadowTradeHistory/bz000)"
 
 tp_log "the schedule: [pulse] enabled, every second"
 tp_stop

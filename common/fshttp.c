@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/fshttp.h"
 #include "common/jsonutil.h"
+#include "common/url.h"
 
 #define FSHTTP_URL_MAX		8192	/* base_url + path */
 #define FSHTTP_CONNECT_MS	10000	/* connect_timeout_ms 0 */
@@ -105,29 +106,15 @@ fshttp_cond_init(pthread_cond_t *cv)
 static bool
 fshttp_url_ok(const char *url, bool *plain)
 {
-	static const char *const loop[] = {
-		"http://127.0.0.1", "http://localhost", "http://[::1]", NULL
-	};
-	size_t i, n = strlen(url);
+	size_t n = strlen(url);
+	enum url_kind k;
 
-	if (n == 0 || n > FSHTTP_URL_MAX / 2 || url[n - 1] == '/')
+	if (n == 0 || url[n - 1] == '/' ||
+	    (k = url_check(url, FSHTTP_URL_MAX / 2)) == URL_BAD)
 		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)url[i] <= 0x20 ||
-		    (unsigned char)url[i] >= 0x7f)
-			return false;
-	*plain = false;
-	if (strncmp(url, "https://", 8) == 0)
-		return url[8] != '\0' && url[8] != '/';
-	for (i = 0; loop[i] != NULL; i++) {
-		n = strlen(loop[i]);
-		if (strncmp(url, loop[i], n) == 0 &&
-		    (url[n] == ':' || url[n] == '\0')) {
-			*plain = true;
-			return true;
-		}
-	}
-	return false;
+	*plain = k == URL_LOOPBACK_HTTP;
+	/* a base URL: a host (and port) only, the paths are the calls' */
+	return !*plain || strchr(url + strlen("http://"), '/') == NULL;
 }
 
 /* The reply body, refused past FSHTTP_REPLY_MAX (curl then fails the

@@ -21,6 +21,7 @@
 #include "common/gauth.h"
 #include "common/gauth_int.h"
 #include "common/jsonutil.h"
+#include "common/url.h"
 
 #define GAUTH_REPLY_MAX		(64 * 1024)	/* a token reply is < 2 KB */
 #define GAUTH_KEY_BITS_MIN	2048
@@ -61,27 +62,9 @@ gauth_chars(const char *s, size_t max, const char *allowed)
 static bool
 gauth_url_ok(const char *url, bool loopback_http)
 {
-	static const char *const loop[] = {
-		"http://127.0.0.1", "http://localhost", "http://[::1]", NULL
-	};
-	size_t i, n;
+	enum url_kind k = url_check(url, GAUTH_URL_MAX);
 
-	if (strlen(url) > GAUTH_URL_MAX)
-		return false;
-	for (i = 0; url[i] != '\0'; i++)
-		if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
-			return false;
-	if (strncmp(url, "https://", 8) == 0)
-		return url[8] != '\0' && url[8] != '/';
-	if (!loopback_http)
-		return false;
-	for (i = 0; loop[i] != NULL; i++) {
-		n = strlen(loop[i]);
-		if (strncmp(url, loop[i], n) == 0 &&
-		    (url[n] == ':' || url[n] == '/' || url[n] == '\0'))
-			return true;
-	}
-	return false;
+	return k == URL_HTTPS || (loopback_http && k == URL_LOOPBACK_HTTP);
 }
 
 /* Opens, checks and reads the key file into guarded memory. */

@@ -23,6 +23,7 @@
 #include "common/idtoken_int.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "common/url.h"
 
 #define IDTOKEN_REFETCH_MS	(30 * 1000)
 #define IDTOKEN_TIMEOUT_MS	(10 * 1000)
@@ -277,25 +278,7 @@ idtoken_file_check(struct idtoken_certs *c)
 static bool
 idtoken_url_ok(const char *url)
 {
-	static const char *const loop[] = {
-		"http://127.0.0.1", "http://localhost", "http://[::1]", NULL
-	};
-	size_t i, n;
-
-	if (strlen(url) > IDTOKEN_URL_MAX)
-		return false;
-	for (i = 0; url[i] != '\0'; i++)
-		if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
-			return false;
-	if (strncmp(url, "https://", 8) == 0)
-		return url[8] != '\0' && url[8] != '/';
-	for (i = 0; loop[i] != NULL; i++) {
-		n = strlen(loop[i]);
-		if (strncmp(url, loop[i], n) == 0 &&
-		    (url[n] == ':' || url[n] == '/' || url[n] == '\0'))
-			return true;
-	}
-	return false;
+	return url_check(url, IDTOKEN_URL_MAX) != URL_BAD;
 }
 
 struct idtoken_reply {

@@ -31,6 +31,7 @@ common_libtpcommon_a_SOURCES = \
 	common/log.c common/log.h \
 	common/tenantlog.c common/tenantlog.h \
 	common/gauth.c common/gauth.h common/gauth_int.h \
+	common/url.c common/url.h \
 	common/fsvalue.c common/fsvalue.h \
 	common/fsnum.c common/fsnum.h \
 	common/fshttp.c common/fshttp.h \

@@ -410,6 +410,12 @@ tlog_escape(char *dst, size_t room, const char *src, bool *all)
 	return n;
 }
 
+size_t
+tenantlog_escape(char *dst, size_t room, const char *src, bool *all)
+{
+	return tlog_escape(dst, room, src, all);
+}
+
 /* uid.log -> uid.log.1 -> ... -> uid.log.keep; the oldest is dropped. */
 static int
 tlog_rotate(struct tenantlog *tl, const char *uid, struct tp_err *err)

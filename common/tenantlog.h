@@ -74,6 +74,12 @@ int tenantlog_batch_flush(struct tenantlog *tl, struct tenantlog_batch *tb,
  * ("ciphertext", "secret_key"). A 28-character Firebase uid passes.
  */
 bool tenantlog_looks_secret(const char *s);
+/*
+ * A message escaped as a log line holds it (one line, unambiguous), into
+ * dst (room bytes, NUL included); stops before an escape that does not
+ * fit, *all saying whether src was used up. For readers showing lines.
+ */
+size_t tenantlog_escape(char *dst, size_t room, const char *src, bool *all);
 /* The path of a tenant's current log file (for `tradepulse logs`). */
 int tenantlog_path(const struct tenantlog *tl, const char *uid, char *buf,
     size_t size);

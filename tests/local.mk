@@ -14,6 +14,7 @@ UNIT_TESTS = \
 	tests/unit/test_jsonutil \
 	tests/unit/test_log \
 	tests/unit/test_tenantlog \
+	tests/unit/test_tenantlog_read \
 	tests/unit/test_wire \
 	tests/unit/test_result \
 	tests/unit/test_sealbox \
@@ -117,6 +118,9 @@ tests_unit_test_log_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tenantlog_SOURCES = tests/unit/test_tenantlog.c
 tests_unit_test_tenantlog_LDADD = $(UNIT_LDADD)
 tests_unit_test_tenantlog_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_tenantlog_read_SOURCES = tests/unit/test_tenantlog_read.c
+tests_unit_test_tenantlog_read_LDADD = $(UNIT_LDADD)
+tests_unit_test_tenantlog_read_CFLAGS = $(UNIT_CFLAGS)
 
 tests_unit_test_wire_SOURCES = tests/unit/test_wire.c
 tests_unit_test_wire_LDADD = $(UNIT_LDADD)

@@ -55,6 +55,8 @@ cli_transport_error(struct cli *cli, const char *endpoint,
 	switch (err->code) {
 	case TP_UNAVAILABLE:
 	case TP_DEADLINE_EXCEEDED:
+		if (cli->quiet_unreachable)
+			return CLI_EXIT_UNREACHABLE;
 		cli_warnx("cannot reach the daemon at %s: %s", endpoint,
 		    err->msg);
 		if (cli->cfg_defaulted)
@@ -126,10 +128,13 @@ cli_reply(struct cli *cli, json_object *reply, json_object **result)
 		*result = res;
 		return CLI_EXIT_OK;
 	}
-	if (cli->json)
-		cli_print_json(reply);
 	error = json_get_obj(reply, "error");
 	code = cli_str(error, "code", "internal");
+	/* a daemon stopping says so: a follower waits for the next one */
+	if (cli->quiet_unreachable && strcmp(code, "unavailable") == 0)
+		return CLI_EXIT_UNREACHABLE;
+	if (cli->json)
+		cli_print_json(reply);
 	message = cli_str(error, "message", "(no message)");
 	cli_warnx("%s: %s", code, message);
 	return CLI_EXIT_ERROR;

@@ -43,6 +43,9 @@ struct cli {
 	const char *endpoint;		/* -e, or NULL: [daemon] api */
 	const char *curve_key;		/* --curve-key: our secret key file */
 	const char *server_key;		/* --server-key: a .pub file or Z85 */
+
+	bool quiet_unreachable;		/* a follower retrying: no message
+					   when the daemon cannot be reached */
 };
 
 /*
@@ -73,6 +76,8 @@ extern const struct cli_command cmd_job;
 extern const struct cli_command cmd_pulse;
 extern const struct cli_command cmd_migrate;
 extern const struct cli_command cmd_trades;
+extern const struct cli_command cmd_logs;
+extern const struct cli_command cmd_crashes;
 
 /* main.c: help. */
 void cli_help_command(FILE *fp, const struct cli_command *cmd);

@@ -17,5 +17,7 @@ cli_tradepulse_SOURCES = \
 	cli/cmd_signal.c \
 	cli/cmd_job.c \
 	cli/cmd_migrate.c \
-	cli/cmd_trades.c
+	cli/cmd_trades.c \
+	cli/cmd_logs.c \
+	cli/cmd_crashes.c
 cli_tradepulse_LDADD = $(COMMON_LIBS)

@@ -24,6 +24,8 @@ static const struct cli_command *const commands[] = {
 	&cmd_status,
 	&cmd_migrate,
 	&cmd_trades,
+	&cmd_logs,
+	&cmd_crashes,
 	NULL,
 };
 

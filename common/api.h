@@ -144,6 +144,30 @@
  *   signals.list  {uid, limit?: 1..100 (100)} -> {uid, signals: [signal
  *                 with its id, ...]}: newest first by timestamp.
  *                 not_found: no tenant.
+ *   logs          {uid, n?: 1..1000 (50), since?: RFC 3339 timestamp or a
+ *                 duration before now ("90s", "10m", "2h", "7d"), level?:
+ *                 "debug" | "info" | "warn" | "error" (that level and
+ *                 above), job?: job id, after?: cursor} -> {uid, lines:
+ *                 [{time, level (lower case), job|null, event, message}]
+ *                 oldest first, cursor, truncated: bool, malformed: lines
+ *                 that did not parse}
+ *                 The tenant's log (<log_dir>/tenants/UID.log and its
+ *                 rotated files .1 ...): without after, the last n lines
+ *                 that pass the filters; with after (a previous reply's
+ *                 cursor), the lines written since, across rotations, for
+ *                 a follower (n ignored). A request reads at most 4 MiB
+ *                 of the files and returns at most ~224 KiB of lines:
+ *                 truncated says the bounds left lines out (a follower's
+ *                 next call goes on where this one stopped). not_found:
+ *                 no tenant (checked without after only). Operators only.
+ *   crashes       {uid?, limit?: 1..100 (20)} -> {uid|null, crashes: [{id,
+ *                 at, pid, signal|exit_code, core, syscall, uptime_ms,
+ *                 reason, startup, batch, uids, jobs: [{job_id, uid}],
+ *                 culprit?: {uid, job_id}, stderr_tail}], scanned}
+ *                 The crash reports (ops/crashes/reports), newest first;
+ *                 with uid, those naming the tenant among the newest 500
+ *                 (scanned says how many were looked at). not_found: no
+ *                 tenant.
  */
 
 #define API_VERSION 1
@@ -182,5 +206,7 @@
 #define API_OP_TRADES_LIST "trades.list"
 #define API_OP_SIGNAL      "signal"
 #define API_OP_SIGNALS_LIST "signals.list"
+#define API_OP_LOGS        "logs"
+#define API_OP_CRASHES     "crashes"
 
 #endif

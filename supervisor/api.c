@@ -23,6 +23,7 @@
 #include "supervisor/clients.h"
 #include "supervisor/daemon.h"
 #include "supervisor/keys.h"
+#include "supervisor/logs.h"
 #include "supervisor/migrate.h"
 #include "supervisor/pulse.h"
 #include "supervisor/router.h"
@@ -76,6 +77,10 @@ static const struct api_op api_ops[] = {
 	/* issue 12: signals */
 	{ API_OP_SIGNAL,	signals_start,		ARGS("uid", "symbol"), false },
 	{ API_OP_SIGNALS_LIST,	signals_list_start,	ARGS("uid", "limit"), false },
+	/* issue 13: inspection */
+	{ API_OP_LOGS,		logs_start,
+	    ARGS("uid", "n", "since", "level", "job", "after"), false },
+	{ API_OP_CRASHES,	crashes_start,		ARGS("uid", "limit"), false },
 };
 
 struct api {

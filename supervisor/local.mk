@@ -26,6 +26,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/compose.c supervisor/compose.h \
 	supervisor/results.c \
 	supervisor/crash.c \
+	supervisor/logs.h supervisor/logs_op.c supervisor/crashes_op.c \
 	supervisor/sync.c supervisor/sync.h \
 	supervisor/signals.c supervisor/signals.h supervisor/signals_trade.c \
 	supervisor/pulse.c supervisor/pulse.h \

@@ -49,6 +49,33 @@ pulse_progress(json_object *p, bool tty, bool final)
 	fflush(stderr);
 }
 
+/* "failed: u1 (unauthenticated), u2 (quarantined), and 3 more" */
+static void
+pulse_failed(struct table *t, json_object *p)
+{
+	json_object *fl, *f;
+	char buf[2048];
+	size_t i, n, len = 0;
+	long long more;
+
+	if (!json_object_object_get_ex(p, "failed", &fl) ||
+	    !json_object_is_type(fl, json_type_array) ||
+	    (n = json_object_array_length(fl)) == 0)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < n && len < sizeof(buf); i++) {
+		f = json_object_array_get_idx(fl, i);
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s (%s)",
+		    i > 0 ? ", " : "", cli_str(f, "uid", "?"),
+		    cli_str(f, "code", "?"));
+	}
+	more = pulse_int(p, "errors") - (long long)n;
+	if (more > 0)
+		table_kv(t, "failed", "%s, and %lld more", buf, more);
+	else
+		table_kv(t, "failed", "%s", buf);
+}
+
 static void
 pulse_summary(json_object *p)
 {
@@ -72,6 +99,7 @@ pulse_summary(json_object *p)
 	table_kv(t, "errors", "%lld (%lld crashed, %lld quarantined)",
 	    pulse_int(p, "errors"), pulse_int(p, "crashed"),
 	    pulse_int(p, "quarantined"));
+	pulse_failed(t, p);
 	table_kv(t, "skipped", "%lld disabled, %lld without keys, %lld "
 	    "quarantined", pulse_int(p, "skipped_disabled"),
 	    pulse_int(p, "skipped_no_keys"),
@@ -225,14 +253,16 @@ const struct cli_command cmd_pulse = {
 "       Follow the pulse to its end: a progress line on standard error\n"
 "       (\"pulse ID: DONE/TOTAL tenants done, N errors\"; rewritten in\n"
 "       place on a terminal, once a second otherwise), then a summary\n"
-"       table: tenants, synced, errors (crashed, quarantined), skipped,\n"
-"       prices and requests. Exits 1 when any tenant failed; the\n"
-"       failures are in each tenant's log and last_sync_error. Waits\n"
+"       table: tenants, synced, errors (crashed, quarantined), failed\n"
+"       (the first 20 tenants that failed, each with its error code or\n"
+"       \"quarantined\"), skipped, prices and requests. Exits 1 when any\n"
+"       tenant failed; tradepulse logs UID tells what happened to it,\n"
+"       and its last_sync_error (tenant show) says why. Waits\n"
 "       up to an hour unless -t is given. With --json, prints the\n"
 "       pulse's ops/last_pulse figures as one JSON object.\n",
 	.examples =
 "tradepulse pulse\n"
 "tradepulse pulse --wait\n"
-"tradepulse --json pulse --wait\n",
+"tradepulse --json pulse --wait | jq -r '.failed[].uid'\n",
 	.run = pulse_run,
 };

@@ -64,6 +64,24 @@ tenant_flag(json_object *t, const char *key, const char *yes,
 	return b ? yes : no;
 }
 
+/* "ok 2026-12-06T15:04:05Z", "unauthenticated 2026-...", "quarantined
+ * 2026-...", or "-" when the tenant never synced. */
+static void
+tenant_outcome(json_object *o, char *buf, size_t size)
+{
+	const char *res, *at;
+
+	if (o == NULL || (res = json_get_str(o, "result")) == NULL) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	at = cli_str(o, "at", "-");
+	if (strcmp(res, "error") == 0)
+		res = cli_str(o, "code", "error");
+	/* to the second: the column stays narrow */
+	snprintf(buf, size, "%s %.19s%s", res, at, strlen(at) > 19 ? "Z" : "");
+}
+
 /* Adds one page's tenants to all (for --json) or to the table. */
 static int
 tenant_list_page(struct cli *cli, json_object *tenants, json_object *all,
@@ -73,7 +91,8 @@ tenant_list_page(struct cli *cli, json_object *tenants, json_object *all,
 
 	for (i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(tenants, i);
-		const char *row[4];
+		const char *row[5];
+		char last[128];
 
 		if (cli->json) {
 			if (json_object_array_add(all, json_object_get(e)) != 0)
@@ -85,6 +104,9 @@ tenant_list_page(struct cli *cli, json_object *tenants, json_object *all,
 		    "disabled");
 		row[2] = tenant_flag(e, "keys_set", "set", "not set");
 		row[3] = tenant_flag(e, "quarantined", "yes", "no");
+		tenant_outcome(json_get_obj(e, "last_outcome"), last,
+		    sizeof(last));
+		row[4] = last;
 		if (table_add(t, row) == -1)
 			return -1;
 	}
@@ -125,7 +147,7 @@ static int
 tenant_list(struct cli *cli, int argc, char **argv)
 {
 	static const char *const head[] = { "UID", "TRADING", "KEYS",
-	    "QUARANTINED" };
+	    "QUARANTINED", "LAST OUTCOME" };
 	json_object *all = NULL, *req = NULL, *reply = NULL, *result, *tenants;
 	struct table *t = NULL;
 	char after[UID_MAX_LEN + 1];
@@ -136,7 +158,7 @@ tenant_list(struct cli *cli, int argc, char **argv)
 		return rc == -1 ? CLI_EXIT_OK : rc;
 	after[0] = '\0';
 	if ((all = json_object_new_array()) == NULL ||
-	    (t = table_new(4, head)) == NULL)
+	    (t = table_new(5, head)) == NULL)
 		goto nomem;
 	for (;;) {
 		if ((req = cli_request(API_OP_TENANT_LIST, NULL)) == NULL) {
@@ -459,13 +481,17 @@ const struct cli_command cmd_tenant = {
 "       already_exists when the tenant exists.\n"
 "list\n"
 "       List every tenant, in uid order, as a table of UID,\n"
-"       TRADING (enabled or disabled), KEYS (set or not set) and\n"
-"       QUARANTINED (yes or no), then the number of tenants. The\n"
-"       daemon is asked for 1000 tenants at a time. With --json,\n"
-"       one reply object holds all of them:\n"
+"       TRADING (enabled or disabled), KEYS (set or not set),\n"
+"       QUARANTINED (yes or no) and LAST OUTCOME (of its last sync:\n"
+"       \"ok\", the error code, or \"quarantined\", and when, to the\n"
+"       second; \"-\" when it never synced), then the number of\n"
+"       tenants. The daemon is asked for 500 tenants at a time. With\n"
+"       --json, one reply object holds all of them:\n"
 "       {\"ok\":true,\"result\":{\"tenants\":[{\"uid\":...,\n"
 "       \"trading_enabled\":...,\"keys_set\":...,\n"
-"       \"quarantined\":...},...],\"next\":null}}.\n"
+"       \"quarantined\":...,\"last_outcome\":{\"result\":\"ok\"|\n"
+"       \"error\"|\"quarantined\",\"code\":...,\"at\":...}|null},\n"
+"       ...],\"next\":null}}.\n"
 "show UID\n"
 "       Show one tenant as \"key: value\" lines: uid, when it was\n"
 "       created, its trading kill-switch with the reason, whether\n"

@@ -30,8 +30,11 @@
  *                 true, updated_at, reason: "tenant added"} in one batch.
  *   tenant.list   {limit?: >= 1 (100; more than 500 is taken as 500),
  *                 after?: uid} ->
- *                 {tenants: [{uid, trading_enabled, keys_set, quarantined}],
+ *                 {tenants: [{uid, trading_enabled, keys_set, quarantined,
+ *                  last_outcome: {result: "ok" | "error" | "quarantined",
+ *                  code? (error), at}|null (never synced)}],
  *                  next: uid|null}   (next: pass as "after" for the next page)
+ *                 Read in bulk: one store read per 200 tenants.
  *   tenant.show   {uid} -> {uid, created_at|null, profile|null,
  *                 trading: {enabled, reason, updated_at}|null,
  *                 keys: {set: bool, key_id_last4?, key_version?, updated_at?,
@@ -83,7 +86,9 @@
  *                 pulse: {pulse_id, trigger: "api" | "schedule", phase:
  *                 "planning" | "prices" | "syncing" | "writing" | "done",
  *                 started_at, finished_at?, duration_ms|elapsed_ms,
- *                 users_total, to_sync, ended, synced, errors, crashed,
+ *                 users_total, to_sync, ended, synced, errors, failed:
+ *                 [{uid, code: an error code, or "quarantined" or
+ *                 "interrupted"}] (the first 20 of the errors), crashed,
  *                 quarantined, skipped_disabled, skipped_no_keys,
  *                 skipped_quarantined, interrupted, prices: {source:
  *                 "data_key" | "per_tenant", symbols, found, error?},

@@ -426,6 +426,11 @@ crash_tenant_fault(struct crash_writes *cw, struct jobs *j, struct job *job,
 		    "%u of %u: tenant quarantined; release it with "
 		    "`tradepulse tenant release %s`", what, strikes, max,
 		    job->uid);
+		/* an event of its own, so `tradepulse logs` shows it as such */
+		jobs_tlog(j, job->uid, TLOG_ERROR, job->id, "quarantine",
+		    "tenant quarantined after %u strikes (crash report %s); "
+		    "pulses skip it until `tradepulse tenant release %s`",
+		    strikes, crash_id, job->uid);
 	} else
 		jobs_tlog(j, job->uid, TLOG_ERROR, job->id, event, "%s; strike "
 		    "%u of %u: re-run alone", what, strikes, max);

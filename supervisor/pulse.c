@@ -11,6 +11,7 @@
 #include "common/decimal.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "common/path.h"
 #include "common/pnl.h"
 #include "common/wire.h"
 #include "supervisor/daemon.h"
@@ -52,6 +53,13 @@ struct pulse {
 	size_t			 quarantined;
 	bool			 interrupted;
 	char			 error[TP_ERR_MSG_MAX + 64];	/* the pulse's own */
+	/* the first tenants that failed, for `pulse --wait` (the rest are
+	 * counted in errors only) */
+	struct {
+		char	uid[UID_MAX_LEN + 1];
+		char	code[24];
+	}			 failed[PULSE_FAILED_MAX];
+	size_t			 nfailed;
 
 	json_object		*prices;	/* symbol -> "decimal", or NULL */
 	size_t			 symbols;
@@ -125,6 +133,19 @@ pulse_elapsed_ms(const struct pulse *p)
 	return (uint64_t)clock_since_ms(&p->start);
 }
 
+/* Names a failed tenant in the pulse's figures, while there is room. */
+static void
+pulse_failed_add(struct pulse *p, const char *uid, const char *code)
+{
+	if (p->nfailed >= PULSE_FAILED_MAX)
+		return;
+	snprintf(p->failed[p->nfailed].uid, sizeof(p->failed[0].uid), "%s",
+	    uid);
+	snprintf(p->failed[p->nfailed].code, sizeof(p->failed[0].code), "%s",
+	    code);
+	p->nfailed++;
+}
+
 static void
 pulse_free_one(struct pulse *p)
 {
@@ -156,9 +177,10 @@ pulse_store_requests(const struct pulse *p)
 json_object *
 pulse_json(const struct pulse *p)
 {
-	json_object *o, *pr, *rq;
+	json_object *o, *pr, *rq, *fl, *f;
 	uint64_t sr = pulse_store_requests(p);
 	char per[32];
+	size_t i;
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
@@ -175,6 +197,21 @@ pulse_json(const struct pulse *p)
 	json_add(o, "ended", json_object_new_int64((int64_t)p->ended));
 	json_add(o, "synced", json_object_new_int64((int64_t)p->synced));
 	json_add(o, "errors", json_object_new_int64((int64_t)p->errors));
+	if ((fl = json_object_new_array()) != NULL) {
+		for (i = 0; i < p->nfailed; i++) {
+			if ((f = json_object_new_object()) == NULL)
+				break;
+			json_add(f, "uid", json_object_new_string(
+			    p->failed[i].uid));
+			json_add(f, "code", json_object_new_string(
+			    p->failed[i].code));
+			if (json_object_array_add(fl, f) != 0) {
+				json_object_put(f);
+				break;
+			}
+		}
+		json_add(o, "failed", fl);
+	}
 	json_add(o, "crashed", json_object_new_int64((int64_t)p->crashed));
 	json_add(o, "quarantined", json_object_new_int64(
 	    (int64_t)p->quarantined));
@@ -352,6 +389,8 @@ pulse_submit_syncs(struct pulse *p)
 			} else {
 				p->errors++;
 				p->ended++;
+				pulse_failed_add(p, pl->t[i].uid,
+				    tp_code_name(err.code));
 				log_warnx("pulse %s: tenant %s not synced: %s",
 				    p->id, pl->t[i].uid, err.msg);
 			}
@@ -420,8 +459,13 @@ pulse_job_ended(struct job *job, void *arg)
 			p->interrupted = true;
 		if (job->crash_id[0] != '\0')
 			p->crashed++;
-		if (policy_quarantined(p->ps->d->jobs->policy, job->uid, &err))
+		if (policy_quarantined(p->ps->d->jobs->policy, job->uid,
+		    &err)) {
 			p->quarantined++;
+			pulse_failed_add(p, job->uid, "quarantined");
+		} else
+			pulse_failed_add(p, job->uid, job->interrupted ?
+			    "interrupted" : tp_code_name(job->err_code));
 	}
 	pulse_maybe_end(p);
 }

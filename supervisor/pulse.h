@@ -40,6 +40,7 @@ struct job;
 struct pulse;
 
 #define PULSE_ID_LEN	17	/* "p" + 16 hex digits */
+#define PULSE_FAILED_MAX 20	/* failed tenants a pulse names */
 
 /* Someone waiting for a pulse to end (the pulse op with wait): ended
  * gets a copy of its figures (or NULL), once. */

@@ -190,46 +190,122 @@ tenant_add_start(struct api_req *req, struct tp_err *err)
 
 /* tenant.list */
 
+/* The documents tenant.list reads per tenant, in one bulk read a page. */
+static const char *const tenant_list_docs[] = {
+	"status/trading", "secrets/alpaca", "status/quarantine",
+	"status/last_sync", "status/last_sync_error",
+};
+#define TENANT_LIST_NDOCS \
+	(sizeof(tenant_list_docs) / sizeof(tenant_list_docs[0]))
+#define TENANT_LIST_CHUNK (STORE_GET_MANY_MAX / TENANT_LIST_NDOCS)
+
+/* A string field as a new JSON string, or NULL. */
+static json_object *
+tenant_list_str(json_object *doc, const char *key)
+{
+	const char *v = doc != NULL ? json_get_str(doc, key) : NULL;
+
+	return v != NULL ? json_object_new_string(v) : NULL;
+}
+
+/*
+ * The last outcome of the tenant's syncs, from what they write:
+ * quarantined (status/quarantine, since), error (status/last_sync_error:
+ * code, at) or ok (status/last_sync, at); NULL when it never synced.
+ */
+static json_object *
+tenant_list_outcome(json_object *quar, json_object *ok, json_object *bad)
+{
+	json_object *o;
+
+	if (quar == NULL && ok == NULL && bad == NULL)
+		return NULL;
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	if (quar != NULL) {
+		json_add(o, "result", json_object_new_string("quarantined"));
+		json_add(o, "at", tenant_list_str(quar, "since"));
+	} else if (bad != NULL) {
+		json_add(o, "result", json_object_new_string("error"));
+		json_add(o, "code", tenant_list_str(bad, "code"));
+		json_add(o, "at", tenant_list_str(bad, "at"));
+	} else {
+		json_add(o, "result", json_object_new_string("ok"));
+		json_add(o, "at", tenant_list_str(ok, "at"));
+	}
+	return o;
+}
+
+/* The entries of uids[0..n) (at most TENANT_LIST_CHUNK) into arr. */
 static int
-tenant_list_entry(struct store *st, const char *uid, json_object **out,
+tenant_list_entries(struct store *st, char **uids, size_t n, json_object *arr,
     struct tp_err *err)
 {
-	json_object *e, *trading = NULL;
-	char path[TENANT_PATH_MAX];
-	bool enabled = false;
-	int keys, quarantined;
+	const char *paths[TENANT_LIST_CHUNK * TENANT_LIST_NDOCS];
+	struct store_doc *docs;
+	char *buf;
+	json_object *e, *d[TENANT_LIST_NDOCS];
+	size_t i, k, m = n * TENANT_LIST_NDOCS;
+	bool enabled;
+	int rc = -1;
 
-	snprintf(path, sizeof(path), "users/%s/status/trading", uid);
-	if (tenant_doc_get(st, path, &trading, err) == -1)
-		return -1;
-	/* no kill-switch document: trading was never enabled */
-	if (trading != NULL && !json_get_bool(trading, "enabled", &enabled))
-		enabled = false;
-	json_object_put(trading);
-	snprintf(path, sizeof(path), "users/%s/secrets/alpaca", uid);
-	if ((keys = tenant_doc_get(st, path, NULL, err)) == -1)
-		return -1;
-	snprintf(path, sizeof(path), "users/%s/status/quarantine", uid);
-	if ((quarantined = tenant_doc_get(st, path, NULL, err)) == -1)
-		return -1;
-	if ((e = json_object_new_object()) == NULL)
+	if ((buf = calloc(m, TENANT_PATH_MAX)) == NULL ||
+	    (docs = calloc(m, sizeof(*docs))) == NULL) {
+		free(buf);
 		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
-	json_add(e, "uid", json_object_new_string(uid));
-	json_add(e, "trading_enabled", json_object_new_boolean(enabled));
-	json_add(e, "keys_set", json_object_new_boolean(keys == 1));
-	json_add(e, "quarantined", json_object_new_boolean(
-	    quarantined == 1));
-	*out = e;
-	return 0;
+	}
+	for (i = 0; i < n; i++)
+		for (k = 0; k < TENANT_LIST_NDOCS; k++) {
+			char *p = buf + (i * TENANT_LIST_NDOCS + k) *
+			    TENANT_PATH_MAX;
+
+			snprintf(p, TENANT_PATH_MAX, "users/%s/%s", uids[i],
+			    tenant_list_docs[k]);
+			paths[i * TENANT_LIST_NDOCS + k] = p;
+		}
+	if (store_get_many(st, paths, m, docs, err) == -1)
+		goto out;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < TENANT_LIST_NDOCS; k++)
+			d[k] = docs[i * TENANT_LIST_NDOCS + k].data;
+		/* no kill-switch document: trading was never enabled */
+		enabled = false;
+		if (d[0] != NULL && !json_get_bool(d[0], "enabled", &enabled))
+			enabled = false;
+		if ((e = json_object_new_object()) == NULL) {
+			tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+			goto out;
+		}
+		json_add(e, "uid", json_object_new_string(uids[i]));
+		json_add(e, "trading_enabled", json_object_new_boolean(
+		    enabled));
+		json_add(e, "keys_set", json_object_new_boolean(d[1] != NULL));
+		json_add(e, "quarantined", json_object_new_boolean(
+		    d[2] != NULL));
+		json_add(e, "last_outcome", tenant_list_outcome(d[2], d[3],
+		    d[4]));
+		if (json_object_array_add(arr, e) != 0) {
+			json_object_put(e);
+			tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	for (i = 0; i < m; i++)
+		store_doc_clear(&docs[i]);
+	free(docs);
+	free(buf);
+	return rc;
 }
 
 static void
 tenant_list_work(struct store *st, void *arg)
 {
 	struct tenant_ctx *c = ((struct api_req *)arg)->ctx;
-	json_object *arr = NULL, *e = NULL;
+	json_object *arr = NULL;
 	char **uids = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, k;
 
 	/* one more than asked, to know whether there is a next page */
 	if (store_list_tenants(st, c->limit + 1,
@@ -244,15 +320,12 @@ tenant_list_work(struct store *st, void *arg)
 		    "out of memory");
 		goto out;
 	}
-	for (i = 0; i < n && i < c->limit; i++) {
-		if (tenant_list_entry(st, uids[i], &e, &c->err) == -1) {
+	for (i = 0; i < n && i < c->limit; i += k) {
+		k = n - i < c->limit - i ? n - i : c->limit - i;
+		if (k > TENANT_LIST_CHUNK)
+			k = TENANT_LIST_CHUNK;
+		if (tenant_list_entries(st, uids + i, k, arr, &c->err) == -1) {
 			c->rc = -1;
-			goto out;
-		}
-		if (json_object_array_add(arr, e) != 0) {
-			json_object_put(e);
-			c->rc = tp_err_set(&c->err, TP_RESOURCE_EXHAUSTED,
-			    "out of memory");
 			goto out;
 		}
 	}

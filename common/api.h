@@ -168,7 +168,9 @@
  *   crashes       {uid?, limit?: 1..100 (20)} -> {uid|null, crashes: [{id,
  *                 at, pid, signal|exit_code, core, syscall, uptime_ms,
  *                 reason, startup, batch, uids, jobs: [{job_id, uid}],
- *                 culprit?: {uid, job_id}, stderr_tail}], scanned}
+ *                 culprit?: {uid, job_id}, stderr_tail}], scanned,
+ *                 truncated: the reply's size bound (~224 KiB) left
+ *                 reports out}
  *                 The crash reports (ops/crashes/reports), newest first;
  *                 with uid, those naming the tenant among the newest 500
  *                 (scanned says how many were looked at). not_found: no

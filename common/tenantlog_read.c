@@ -549,12 +549,18 @@ tlr_vec_push(struct tlr_vec *v, struct tlog_entry *e, struct tp_err *err)
 	return 0;
 }
 
+/* What the line costs in a JSON reply: a control character is 6 bytes
+ * there ("\u001b"), a quote, a backslash or a slash 2. */
 static size_t
 tlr_cost(const struct tlog_entry *e)
 {
-	/* a control character is 6 bytes in JSON ("\u001b") */
-	return TLR_LINE_COST + 6 * strlen(e->msg) + strlen(e->job) +
-	    strlen(e->event);
+	const unsigned char *p;
+	size_t n = TLR_LINE_COST + strlen(e->job) + strlen(e->event);
+
+	for (p = (const unsigned char *)e->msg; *p != '\0'; p++)
+		n += *p < 0x20 ? 6 : (*p == '"' || *p == '\\' || *p == '/') ?
+		    2 : 1;
+	return n;
 }
 
 /*

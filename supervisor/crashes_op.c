@@ -17,6 +17,8 @@
  * match: the newest CRASHES_SCAN reports are read and sifted. */
 #define CRASHES_SCAN	500
 #define CRASHES_TEXT_MAX 512	/* bytes of a reason or stderr tail shown */
+/* the reports a reply holds, in bytes of JSON: under API_REPLY_MAX */
+#define CRASHES_BUDGET	(API_REPLY_MAX - 32 * 1024)
 
 /* The fields shown besides id, uids and jobs (a report is ours, but its
  * stderr tail is a worker's: kept short). */
@@ -156,7 +158,8 @@ crashes_work(struct store *st, void *arg)
 	struct store_doclist list = { NULL, 0 };
 	struct store_query q;
 	json_object *arr, *e;
-	size_t i;
+	size_t i, len, size, used = 0;
+	bool truncated = false;
 	int rc;
 
 	if (c->uid[0] != '\0' &&
@@ -189,6 +192,16 @@ crashes_work(struct store *st, void *arg)
 			json_object_put(e);
 			continue;
 		}
+		/* a report of a batch of many tenants is large: the reply
+		 * stops short of its bound, and says so */
+		size = json_object_to_json_string_length(e,
+		    JSON_C_TO_STRING_PLAIN, &len) != NULL ? len : 0;
+		if (used + size > CRASHES_BUDGET) {
+			json_object_put(e);
+			truncated = true;
+			break;
+		}
+		used += size;
 		if (json_object_array_add(arr, e) != 0) {
 			json_object_put(e);
 			json_object_put(arr);
@@ -200,6 +213,7 @@ crashes_work(struct store *st, void *arg)
 	json_add(c->result, "crashes", arr);
 	/* with a uid, only the newest CRASHES_SCAN reports were looked at */
 	json_add(c->result, "scanned", json_object_new_int64((int64_t)list.n));
+	json_add(c->result, "truncated", json_object_new_boolean(truncated));
 	store_doclist_free(&list);
 	return;
 oom:

@@ -30,7 +30,7 @@ common_libtpcommon_a_SOURCES = \
 	common/config_value.c \
 	common/log.c common/log.h \
 	common/tenantlog.c common/tenantlog.h \
-	common/tenantlog_read.c common/tenantlog_read.h \
+	common/tenantlog_parse.c common/tenantlog_read.c common/tenantlog_read.h \
 	common/gauth.c common/gauth.h common/gauth_int.h \
 	common/url.c common/url.h \
 	common/fsvalue.c common/fsvalue.h \

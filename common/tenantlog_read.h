@@ -33,6 +33,8 @@ struct tlog_entry {
  */
 int	tenantlog_parse(const char *line, size_t len, struct tlog_entry *e,
 	    struct tp_err *err);
+/* A line's timestamp in microseconds since 1970; 0 when it is not one. */
+uint64_t tenantlog_time_us(const char *t);
 /* "DEBUG".."ERROR" and their lower-case forms; -1 for anything else. */
 int	tenantlog_level_parse(const char *s);
 const char *tenantlog_level_name(enum tlog_level lvl);

@@ -254,7 +254,7 @@ tp_eq "the last 100 lines, as the files hold them" "$(expected | tail -n 100 | c
 tp_stop TERM
 tp_eq "SIGTERM: exit 0" 0 "$TPD_RC"
 for who in server ops svc; do
-	"$TPCLI" keygen --curve --out "$T/$who" >/dev/null
+	"$TPCLI" keygen --curve --out "$T/$who" >/dev/null 2>>"$T/keygen.err"
 done
 printf 'ops admin %s\nsvc-bot service %s\n' "$(cat "$T/ops.pub")" "$(cat "$T/svc.pub")" >"$T/clients"
 chmod 644 "$T/clients"

@@ -47,6 +47,13 @@ story_code=$(tp_jq '.failed[] | select(.uid == "story") | .code' "$pulse")
 tp_match "story failed with an authentication error ($story_code)" \
     '^(unauthenticated|permission_denied)$' "$story_code"
 
+# again, as text: apoison is skipped now, story fails again
+TP_CLI_TIMEOUT=120 tp_cli pulse --wait
+tp_rc "a second pulse --wait fails too" 1
+tp_match "its summary names the failed tenant and its code" \
+    "(^|"$'\n'")failed: +story \\($story_code\\)($|"$'\n'")" "$OUT"
+tp_match "and counts the quarantined one skipped" "skipped: +0 disabled, 0 without keys, 1 quarantined" "$OUT"
+
 tp_cli tenant list
 tp_match "tenant list shows story's last outcome, an error code and when" \
     "(^|"$'\n'")story +[a-z]+ +set +no +$story_code 20[0-9-]+T[0-9:]+Z" "$OUT"

@@ -284,6 +284,8 @@ prom_escaped(struct evbuffer *out, const char *s, bool quote)
 static int
 prom_number(struct evbuffer *out, double v)
 {
+	char s[32];
+
 	if (isinf(v))
 		return evbuffer_add_printf(out, "%s", v > 0 ? "+Inf" : "-Inf")
 		    < 0 ? -1 : 0;
@@ -291,7 +293,12 @@ prom_number(struct evbuffer *out, double v)
 		return evbuffer_add_printf(out, "NaN") < 0 ? -1 : 0;
 	if (v == floor(v) && fabs(v) < 1e15)
 		return evbuffer_add_printf(out, "%.0f", v) < 0 ? -1 : 0;
-	return evbuffer_add_printf(out, "%.17g", v) < 0 ? -1 : 0;
+	/* the shorter form when it reads back the same (0.1, not
+	 * 0.10000000000000001) */
+	snprintf(s, sizeof(s), "%.15g", v);
+	if (strtod(s, NULL) != v)
+		snprintf(s, sizeof(s), "%.17g", v);
+	return evbuffer_add(out, s, strlen(s));
 }
 
 /* name[suffix]{labels[,le="bound"]} value\n */

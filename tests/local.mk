@@ -18,6 +18,7 @@ UNIT_TESTS = \
 	tests/unit/test_result \
 	tests/unit/test_sealbox \
 	tests/unit/test_throttle \
+	tests/unit/test_prom \
 	tests/unit/test_decimal_parse \
 	tests/unit/test_decimal_arith \
 	tests/unit/test_decimal_json \
@@ -131,6 +132,9 @@ tests_unit_test_sealbox_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_throttle_SOURCES = tests/unit/test_throttle.c supervisor/throttle.c
 tests_unit_test_throttle_LDADD = $(UNIT_LDADD)
 tests_unit_test_throttle_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_prom_SOURCES = tests/unit/test_prom.c supervisor/prom.c
+tests_unit_test_prom_LDADD = $(UNIT_LDADD)
+tests_unit_test_prom_CFLAGS = $(UNIT_CFLAGS)
 # Fixed-point decimals, in three parts sharing their helpers.
 DECIMAL_FIXTURE = tests/unit/decimal_fixture.c tests/unit/decimal_fixture.h
 tests_unit_test_decimal_parse_SOURCES = tests/unit/test_decimal_parse.c $(DECIMAL_FIXTURE)

@@ -275,10 +275,11 @@ INTEGRATION_TESTS = \
 	tests/integration/migrate_fs.sh \
 	tests/integration/lifecycle.sh \
 	tests/integration/lifecycle_fs.sh \
-	tests/integration/metrics.sh
+	tests/integration/metrics.sh \
+	tests/integration/alerts.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_daemon.sh tests/summary tests/demo
-dist_noinst_SCRIPTS += tests/integration/promparse.py
+dist_noinst_SCRIPTS += tests/integration/promparse.py tests/integration/alerts_gen.py
 EXTRA_DIST += tests/contracts/alpaca/README.md \
 	tests/contracts/alpaca/trading-api.json \
 	tests/contracts/alpaca/market-data-api.json

@@ -6,14 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/wire_result.h"
 #include "supervisor/metrics.h"
 #include "supervisor/prom.h"
 
-#define METRICS_ALPACA_CLASSES	4
-
-static const char *const metrics_alpaca_class[METRICS_ALPACA_CLASSES] = {
-	"2xx", "4xx", "5xx", "error",
-};
 
 /* Seconds. A pulse of thousands of tenants takes minutes; a job seconds;
  * an Alpaca request tens of milliseconds to its 10 s timeout. */
@@ -38,6 +34,8 @@ struct metrics {
 	struct prom_family	*jobs;
 	struct prom_family	*job_duration;
 	struct prom_family	*alpaca;
+	struct prom_family	*alpaca_latency;
+	double			 alpaca_s[WIRE_HTTP_BUCKETS];
 	struct prom_family	*spawns;
 	struct prom_family	*crashes;
 	struct prom_family	*restarts;
@@ -94,7 +92,7 @@ static const struct metrics_def metrics_defs[] = {
 	    "Time from a job's submission to its end, re-runs included.",
 	    { "kind", NULL }, NB(metrics_job_s) },
 	{ F(alpaca), PROM_COUNTER, "tradepulse_alpaca_requests_total",
-	    "Alpaca HTTP requests the workers made, by status class "
+	    "Alpaca HTTP attempts the workers made, by status class "
 	    "(error: no HTTP answer).", { "class", NULL }, NULL, 0 },
 	{ F(spawns), PROM_COUNTER, "tradepulse_worker_spawns_total",
 	    "Worker processes started.", { NULL }, NULL, 0 },
@@ -170,8 +168,18 @@ metrics_new(struct tp_err *err)
 	 * step */
 	for (i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
 		prom_add(m->syncs, outcomes[i], NULL, 0);
-	for (i = 0; i < METRICS_ALPACA_CLASSES; i++)
-		prom_add(m->alpaca, metrics_alpaca_class[i], NULL, 0);
+	for (i = 0; i < WIRE_HTTP_CLASSES; i++)
+		prom_add(m->alpaca, wire_http_class_names[i], NULL, 0);
+	for (i = 0; i < WIRE_HTTP_BUCKETS; i++)
+		m->alpaca_s[i] = (double)wire_http_latency_ms[i] / 1000.0;
+	if ((m->alpaca_latency = prom_family(m->reg, PROM_HISTOGRAM,
+	    "tradepulse_alpaca_request_duration_seconds", "Alpaca HTTP "
+	    "attempts by time to the whole answer (or the failure), as the "
+	    "workers measured them.", NULL, m->alpaca_s, WIRE_HTTP_BUCKETS,
+	    err)) == NULL) {
+		metrics_free(m);
+		return NULL;
+	}
 	return m;
 }
 
@@ -237,19 +245,20 @@ metrics_job(struct metrics *m, const char *kind, bool ok, double seconds)
 }
 
 void
-metrics_alpaca(struct metrics *m, const uint64_t *by_class,
-    const uint64_t *buckets, size_t nbuckets, double sum_s)
+metrics_alpaca(struct metrics *m, const struct wire_http *h)
 {
+	uint64_t counts[WIRE_HTTP_BUCKETS + 1];
 	size_t i;
 
-	(void)buckets;
-	(void)nbuckets;
-	(void)sum_s;
-	if (m == NULL)
+	if (m == NULL || !h->present)
 		return;
-	for (i = 0; i < METRICS_ALPACA_CLASSES; i++)
-		prom_add(m->alpaca, metrics_alpaca_class[i], NULL,
-		    (double)by_class[i]);
+	for (i = 0; i < WIRE_HTTP_CLASSES; i++)
+		prom_add(m->alpaca, wire_http_class_names[i], NULL,
+		    (double)h->classes[i]);
+	for (i = 0; i <= WIRE_HTTP_BUCKETS; i++)
+		counts[i] = (uint64_t)h->latency[i];
+	prom_observe_counts(m->alpaca_latency, NULL, NULL, counts,
+	    WIRE_HTTP_BUCKETS + 1, (double)h->latency_ms_sum / 1000.0);
 }
 
 void

@@ -18,6 +18,7 @@
 
 struct evbuffer;
 struct metrics;
+struct wire_http;
 
 /* A pulse's figures when it ended (pulse.c's counts). */
 struct metrics_pulse {
@@ -60,12 +61,8 @@ void	metrics_api(struct metrics *m, const char *op, const char *code);
 /* A job ended: kind "sync" | "prices" | "signal", after seconds. */
 void	metrics_job(struct metrics *m, const char *kind, bool ok,
 	    double seconds);
-/* Alpaca requests a worker reports in its RESULT: counts by status class
- * ("2xx", "4xx", "5xx", "error") and the latency histogram's bucket
- * counts (not cumulative) over METRICS_ALPACA_BUCKETS edges (the RESULT's
- * own, common/wire_result.h) plus the last, unbounded one. */
-void	metrics_alpaca(struct metrics *m, const uint64_t *by_class,
-	    const uint64_t *buckets, size_t nbuckets, double sum_s);
+/* The Alpaca attempts a checked RESULT reports (its "http", if any). */
+void	metrics_alpaca(struct metrics *m, const struct wire_http *h);
 /* The daemon is paused (the pause op) or not. */
 void	metrics_set_paused(struct metrics *m, bool paused);
 bool	metrics_paused(const struct metrics *m);

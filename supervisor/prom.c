@@ -257,6 +257,24 @@ prom_observe(struct prom_family *f, const char *v1, const char *v2,
 	s->sum += v;
 }
 
+void
+prom_observe_counts(struct prom_family *f, const char *v1, const char *v2,
+    const uint64_t *counts, size_t n, double sum)
+{
+	struct prom_series *s;
+	size_t i;
+
+	if (f == NULL || f->type != PROM_HISTOGRAM || n != f->nbounds + 1 ||
+	    !isfinite(sum) || sum < 0)
+		return;
+	s = prom_series(f, v1, v2);
+	for (i = 0; i < f->nbounds; i++)
+		s->bucket[i] += counts[i];
+	for (i = 0; i < n; i++)
+		s->count += counts[i];
+	s->sum += sum;
+}
+
 /* --- exposition --- */
 
 /* HELP text: backslash and newline escaped; label values: the double

@@ -3,6 +3,7 @@
 #define TP_SUPERVISOR_PROM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/error.h"
 
@@ -57,6 +58,12 @@ void	prom_set(struct prom_family *f, const char *v1, const char *v2,
 /* A histogram observation; non-finite values are ignored. */
 void	prom_observe(struct prom_family *f, const char *v1,
 	    const char *v2, double v);
+
+/* Observations counted elsewhere into the same buckets: counts[i] (not
+ * cumulative) for each bound and, last, for +Inf (n == nbounds + 1, else
+ * nothing is added); sum: their total. */
+void	prom_observe_counts(struct prom_family *f, const char *v1,
+	    const char *v2, const uint64_t *counts, size_t n, double sum);
 
 /* The whole registry in the text format, families in registration
  * order; -1 when out of memory. */

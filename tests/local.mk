@@ -16,6 +16,7 @@ UNIT_TESTS = \
 	tests/unit/test_tenantlog \
 	tests/unit/test_wire \
 	tests/unit/test_result \
+	tests/unit/test_result_http \
 	tests/unit/test_sealbox \
 	tests/unit/test_throttle \
 	tests/unit/test_prom \
@@ -125,6 +126,9 @@ tests_unit_test_wire_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_result_SOURCES = tests/unit/test_result.c
 tests_unit_test_result_LDADD = $(UNIT_LDADD)
 tests_unit_test_result_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_result_http_SOURCES = tests/unit/test_result_http.c
+tests_unit_test_result_http_LDADD = $(UNIT_LDADD)
+tests_unit_test_result_http_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_sealbox_SOURCES = tests/unit/test_sealbox.c
 tests_unit_test_sealbox_LDADD = $(UNIT_LDADD)
 tests_unit_test_sealbox_CFLAGS = $(UNIT_CFLAGS)

@@ -96,7 +96,8 @@ for fam in tradepulse_pulses_total:counter tradepulse_tenant_syncs_total:counter
     tradepulse_api_requests_total:counter tradepulse_queue_depth:gauge \
     tradepulse_workers:gauge tradepulse_workers_throttled:gauge \
     tradepulse_pulse_duration_seconds:histogram tradepulse_job_duration_seconds:histogram \
-    tradepulse_last_pulse_finished_timestamp_seconds:gauge tradepulse_pulse_interval_seconds:gauge; do
+    tradepulse_last_pulse_finished_timestamp_seconds:gauge tradepulse_pulse_interval_seconds:gauge \
+    tradepulse_alpaca_requests_total:counter tradepulse_alpaca_request_duration_seconds:histogram; do
 	# the client's parser names a counter family without its _total
 	n=${fam%%:*}
 	[ "${fam#*:}" = counter ] && n=${n%_total}
@@ -133,6 +134,11 @@ ge "quarantines: bob, after his strikes" 1 "$(val tradepulse_quarantines_total)"
 ge "api requests: pulse ok" 1 "$(val tradepulse_api_requests_total op=pulse code=ok)"
 ge "api requests: keys.set ok" 3 "$(val tradepulse_api_requests_total op=keys.set code=ok)"
 ge "api requests: job not_found" 1 "$(val tradepulse_api_requests_total op=job code=not_found)"
+ge "alpaca attempts answered 2xx (alice's account)" 1 "$(val tradepulse_alpaca_requests_total class=2xx)"
+ge "alpaca attempts answered 4xx (carol's 401)" 1 "$(val tradepulse_alpaca_requests_total class=4xx)"
+attempts=$(jq '[.samples[] | select(.name == "tradepulse_alpaca_requests_total") | .value] | add' "$T/metrics.json")
+tp_eq "the Alpaca latency histogram counts every attempt ($attempts)" "$attempts" \
+    "$(val tradepulse_alpaca_request_duration_seconds_count)"
 tp_eq "pulse duration: one observation" 1 "$(val tradepulse_pulse_duration_seconds_count)"
 tp_eq "pulse duration: +Inf bucket is the count" 1 "$(val tradepulse_pulse_duration_seconds_bucket le=+Inf)"
 ge "job durations of sync jobs" 3 "$(val tradepulse_job_duration_seconds_count kind=sync)"

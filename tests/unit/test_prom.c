@@ -126,6 +126,22 @@ Test(prom, histogram_buckets_are_cumulative)
 	    "d_seconds_count{kind=\"sync\"} 4\n");
 }
 
+Test(prom, histogram_of_counts_made_elsewhere)
+{
+	static const double b[] = { 0.05, 0.1 };
+	static const uint64_t c[] = { 2, 0, 1 }, wrong[] = { 5, 5 };
+	struct prom_family *f = family(PROM_HISTOGRAM, "a_seconds", NULL, b,
+	    2);
+
+	prom_observe(f, NULL, NULL, 0.0625);
+	prom_observe_counts(f, NULL, NULL, c, 3, 0.5);
+	prom_observe_counts(f, NULL, NULL, wrong, 2, 1);	/* ignored */
+	cr_assert_not_null(strstr(render(), "a_seconds_bucket{le=\"0.05\"} 2\n"
+	    "a_seconds_bucket{le=\"0.1\"} 3\n"
+	    "a_seconds_bucket{le=\"+Inf\"} 4\n"
+	    "a_seconds_sum 0.5625\na_seconds_count 4\n"), "%s", text);
+}
+
 Test(prom, histogram_without_observations)
 {
 	static const double b[] = { 1 };

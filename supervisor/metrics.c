@@ -27,6 +27,7 @@ struct metrics {
 	struct prom_family	*build_info;
 	struct prom_family	*pulses;
 	struct prom_family	*pulses_started;
+	struct prom_family	*pulses_failed;
 	struct prom_family	*pulse_duration;
 	struct prom_family	*pulse_last;
 	struct prom_family	*pulse_interval;
@@ -72,6 +73,9 @@ static const struct metrics_def metrics_defs[] = {
 	    "Pulses started.", { NULL }, NULL, 0 },
 	{ F(pulses), PROM_COUNTER, "tradepulse_pulses_total",
 	    "Pulses finished (interrupted ones included).", { NULL }, NULL, 0 },
+	{ F(pulses_failed), PROM_COUNTER, "tradepulse_pulse_failures_total",
+	    "Pulses that could not plan (the store failed): they synced no "
+	    "tenant.", { NULL }, NULL, 0 },
 	{ F(pulse_duration), PROM_HISTOGRAM, "tradepulse_pulse_duration_seconds",
 	    "Time from a pulse's start to the end of its last sync.",
 	    { NULL }, NB(metrics_pulse_s) },
@@ -89,7 +93,8 @@ static const struct metrics_def metrics_defs[] = {
 	    "Jobs ended, by kind and outcome (done or failed).",
 	    { "kind", "outcome", NULL }, NULL, 0 },
 	{ F(job_duration), PROM_HISTOGRAM, "tradepulse_job_duration_seconds",
-	    "Time from a job's submission to its end, re-runs included.",
+	    "Time from a job's submission to its end, queue time and "
+	    "re-queued attempts included.",
 	    { "kind", NULL }, NB(metrics_job_s) },
 	{ F(alpaca), PROM_COUNTER, "tradepulse_alpaca_requests_total",
 	    "Alpaca HTTP attempts the workers made, by status class "
@@ -209,8 +214,11 @@ metrics_pulse_ended(struct metrics *m, const struct metrics_pulse *p)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	prom_add(m->pulses, NULL, NULL, 1);
 	prom_observe(m->pulse_duration, NULL, NULL, p->seconds);
-	prom_set(m->pulse_last, NULL, NULL, (double)ts.tv_sec +
-	    (double)(ts.tv_nsec / 1000000) / 1000.0);
+	if (p->failed)
+		prom_add(m->pulses_failed, NULL, NULL, 1);
+	else	/* a pulse that synced nobody is not the alert's last pulse */
+		prom_set(m->pulse_last, NULL, NULL, (double)ts.tv_sec +
+		    (double)(ts.tv_nsec / 1000000) / 1000.0);
 	prom_add(m->syncs, "ok", NULL, (double)p->synced);
 	prom_add(m->syncs, "error", NULL, (double)p->errors);
 	prom_add(m->syncs, "skipped_disabled", NULL,

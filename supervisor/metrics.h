@@ -29,6 +29,7 @@ struct metrics_pulse {
 	size_t		 skipped_no_keys;
 	size_t		 skipped_quarantined;
 	bool		 interrupted;
+	bool		 failed;		/* could not plan: synced none */
 };
 
 /* What the scrape reads from the daemon's modules. */

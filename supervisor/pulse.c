@@ -512,7 +512,8 @@ pulse_maybe_end(struct pulse *p)
 	    p->interrupted ? "; interrupted" : "");
 	metrics_pulse_ended(ps->d->metrics, &(struct metrics_pulse){
 	    (double)ms / 1000.0, p->synced, p->errors, p->skipped_disabled,
-	    p->skipped_no_keys, p->skipped_quarantined, p->interrupted });
+	    p->skipped_no_keys, p->skipped_quarantined, p->interrupted,
+	    p->error[0] != '\0' });
 	tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory");
 	if (doc != NULL && (pw = calloc(1, sizeof(*pw))) != NULL) {
 		pw->hdr.free = pulse_write_free;

@@ -125,6 +125,7 @@ else
 fi
 tp_eq "pulses_total is 1" 1 "$(val tradepulse_pulses_total)"
 tp_eq "pulses_started_total is 1" 1 "$(val tradepulse_pulses_started_total)"
+tp_eq "no pulse failed to plan" 0 "$(val tradepulse_pulse_failures_total)"
 tp_eq "syncs ok: alice" 1 "$(val tradepulse_tenant_syncs_total outcome=ok)"
 tp_eq "syncs error: bob and carol" 2 "$(val tradepulse_tenant_syncs_total outcome=error)"
 ge "worker crashes by SIGSEGV" 1 "$(val tradepulse_worker_crashes_total signal=SIGSEGV)"

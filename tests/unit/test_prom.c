@@ -2,6 +2,7 @@
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -10,7 +10,7 @@ common_libtpbase_a_SOURCES = \
 	common/api.h \
 	common/wire.c common/wire.h \
 	common/wire_result.c common/wire_result_enc.c common/wire_result.h \
-	common/wire_result_sig.c \
+	common/wire_result_sig.c common/wire_result_http.c \
 	common/sealbox.c common/sealbox.h \
 	common/decimal.c common/decimal.h \
 	common/pnl.c common/pnl.h \

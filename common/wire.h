@@ -88,7 +88,10 @@
  *                 "writes": [{"op": "set"|"merge"|"create"|"delete",
  *                             "path": str, "data": {...} | "data_from":
  *                             K (the data of earlier write K)}, ...],
- *                 "log": [{"level", "event", "message"}, ...] (optional)}
+ *                 "log": [{"level", "event", "message"}, ...] (optional),
+ *                 "http": {class: n, "latency_ms": [n, ...], ...} (optional:
+ *                 its Alpaca attempts, for the metrics)}
+ *                 (each kind's payload in full: common/wire_result.h)
  *                 For "create", path is the collection path. "log": the
  *                 job's lines for its tenant's log (at most 200), written
  *                 as the job ends, with the supervisor's own line: one

@@ -547,13 +547,13 @@ wire_result_check(const struct wire_result_job *job, json_object *p,
     struct wire_result *r, char *why, size_t size)
 {
 	static const char *const sync_ok[] = { "job_id", "ok", "account",
-	    "key_id_last4", "marks", "requests", "log", NULL };
+	    "key_id_last4", "marks", "requests", "log", "http", NULL };
 	static const char *const prices_ok[] = { "job_id", "ok", "prices",
-	    "requests", "log", NULL };
+	    "requests", "log", "http", NULL };
 	static const char *const signal_ok[] = { "job_id", "ok", "signal",
-	    "requests", "log", NULL };
+	    "requests", "log", "http", NULL };
 	static const char *const failed[] = { "job_id", "ok", "error", "log",
-	    NULL };
+	    "http", NULL };
 	enum wire_verdict v;
 	json_object *okv, *l4;
 	const char *id, *bad;
@@ -593,6 +593,9 @@ wire_result_check(const struct wire_result_job *job, json_object *p,
 	if ((v = wr_log(wr_get(p, "log"), why, size)) != WIRE_ACCEPT)
 		return v;
 	r->log = wr_get(p, "log");
+	if ((v = wire_result_http_check(wr_get(p, "http"), &r->http, why,
+	    size)) != WIRE_ACCEPT)
+		return v;
 	if (!r->ok)
 		return wr_error(wr_get(p, "error"), "\"error\"", &r->code,
 		    &r->message, why, size);

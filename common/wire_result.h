@@ -29,6 +29,7 @@
  *                 "requests": {"bars": n, "retries": n}, "log": [LINE, ...]}
  *   either, !ok: {"job_id", "ok": false, "error": {"code", "message"},
  *                 "log": [LINE, ...]}
+ *   and in any of them, optional: "http": {HTTP}
  *
  *   ACCOUNT: the Alpaca account fields a snapshot keeps: money as decimal
  *            strings (equity, cash, ...), texts (status, currency, ...),
@@ -47,6 +48,13 @@
  *            {"sma_fast", "sma_slow": finite numbers above 0, "rsi":
  *            0..100}} (wire_result_sig.c)
  *   LINE:    {"level": debug|info|warn|error, "event", "message"}
+ *   HTTP:    the job's Alpaca attempts, counted for the supervisor's
+ *            metrics: {"2xx": n, "3xx": n, "4xx": n, "5xx": n, "error": n
+ *            (no HTTP answer), "latency_ms": [n, ...] (WIRE_HTTP_BUCKETS + 1
+ *            counts, not cumulative, of attempts that took at most
+ *            wire_http_latency_ms[i] ms, the last one unbounded; they add
+ *            up to the classes' total), "latency_ms_sum": n}
+ *            (wire_result_http.c)
  */
 
 enum wire_job_kind {
@@ -97,6 +105,23 @@ struct wire_mark {
 	const char	*message;
 };
 
+#define WIRE_HTTP_CLASSES	5	/* 2xx 3xx 4xx 5xx error */
+#define WIRE_HTTP_BUCKETS	8	/* bounded latency buckets */
+#define WIRE_HTTP_ATTEMPT_MAX_MS 3600000	/* bounds latency_ms_sum */
+
+/* Class names on the wire, in order, and the latency buckets' upper
+ * bounds in ms (shared by the worker and the supervisor's histogram). */
+extern const char *const wire_http_class_names[WIRE_HTTP_CLASSES];
+extern const int64_t wire_http_latency_ms[WIRE_HTTP_BUCKETS];
+
+/* A job's Alpaca attempts: counts by class and latency. */
+struct wire_http {
+	bool		 present;	/* the checker saw "http" */
+	int64_t		 classes[WIRE_HTTP_CLASSES];
+	int64_t		 latency[WIRE_HTTP_BUCKETS + 1];
+	int64_t		 latency_ms_sum;
+};
+
 /* A RESULT the checker accepted; strings and maps borrow from the
  * payload, which must outlive it. */
 struct wire_result {
@@ -113,6 +138,7 @@ struct wire_result {
 	struct wire_signal signal;	/* signal */
 	int64_t		 req_bars;	/* signal */
 	json_object	*log;		/* NULL or checked lines */
+	struct wire_http http;		/* any kind, ok or not */
 };
 
 enum wire_verdict {
@@ -168,5 +194,17 @@ int wire_result_requests(json_object *r, int64_t account, int64_t trades,
     int64_t retries);
 json_object *wire_result_error_new(const char *job_id, enum tp_code code,
     const char *message);
+
+/* wire_result_http.c. The worker counts one attempt (status 0: no HTTP
+ * answer) ... */
+void wire_http_count(struct wire_http *h, long status, uint64_t ms);
+/* ... and adds "http" to any RESULT; -1 on allocation failure. */
+int wire_result_http(json_object *r, const struct wire_http *h);
+/* The checker's part: q is the payload's "http" or NULL (absent: h->present
+ * false). Every number an int of 0..WIRE_COUNT_MAX, the latency counts
+ * adding up to the classes' total, the sum at most
+ * WIRE_HTTP_ATTEMPT_MAX_MS per attempt. */
+enum wire_verdict wire_result_http_check(json_object *q, struct wire_http *h,
+    char *why, size_t size);
 
 #endif

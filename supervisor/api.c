@@ -22,6 +22,7 @@
 #include "supervisor/api.h"
 #include "supervisor/clients.h"
 #include "supervisor/daemon.h"
+#include "supervisor/metrics.h"
 #include "supervisor/keys.h"
 #include "supervisor/logs.h"
 #include "supervisor/migrate.h"
@@ -425,6 +426,8 @@ api_finish(struct api *api, struct api_req *req, const char *outcome)
 {
 	char line[512];
 
+	metrics_api(req->d->metrics, req->op != NULL ? req->op->name : NULL,
+	    outcome);
 	snprintf(line, sizeof(line), "api: %s%s%s%s%s: %s (%.1f ms)",
 	    req->op != NULL ? req->op->name : "-",
 	    req->uid[0] != '\0' ? " uid=" : "", req->uid,

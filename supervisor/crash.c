@@ -12,6 +12,7 @@
 #include "common/store.h"
 #include "common/tenantlog.h"
 #include "supervisor/daemon.h"
+#include "supervisor/metrics.h"
 #include "supervisor/engine_int.h"
 #include "supervisor/policy.h"
 #include "supervisor/pool.h"
@@ -675,6 +676,7 @@ crash_exited(struct jobs *j, struct batch *b, const struct worker_exit *ex)
 	}
 
 	j->crashes++;
+	metrics_crash(j->d->metrics, ex->signo != 0 ? ex->signame : NULL);
 	if (b->crash_id[0] != '\0')
 		snprintf(id, sizeof(id), "%s", b->crash_id);
 	else

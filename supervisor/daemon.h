@@ -20,6 +20,8 @@ struct api;
 struct jobs;
 struct keyring;
 struct keys_gate;
+struct http;
+struct metrics;
 struct pidfile;
 struct pool;
 struct pulser;
@@ -51,6 +53,8 @@ struct daemon {
 	struct pulser		*pulser;	/* the pulse and its schedule */
 	struct pidfile		*pidfile;	/* NULL in the foreground */
 	struct idtoken_certs	*certs;		/* [auth] certs; NULL: none */
+	struct metrics		*metrics;	/* counted from the start */
+	struct http		*http;		/* [daemon] http; NULL: off */
 
 	struct event		*ev_sigterm;
 	struct event		*ev_sigint;

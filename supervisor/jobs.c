@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/htab.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
@@ -15,6 +16,7 @@
 #include "common/store.h"
 #include "common/tenantlog.h"
 #include "supervisor/daemon.h"
+#include "supervisor/metrics.h"
 #include "supervisor/jobs.h"
 #include "supervisor/policy.h"
 #include "supervisor/tenant_store.h"
@@ -161,6 +163,7 @@ jobs_job_new(struct jobs *j, const char *uid, enum job_kind kind,
 	job->kind = kind;
 	job->state = JOB_QUEUED;
 	store_timestamp(job->created_at, sizeof(job->created_at));
+	clock_gettime(CLOCK_MONOTONIC, &job->created_mono);
 	TAILQ_INIT(&job->waiters);
 	if (htab_put(j->byid, job->id, job, &old) == -1) {
 		free(job);
@@ -323,6 +326,8 @@ jobs_finish(struct jobs *j, struct job *job, const struct tp_err *err)
 	}
 	store_timestamp(job->ended_at, sizeof(job->ended_at));
 	clock_gettime(CLOCK_MONOTONIC, &job->ended_mono);
+	metrics_job(j->d->metrics, jobs_kind_name(job->kind), err == NULL,
+	    clock_since_ms(&job->created_mono) / 1000.0);
 	TAILQ_INSERT_TAIL(&j->finished, job, entry);
 	job->in_finished = true;
 	j->nfinished++;

@@ -83,6 +83,7 @@ struct job {
 	bool			 in_queue;
 	bool			 in_finished;
 	char			 created_at[32];
+	struct timespec		 created_mono;	/* for the job duration metric */
 	char			 ended_at[32];
 	struct timespec		 ended_mono;
 	json_object		*result;	/* the worker's summary (done),

@@ -37,5 +37,8 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/trades_op.c \
 	supervisor/zframes.c supervisor/zframes.h \
 	supervisor/router.c supervisor/router.h \
-	supervisor/migrate.c supervisor/migrate.h
+	supervisor/migrate.c supervisor/migrate.h \
+	supervisor/prom.c supervisor/prom.h \
+	supervisor/metrics.c supervisor/metrics.h \
+	supervisor/http.c supervisor/http.h
 supervisor_tradepulsed_LDADD = $(COMMON_LIBS)

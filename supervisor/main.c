@@ -32,9 +32,11 @@
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
 #include "supervisor/engine.h"
+#include "supervisor/http.h"
 #include "supervisor/jobs.h"
 #include "supervisor/keyring.h"
 #include "supervisor/keys.h"
+#include "supervisor/metrics.h"
 #include "supervisor/pool.h"
 #include "supervisor/pulse.h"
 
@@ -601,6 +603,8 @@ daemon_start(struct daemon *d, struct tp_err *err)
 	    (d->base = event_base_new()) == NULL)
 		return tp_err_set(err, TP_INTERNAL,
 		    "cannot create the event loop");
+	if ((d->metrics = metrics_new(err)) == NULL)
+		return -1;
 	memset(&sp, 0, sizeof(sp));
 	sp.backend = strcmp(d->cfg.store_backend, "firestore") == 0 ?
 	    STORE_FIRESTORE : STORE_SQLITE;
@@ -636,6 +640,8 @@ daemon_start(struct daemon *d, struct tp_err *err)
 		return -1;
 	if ((d->api = api_open(d, d->zctx, err)) == NULL)
 		return -1;
+	if (http_open(d, &d->http, err) == -1)
+		return -1;
 	return daemon_signals(d, err);
 }
 
@@ -661,6 +667,8 @@ daemon_teardown(struct daemon *d)
 		api_abort(d->api);
 	if (d->store != NULL)
 		store_free(d->store);
+	http_free(d->http);	/* after the store: its probe may run till then */
+	d->http = NULL;
 	api_free(d->api);
 	d->api = NULL;
 	/* after every socket of it is closed: the pool's and the API's
@@ -689,6 +697,8 @@ daemon_teardown(struct daemon *d)
 	if (d->base != NULL)
 		event_base_free(d->base);
 	pidfile_release(d->pidfile);
+	metrics_free(d->metrics);
+	d->metrics = NULL;
 	config_free(&d->cfg);
 }
 

@@ -15,6 +15,7 @@
 #include "common/pnl.h"
 #include "common/wire.h"
 #include "supervisor/daemon.h"
+#include "supervisor/metrics.h"
 #include "supervisor/jobs.h"
 #include "supervisor/policy.h"
 #include "supervisor/pulse.h"
@@ -553,6 +554,10 @@ pulse_maybe_end(struct pulse *p)
 	    p->users_total, p->synced, p->errors, p->crashed, p->quarantined,
 	    p->skipped_disabled, p->skipped_no_keys, p->skipped_quarantined,
 	    p->interrupted ? "; interrupted" : "");
+	metrics_pulse_ended(ps->d->metrics, &(struct metrics_pulse){
+	    (double)ms / 1000.0, p->synced, p->errors, p->skipped_disabled,
+	    p->skipped_no_keys, p->skipped_quarantined, p->interrupted,
+	    p->error[0] != '\0' });
 	tp_err_set(&err, TP_RESOURCE_EXHAUSTED, "out of memory");
 	if (doc != NULL && (pw = calloc(1, sizeof(*pw))) != NULL) {
 		pw->hdr.free = pulse_write_free;
@@ -646,6 +651,7 @@ pulse_begin(struct pulser *ps, const char *trigger, struct tp_err *err)
 	}
 	ps->cur = p;
 	log_info("pulse %s started (%s)", p->id, trigger);
+	metrics_pulse_started(d->metrics);
 	return p;
 }
 

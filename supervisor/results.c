@@ -15,6 +15,7 @@
 #include "common/wire.h"
 #include "common/wire_result.h"
 #include "supervisor/daemon.h"
+#include "supervisor/metrics.h"
 #include "supervisor/compose.h"
 #include "supervisor/signals.h"
 #include "supervisor/engine_int.h"
@@ -430,6 +431,7 @@ results_result(struct batch *b, json_object *p)
 		results_reject(b, job, v == WIRE_REJECT_FOREIGN, why);
 		return;
 	}
+	metrics_alpaca(j->d->metrics, &r.http);
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->sb = store_batch_new()) == NULL) {
 		free(c);

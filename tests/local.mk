@@ -17,8 +17,10 @@ UNIT_TESTS = \
 	tests/unit/test_tenantlog_read \
 	tests/unit/test_wire \
 	tests/unit/test_result \
+	tests/unit/test_result_http \
 	tests/unit/test_sealbox \
 	tests/unit/test_throttle \
+	tests/unit/test_prom \
 	tests/unit/test_decimal_parse \
 	tests/unit/test_decimal_arith \
 	tests/unit/test_decimal_json \
@@ -128,6 +130,9 @@ tests_unit_test_wire_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_result_SOURCES = tests/unit/test_result.c
 tests_unit_test_result_LDADD = $(UNIT_LDADD)
 tests_unit_test_result_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_result_http_SOURCES = tests/unit/test_result_http.c
+tests_unit_test_result_http_LDADD = $(UNIT_LDADD)
+tests_unit_test_result_http_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_sealbox_SOURCES = tests/unit/test_sealbox.c
 tests_unit_test_sealbox_LDADD = $(UNIT_LDADD)
 tests_unit_test_sealbox_CFLAGS = $(UNIT_CFLAGS)
@@ -135,6 +140,9 @@ tests_unit_test_sealbox_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_throttle_SOURCES = tests/unit/test_throttle.c supervisor/throttle.c
 tests_unit_test_throttle_LDADD = $(UNIT_LDADD)
 tests_unit_test_throttle_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_prom_SOURCES = tests/unit/test_prom.c supervisor/prom.c
+tests_unit_test_prom_LDADD = $(UNIT_LDADD)
+tests_unit_test_prom_CFLAGS = $(UNIT_CFLAGS)
 # Fixed-point decimals, in three parts sharing their helpers.
 DECIMAL_FIXTURE = tests/unit/decimal_fixture.c tests/unit/decimal_fixture.h
 tests_unit_test_decimal_parse_SOURCES = tests/unit/test_decimal_parse.c $(DECIMAL_FIXTURE)
@@ -276,9 +284,12 @@ INTEGRATION_TESTS = \
 	tests/integration/lifecycle.sh \
 	tests/integration/lifecycle_fs.sh \
 	tests/integration/logs.sh \
-	tests/integration/logs_fs.sh
+	tests/integration/logs_fs.sh \
+	tests/integration/metrics.sh \
+	tests/integration/alerts.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_daemon.sh tests/summary tests/demo
+dist_noinst_SCRIPTS += tests/integration/promparse.py tests/integration/alerts_gen.py
 EXTRA_DIST += tests/contracts/alpaca/README.md \
 	tests/contracts/alpaca/trading-api.json \
 	tests/contracts/alpaca/market-data-api.json

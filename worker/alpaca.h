@@ -11,6 +11,7 @@
 
 #include "common/decimal.h"
 #include "common/error.h"
+#include "common/wire_result.h"
 
 #define ALPACA_URL_MAX		512	/* trading_url, data_url: bytes */
 #define ALPACA_REPLY_MAX	(1024 * 1024)	/* bytes of one reply body */
@@ -62,6 +63,8 @@ struct alpaca_bucket {
 struct alpaca_stats {
 	uint32_t	 requests[ALPACA_NKINDS];
 	uint32_t	 retries;
+	struct wire_http http;		/* each attempt's status class and
+					   time, for the RESULT's "http" */
 };
 
 typedef void alpaca_log_fn(void *arg, const char *level, const char *event,

@@ -644,6 +644,9 @@ alpaca_finished(struct alpaca_req *r, CURLcode res)
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &took);
+	if (r->call.stats != NULL)
+		wire_http_count(&r->call.stats->http, res == CURLE_OK ? status :
+		    0, took > 0 ? (uint64_t)took / 1000 : 0);
 	if (r->too_large || res == CURLE_FILESIZE_EXCEEDED) {
 		alpaca_fail(r, TP_RESOURCE_EXHAUSTED, "Alpaca's reply to %s is "
 		    "larger than 1 MiB", r->what);

@@ -48,7 +48,7 @@ signal_done(struct signal_run *s, json_object *result)
 {
 	struct job *j = s->j;
 
-	if (result == NULL)
+	if (result == NULL || wire_result_http(result, &s->stats.http) == -1)
 		sandbox_oom();
 	j->result = result;
 	j->done = true;

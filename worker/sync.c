@@ -111,6 +111,8 @@ sync_done(struct sync *s, json_object *result)
 {
 	struct job *j = s->j;
 
+	if (result != NULL && wire_result_http(result, &s->stats.http) == -1)
+		sandbox_oom();
 	j->result = result;
 	j->done = true;
 	sodium_memzero(j->secret, sizeof(j->secret));

@@ -182,5 +182,7 @@
 #define API_OP_TRADES_LIST "trades.list"
 #define API_OP_SIGNAL      "signal"
 #define API_OP_SIGNALS_LIST "signals.list"
+#define API_OP_PAUSE       "pause"
+#define API_OP_RESUME      "resume"
 
 #endif

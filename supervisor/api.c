@@ -28,6 +28,7 @@
 #include "supervisor/router.h"
 #include "supervisor/signals.h"
 #include "supervisor/status.h"
+#include "supervisor/pause.h"
 #include "supervisor/sync.h"
 #include "supervisor/tenant.h"
 #include "supervisor/zap.h"
@@ -76,6 +77,9 @@ static const struct api_op api_ops[] = {
 	/* issue 12: signals */
 	{ API_OP_SIGNAL,	signals_start,		ARGS("uid", "symbol"), false },
 	{ API_OP_SIGNALS_LIST,	signals_list_start,	ARGS("uid", "limit"), false },
+	/* issue 13: the operator's pause (admin only: api_auth.c) */
+	{ API_OP_PAUSE,		pause_op_pause,		ARGS("reason"), true },
+	{ API_OP_RESUME,	pause_op_resume,	NO_ARGS, true },
 };
 
 struct api {

@@ -12,6 +12,7 @@
 #include "common/store.h"
 #include "common/tenantlog.h"
 #include "supervisor/daemon.h"
+#include "supervisor/events.h"
 #include "supervisor/engine_int.h"
 #include "supervisor/policy.h"
 #include "supervisor/pool.h"
@@ -408,6 +409,8 @@ crash_tenant_fault(struct crash_writes *cw, struct jobs *j, struct job *job,
 		policy_quarantine(j->policy, job->uid, crash_id, at);
 		snprintf(reason, sizeof(reason), "%u strikes; the last: %s",
 		    strikes, what);
+		events_quarantine(j->d->events, job->uid, crash_id, strikes,
+		    reason);
 		if ((q = json_object_new_object()) != NULL) {
 			json_add(q, "since", json_object_new_string(at));
 			json_add(q, "reason", json_object_new_string(reason));
@@ -661,7 +664,8 @@ crash_exited(struct jobs *j, struct batch *b, const struct worker_exit *ex)
 		for (i = 0; i < n; i++) {
 			jobs_tlog(j, inflight[i]->uid, TLOG_WARN,
 			    inflight[i]->id, "sync", "job %s interrupted: %s "
-			    "stopping", inflight[i]->id, DAEMON_NAME);
+			    "%s", inflight[i]->id, DAEMON_NAME, j->stopping ?
+			    "stopping" : "paused");
 			jobs_interrupt(j, inflight[i]);
 		}
 		for (i = 0; i < nunsent; i++)
@@ -696,6 +700,7 @@ crash_exited(struct jobs *j, struct batch *b, const struct worker_exit *ex)
 		json_object_array_add(uids,
 		    json_object_new_string(b->culprit_uid));
 	crash_summary_add(j, id, at, ex, uids);
+	events_crash(j->d->events, id, how, inflight, n);
 
 	snprintf(label, sizeof(label), "crash report %s", id);
 	cw = crash_writes_new(j, label);

@@ -17,10 +17,12 @@
 #define DAEMON_KILL_GRACE_MS 1000	/* SIGTERM to SIGKILL of a worker */
 
 struct api;
+struct events;
 struct jobs;
 struct keyring;
 struct keys_gate;
 struct pidfile;
+struct pause;
 struct pool;
 struct pulser;
 struct idtoken_certs;
@@ -51,6 +53,8 @@ struct daemon {
 	struct pulser		*pulser;	/* the pulse and its schedule */
 	struct pidfile		*pidfile;	/* NULL in the foreground */
 	struct idtoken_certs	*certs;		/* [auth] certs; NULL: none */
+	struct events		*events;	/* [daemon] events; NULL: off */
+	struct pause		*pause;		/* the operator's pause */
 
 	struct event		*ev_sigterm;
 	struct event		*ev_sigint;

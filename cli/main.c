@@ -24,6 +24,9 @@ static const struct cli_command *const commands[] = {
 	&cmd_status,
 	&cmd_migrate,
 	&cmd_trades,
+	&cmd_watch,
+	&cmd_pause,
+	&cmd_resume,
 	NULL,
 };
 

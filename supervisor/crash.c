@@ -387,6 +387,10 @@ crash_tenant_fault(struct crash_writes *cw, struct jobs *j, struct job *job,
 	strikes = policy_strike(j->policy, job->uid);
 	quarantined = strikes >= max;
 	*strikes_out = strikes;
+	/* a security event's text may name another tenant's path */
+	events_crash(j->d->events, job, crash_id, code == TP_PERMISSION_DENIED ?
+	    "security event: a result outside the tenant's own documents" :
+	    what, strikes);
 	store_timestamp(at, sizeof(at));
 	snprintf(job->crash_id, sizeof(job->crash_id), "%s", crash_id);
 	if ((e = json_object_new_object()) != NULL) {
@@ -700,7 +704,6 @@ crash_exited(struct jobs *j, struct batch *b, const struct worker_exit *ex)
 		json_object_array_add(uids,
 		    json_object_new_string(b->culprit_uid));
 	crash_summary_add(j, id, at, ex, uids);
-	events_crash(j->d->events, id, how, inflight, n);
 
 	snprintf(label, sizeof(label), "crash report %s", id);
 	cw = crash_writes_new(j, label);

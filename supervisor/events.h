@@ -50,9 +50,11 @@ json_object *events_status(const struct events *ev);
  * trade events, or error. */
 void	 events_job_ended(struct events *ev, const struct job *job,
 	    const struct tp_err *err);
-/* A worker died with these jobs in flight: one crash event per tenant. */
-void	 events_crash(struct events *ev, const char *crash_id, const char *how,
-	    struct job *const *jobs, size_t n);
+/* The tenant of job was struck for a worker's death (or a security
+ * event): its crash event. Tenants whose jobs were re-run without a
+ * strike (others' crash) get none: it was not theirs. */
+void	 events_crash(struct events *ev, const struct job *job,
+	    const char *crash_id, const char *what, unsigned strikes);
 void	 events_quarantine(struct events *ev, const char *uid,
 	    const char *crash_id, unsigned strikes, const char *reason);
 

@@ -120,26 +120,17 @@ events_job_ended(struct events *ev, const struct job *job,
 }
 
 void
-events_crash(struct events *ev, const char *crash_id, const char *how,
-    struct job *const *jobs, size_t n)
+events_crash(struct events *ev, const struct job *job, const char *crash_id,
+    const char *what, unsigned strikes)
 {
 	json_object *o;
-	size_t i, k;
 
-	if (ev == NULL)
+	if (ev == NULL || job->uid[0] == '\0' || (o = events_new(job)) == NULL)
 		return;
-	for (i = 0; i < n; i++) {
-		if (jobs[i]->uid[0] == '\0')
-			continue;
-		for (k = 0; k < i; k++)		/* once per tenant */
-			if (strcmp(jobs[k]->uid, jobs[i]->uid) == 0)
-				break;
-		if (k < i || (o = events_new(jobs[i])) == NULL)
-			continue;
-		json_add(o, "crash_id", json_object_new_string(crash_id));
-		json_add(o, "what", json_object_new_string(how));
-		events_tenant(ev, jobs[i]->uid, "crash", o);
-	}
+	json_add(o, "crash_id", json_object_new_string(crash_id));
+	json_add(o, "what", json_object_new_string(what));
+	json_add(o, "strikes", json_object_new_int64(strikes));
+	events_tenant(ev, job->uid, "crash", o);
 }
 
 void

@@ -757,6 +757,9 @@ struct pulse *
 pulse_start(struct pulser *ps, bool *started, struct tp_err *err)
 {
 	*started = false;
+	/* paused: refused even while the pulse begun before drains */
+	if (pause_check(ps->d, err) == -1)
+		return NULL;
 	if (ps->cur != NULL)
 		return ps->cur;
 	*started = true;

@@ -144,6 +144,23 @@
  *   signals.list  {uid, limit?: 1..100 (100)} -> {uid, signals: [signal
  *                 with its id, ...]}: newest first by timestamp.
  *                 not_found: no tenant.
+ *   pause         {reason?: string (at most 256 bytes)} -> {paused:
+ *                 {since, reason, by}, changed: bool, warning?}
+ *                 The operator's big red button (supervisor/pause.h):
+ *                 from now on pulse, sync and signal (and a pulse's
+ *                 syncs) fail with failed_precondition "paused since
+ *                 TIME by WHO: REASON ..."; queued jobs fail the same
+ *                 way; running ones get 5 s, then their workers are
+ *                 killed (the jobs end unavailable "interrupted:
+ *                 tradepulsed paused", no strike). Kept in
+ *                 <state_dir>/paused across restarts. A second pause
+ *                 keeps the first (changed: false). warning: the file
+ *                 could not be written (the pause ends with the run).
+ *                 Operators only: refused to users and CURVE services.
+ *   resume        {} -> {changed: bool, was: {since, reason, by}|null}
+ *   status        adds: paused: {since, reason, by}|null; events: {sent,
+ *                 dropped}|null ([daemon] events off).
+ * Events ([daemon] events, a ZeroMQ PUB): docs/events.md.
  */
 
 #define API_VERSION 1

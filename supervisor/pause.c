@@ -209,6 +209,11 @@ pause_write(const struct daemon *d, struct tp_err *err)
 	close(fd);
 	if (rc == -1)
 		(void)unlink(tmp);
+	else if ((fd = open(d->cfg.state_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) != -1) {
+		(void)fsync(fd);	/* the rename too survives a crash */
+		close(fd);
+	}
 	json_object_put(o);
 	return rc;
 }

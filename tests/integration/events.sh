@@ -45,6 +45,7 @@ watch_bg alicex --json watch alicex
 watch_bg al --json watch al
 watch_bg all --json watch
 watch_bg bobtext watch bob
+watch_bg two --json watch --count 2
 # a subscription takes effect after its connection: give them a moment
 sleep 1
 for w in "$W_alice" "$W_alicex" "$W_al" "$W_all" "$W_bobtext"; do
@@ -71,6 +72,13 @@ for w in "$W_alice" "$W_alicex" "$W_al" "$W_all" "$W_bobtext"; do
 	tp_reap "$w"
 	tp_eq "watch pid $w exits 0 on SIGINT" 0 "$REAP_RC"
 done
+
+tp_wait_exit "$W_two" 5
+tp_reap "$W_two"
+tp_eq "watch --count 2 exits 0 by itself" 0 "$REAP_RC"
+tp_eq "after 2 events" 2 "$(wc -l <"$T/w_two")"
+tp_eq "the first two of all" "$(head -2 "$T/w_all" | jq -c .seq | paste -sd' ' -)" \
+    "$(jq -c .seq "$T/w_two" | paste -sd' ' -)"
 
 # n FILE JQ-FILTER: how many events of FILE the filter selects
 n() { jq -s "[.[] | select($2)] | length" "$1"; }

@@ -18,6 +18,11 @@ tp_start || { tp_fail "tradepulsed starts"; tp_finish; }
 # alice and alicex: the prefix trap (ZeroMQ matches topics by prefix)
 printf '%s\n' alice alicex bob crashy >"$T/uids"
 tp_add_tenants "$T/uids" || tp_finish
+# carol: keys the broker does not know (an error event)
+tp_cli tenant add carol
+tp_rc "tenant add carol" 0
+tp_cli keys set carol --key-id PKBADBADBADBAD01 <<<"carol-secret-not-known"
+tp_rc "keys set carol" 0
 
 tp_log "the events socket: 0660 next to the api socket"
 tp_eq "events.sock is a socket of mode 660" "socket 660" \
@@ -106,7 +111,7 @@ tp_eq "watch al printed nothing" 0 "$(wc -c <"$T/w_al")"
 tp_log "watch (all): ops and every tenant's"
 tp_eq "ops: pulse.started" 1 "$(n "$T/w_all" '.type == "pulse.started"')"
 tp_eq "ops: pulse.finished" 1 "$(n "$T/w_all" '.type == "pulse.finished"')"
-tp_eq "pulse.finished: 3 synced, 1 error" "3 1" \
+tp_eq "pulse.finished: 3 synced, 2 errors" "3 2" \
     "$(jq -r 'select(.type == "pulse.finished") | "\(.synced) \(.errors)"' "$T/w_all")"
 tp_eq "the ops events have no uid" 0 "$(n "$T/w_all" '(.type | startswith("pulse.")) and has("uid")')"
 tp_eq "snapshots of alice, alicex and bob" "alice alicex bob" \
@@ -119,6 +124,11 @@ tp_eq "crashy's quarantine event" 1 "$(n "$T/w_all" '.type == "quarantine" and .
 tp_eq "its strikes" 2 "$(jq -r 'select(.type == "quarantine") | .strikes' "$T/w_all")"
 tp_eq "crashes only on crashy's topic" 0 "$(n "$T/w_all" '(.type == "crash" or .type == "quarantine") and .uid != "crashy"')"
 tp_eq "watch alice saw no crash" 0 "$(n "$T/w_alice" '.type == "crash"')"
+tp_eq "carol's error: unauthenticated, of a sync" "unauthenticated sync" \
+    "$(jq -r 'select(.type == "error") | "\(.code) \(.kind)"' "$T/w_all")"
+tp_eq "it is carol's" carol "$(jq -r 'select(.type == "error") | .uid' "$T/w_all")"
+tp_has "its message says the broker refused the keys" "HTTP 401" \
+    "$(jq -r 'select(.type == "error") | .message' "$T/w_all")"
 
 tp_log "the readable form"
 tp_match "watch bob: a line per event, TIME TOPIC TYPE key=value" \
@@ -130,6 +140,8 @@ cat "$T"/w_alice "$T"/w_alicex "$T"/w_all "$T"/w_bobtext >"$T/all_events"
 tp_true "the events to look through are there ($(wc -l <"$T/all_events") lines)" test "$(wc -l <"$T/all_events")" -ge 10
 tp_file_lacks "no tenant secret" "itestsecret" "$T/all_events"
 tp_file_lacks "no key id (only its last 4)" "PKITEST" "$T/all_events"
+tp_file_lacks "not carol's secret" "carol-secret" "$T/all_events"
+tp_file_lacks "nor her key id" "PKBADBAD" "$T/all_events"
 
 tp_log "watch without a daemon, and with events off"
 tp_write_config "$T/off.conf" daemon.events=

@@ -30,7 +30,6 @@
 
 struct events;
 struct job;
-struct tp_err;
 
 /* Binds endpoint ("" : *out = NULL, off) in zctx; the ipc socket file is
  * 0660 in a folder like the api socket's. */

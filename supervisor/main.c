@@ -625,11 +625,11 @@ daemon_start(struct daemon *d, struct tp_err *err)
 	    -1)
 		return tp_err_set(err, TP_INTERNAL, "zmq: %s",
 		    zmq_strerror(errno));
-	/* the pool needs the store (its events commit through it) and goes
-	 * before it at exit */
 	if (pause_load(d, err) == -1 ||
 	    events_open(d->zctx, d->cfg.events, &d->events, err) == -1)
 		return -1;
+	/* the pool needs the store (its events commit through it) and goes
+	 * before it at exit */
 	if ((d->jobs = jobs_new(d, err)) == NULL ||
 	    engine_start(d->jobs, err) == -1 ||
 	    (d->pool = pool_new(d, d->zctx, &engine_pool_events, d->jobs,

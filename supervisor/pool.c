@@ -131,11 +131,6 @@ pool_throttle_timer(struct pool *p, uint64_t ms)
 	evtimer_add(p->ev_throttle, &tv);
 }
 
-/*
- * Calls ev->spawnable now or when the throttle allows. A throttle worth an
- * operator's attention (start-up failures, the crash rate, a long
- * backoff) is logged once, and so is its end.
- */
 /* The ops topic's "throttled": for how long, and why. */
 static void
 pool_throttle_event(struct pool *p, uint64_t ms, const char *reason)
@@ -149,6 +144,11 @@ pool_throttle_event(struct pool *p, uint64_t ms, const char *reason)
 	events_ops(p->d->events, "throttled", o);
 }
 
+/*
+ * Calls ev->spawnable now or when the throttle allows. A throttle worth an
+ * operator's attention (start-up failures, the crash rate, a long
+ * backoff) is logged once, and so is its end.
+ */
 void
 pool_throttle_arm(struct pool *p)
 {

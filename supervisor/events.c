@@ -73,7 +73,7 @@ static void
 events_send(struct events *ev, const char *topic, json_object *o)
 {
 	const char *text;
-	size_t len;
+	size_t len = 0;
 
 	if ((text = json_compact(o, &len)) == NULL || len > EVENTS_BODY_MAX) {
 		ev->dropped++;

@@ -307,8 +307,10 @@ pause_op_pause(struct api_req *req, struct tp_err *err)
 	if (pause_write(d, &werr) == -1) {
 		log_warnx("pause: cannot write the pause file: %s; the pause "
 		    "ends with this run", werr.msg);
-		json_add(r, "warning", json_object_new_string("the pause file "
-		    "could not be written: the pause ends with this run"));
+		if (r != NULL)
+			json_add(r, "warning", json_object_new_string("the "
+			    "pause file could not be written: the pause ends "
+			    "with this run"));
 	}
 	events_ops(d->events, "paused", pause_status_json(d));
 	pause_fail_queued(d);

@@ -78,6 +78,9 @@ extern const struct cli_command cmd_migrate;
 extern const struct cli_command cmd_trades;
 extern const struct cli_command cmd_logs;
 extern const struct cli_command cmd_crashes;
+extern const struct cli_command cmd_watch;
+extern const struct cli_command cmd_pause;
+extern const struct cli_command cmd_resume;
 
 /* main.c: help. */
 void cli_help_command(FILE *fp, const struct cli_command *cmd);
@@ -204,6 +207,9 @@ struct client *client_open(const char *endpoint, const char *curve_key,
 int client_call(struct client *c, const char *buf, size_t len,
     bool borrowed, int timeout_ms, json_object **reply, struct tp_err *err);
 const char *client_endpoint(const struct client *c);
+/* Whether the ipc socket file at path accepts a connection now; -1 with
+ * TP_UNAVAILABLE saying why not (no file, permission, refused). */
+int client_ipc_reachable(const char *path, struct tp_err *err);
 void client_free(struct client *c);
 
 /* output.c: printing. */

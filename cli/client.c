@@ -105,6 +105,14 @@ client_ipc_diagnose(const char *path, struct tp_err *err)
 	return -1;
 }
 
+int
+client_ipc_reachable(const char *path, struct tp_err *err)
+{
+	if (client_ipc_check(path, err) == -1)
+		return -1;
+	return client_ipc_diagnose(path, err);
+}
+
 static int
 client_setopt_int(void *sock, int opt, int v, struct tp_err *err)
 {

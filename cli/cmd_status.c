@@ -280,6 +280,23 @@ status_jobs(struct table *t, json_object *r)
 	    status_field(j, "quarantines"), status_field(j, "security_events"));
 }
 
+/* "paused": {since, reason, by} or null (absent: an older daemon). */
+static void
+status_pause(struct table *t, json_object *r)
+{
+	json_object *p;
+
+	if (!json_object_object_get_ex(r, "paused", &p))
+		return;
+	if (p == NULL) {
+		table_kv(t, "paused", "no");
+		return;
+	}
+	table_kv(t, "paused", "YES since %s by %s: %s (`tradepulse resume` "
+	    "ends it)", status_field(p, "since"), status_field(p, "by"),
+	    status_field(p, "reason"));
+}
+
 static void
 status_print(json_object *r, const void *arg)
 {
@@ -298,6 +315,7 @@ status_print(json_object *r, const void *arg)
 	api = json_get_obj(r, "api");
 	table_kv(t, "daemon", "tradepulsed %s, pid %s",
 	    status_field(r, "version"), status_field(r, "pid"));
+	status_pause(t, r);
 	if (json_get_int(r, "uptime_ms", &ms)) {
 		cli_duration(up, sizeof(up), ms);
 		table_kv(t, "uptime", "%s (since %s)", up,
@@ -370,7 +388,8 @@ const struct cli_command cmd_status = {
 "tried; the worker crashes, start-up failures and restarts since the\n"
 "daemon started; the time from fork to a worker's hello, when the\n"
 "daemon measures it; and the last pulse, or \"never\" before the\n"
-"first.\n"
+"first. \"paused\" says whether an operator paused the daemon\n"
+"(tradepulse pause): since when, by whom and why.\n"
 "\n"
 "Then, when there are any, a table of the live workers: PID, GEN\n"
 "(the spawn's generation number), UPTIME, STATE, JOBS (jobs done /\n"

@@ -11,6 +11,7 @@ cli_tradepulse_SOURCES = \
 	cli/cmd_tenant.c \
 	cli/cmd_keys.c \
 	cli/cmd_trading.c \
+	cli/cmd_watch.c cli/cmd_pause.c \
 	cli/cmd_status.c \
 	cli/cmd_pulse.c \
 	cli/cmd_sync.c \

@@ -26,6 +26,9 @@ static const struct cli_command *const commands[] = {
 	&cmd_trades,
 	&cmd_logs,
 	&cmd_crashes,
+	&cmd_watch,
+	&cmd_pause,
+	&cmd_resume,
 	NULL,
 };
 

@@ -175,6 +175,23 @@
  *                 with uid, those naming the tenant among the newest 500
  *                 (scanned says how many were looked at). not_found: no
  *                 tenant.
+ *   pause         {reason?: string (at most 256 bytes)} -> {paused:
+ *                 {since, reason, by}, changed: bool, warning?}
+ *                 The operator's big red button (supervisor/pause.h):
+ *                 from now on pulse, sync and signal (and a pulse's
+ *                 syncs) fail with failed_precondition "paused since
+ *                 TIME by WHO: REASON ..."; queued jobs fail the same
+ *                 way; running ones get 5 s, then their workers are
+ *                 killed (the jobs end unavailable "interrupted:
+ *                 tradepulsed paused", no strike). Kept in
+ *                 <state_dir>/paused across restarts. A second pause
+ *                 keeps the first (changed: false). warning: the file
+ *                 could not be written (the pause ends with the run).
+ *                 Operators only: refused to users and CURVE services.
+ *   resume        {} -> {changed: bool, was: {since, reason, by}|null}
+ *   status        adds: paused: {since, reason, by}|null; events: {sent,
+ *                 dropped}|null ([daemon] events off).
+ * Events ([daemon] events, a ZeroMQ PUB): docs/events.md.
  */
 
 #define API_VERSION 1
@@ -215,5 +232,7 @@
 #define API_OP_SIGNALS_LIST "signals.list"
 #define API_OP_LOGS        "logs"
 #define API_OP_CRASHES     "crashes"
+#define API_OP_PAUSE       "pause"
+#define API_OP_RESUME      "resume"
 
 #endif

@@ -57,7 +57,7 @@ static const struct config_key config_keys[] = {
 	{ "daemon", "log_dir", KIND_PATH, F(log_dir), true, 0, 0 },
 	{ "daemon", "pidfile", KIND_PATH, F(pidfile), true, 0, 0 },
 	{ "daemon", "api", KIND_ENDPOINT, F(api), true, 0, 0 },
-	{ "daemon", "events", KIND_ENDPOINT, F(events), true, 0, 0 },
+	{ "daemon", "events", KIND_ENDPOINT, F(events), false, 0, 0 },
 	{ "daemon", "http", KIND_HOSTPORT, F(http), false, 0, 0 },
 	{ "daemon", "api_max_request", KIND_SIZE, F(api_max_request), true,
 	    KIB, 64 * MIB },

@@ -30,6 +30,7 @@
 #include "supervisor/router.h"
 #include "supervisor/signals.h"
 #include "supervisor/status.h"
+#include "supervisor/pause.h"
 #include "supervisor/sync.h"
 #include "supervisor/tenant.h"
 #include "supervisor/zap.h"
@@ -82,6 +83,9 @@ static const struct api_op api_ops[] = {
 	{ API_OP_LOGS,		logs_start,
 	    ARGS("uid", "n", "since", "level", "job", "after"), false },
 	{ API_OP_CRASHES,	crashes_start,		ARGS("uid", "limit"), false },
+	/* issue 13: the operator's pause (admin only: api_auth.c) */
+	{ API_OP_PAUSE,		pause_op_pause,		ARGS("reason"), true },
+	{ API_OP_RESUME,	pause_op_resume,	NO_ARGS, true },
 };
 
 struct api {

@@ -12,6 +12,7 @@
 #include "common/store.h"
 #include "common/tenantlog.h"
 #include "supervisor/daemon.h"
+#include "supervisor/events.h"
 #include "supervisor/metrics.h"
 #include "supervisor/engine_int.h"
 #include "supervisor/policy.h"
@@ -387,6 +388,10 @@ crash_tenant_fault(struct crash_writes *cw, struct jobs *j, struct job *job,
 	strikes = policy_strike(j->policy, job->uid);
 	quarantined = strikes >= max;
 	*strikes_out = strikes;
+	/* a security event's text may name another tenant's path */
+	events_crash(j->d->events, job, crash_id, code == TP_PERMISSION_DENIED ?
+	    "security event: a result outside the tenant's own documents" :
+	    what, strikes);
 	store_timestamp(at, sizeof(at));
 	snprintf(job->crash_id, sizeof(job->crash_id), "%s", crash_id);
 	if ((e = json_object_new_object()) != NULL) {
@@ -409,6 +414,8 @@ crash_tenant_fault(struct crash_writes *cw, struct jobs *j, struct job *job,
 		policy_quarantine(j->policy, job->uid, crash_id, at);
 		snprintf(reason, sizeof(reason), "%u strikes; the last: %s",
 		    strikes, what);
+		events_quarantine(j->d->events, job->uid, crash_id, strikes,
+		    reason);
 		if ((q = json_object_new_object()) != NULL) {
 			json_add(q, "since", json_object_new_string(at));
 			json_add(q, "reason", json_object_new_string(reason));
@@ -667,7 +674,8 @@ crash_exited(struct jobs *j, struct batch *b, const struct worker_exit *ex)
 		for (i = 0; i < n; i++) {
 			jobs_tlog(j, inflight[i]->uid, TLOG_WARN,
 			    inflight[i]->id, "sync", "job %s interrupted: %s "
-			    "stopping", inflight[i]->id, DAEMON_NAME);
+			    "%s", inflight[i]->id, DAEMON_NAME, j->stopping ?
+			    "stopping" : "paused");
 			jobs_interrupt(j, inflight[i]);
 		}
 		for (i = 0; i < nunsent; i++)

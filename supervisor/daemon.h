@@ -17,12 +17,14 @@
 #define DAEMON_KILL_GRACE_MS 1000	/* SIGTERM to SIGKILL of a worker */
 
 struct api;
+struct events;
 struct jobs;
 struct keyring;
 struct keys_gate;
 struct http;
 struct metrics;
 struct pidfile;
+struct pause;
 struct pool;
 struct pulser;
 struct idtoken_certs;
@@ -55,6 +57,8 @@ struct daemon {
 	struct idtoken_certs	*certs;		/* [auth] certs; NULL: none */
 	struct metrics		*metrics;	/* counted from the start */
 	struct http		*http;		/* [daemon] http; NULL: off */
+	struct events		*events;	/* [daemon] events; NULL: off */
+	struct pause		*pause;		/* the operator's pause */
 
 	struct event		*ev_sigterm;
 	struct event		*ev_sigint;

@@ -20,6 +20,7 @@
 #include "common/store.h"
 #include "common/wire.h"
 #include "supervisor/daemon.h"
+#include "supervisor/pause.h"
 #include "supervisor/datakey.h"
 #include "supervisor/engine_int.h"
 #include "supervisor/keyring.h"
@@ -154,7 +155,8 @@ dispatch_run(struct jobs *j)
 	uint64_t ms;
 	size_t i, before;
 
-	while (!j->stopping && j->nqueued > 0 && d->pool != NULL) {
+	while (!j->stopping && j->nqueued > 0 && d->pool != NULL &&
+	    !pause_active(d, NULL)) {
 		if (pool_size(d->pool) >= d->cfg.max_workers)
 			return;		/* ev->spawnable comes when one ends */
 		/* the store is behind: results waiting to commit hold memory;

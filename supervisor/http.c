@@ -20,6 +20,7 @@
 #include "supervisor/http.h"
 #include "supervisor/jobs.h"
 #include "supervisor/metrics.h"
+#include "supervisor/pause.h"
 #include "supervisor/policy.h"
 #include "supervisor/pool.h"
 
@@ -117,8 +118,9 @@ http_health(struct http *h, struct evbuffer *out)
 
 	if (d->stopping)
 		evbuffer_add_printf(out, "stopping\n");
-	if (metrics_paused(d->metrics))
-		evbuffer_add_printf(out, "paused\n");
+	if (pause_active(d, &reason))
+		evbuffer_add_printf(out, "paused: %s\n",
+		    reason != NULL && *reason != '\0' ? reason : "no reason given");
 	if (d->pool != NULL && (ps = pool_status(d->pool)) != NULL) {
 		if (json_get_bool(ps, "throttled", &throttled) && throttled) {
 			reason = json_get_str(ps, "throttle_reason");
@@ -143,6 +145,7 @@ http_now(struct http *h, struct metrics_now *now)
 	bool b;
 
 	memset(now, 0, sizeof(*now));
+	now->paused = pause_active(d, NULL);
 	if (d->pool != NULL && (ps = pool_status(d->pool)) != NULL) {
 		if (json_get_int(ps, "spawns", &v) && v >= 0)
 			now->spawns = (uint64_t)v;

@@ -17,6 +17,7 @@
 #include "common/tenantlog.h"
 #include "supervisor/daemon.h"
 #include "supervisor/metrics.h"
+#include "supervisor/pause.h"
 #include "supervisor/jobs.h"
 #include "supervisor/policy.h"
 #include "supervisor/tenant_store.h"
@@ -200,6 +201,8 @@ jobs_submit(struct jobs *j, const char *uid, enum job_kind kind,
 	}
 	if (policy_quarantined(j->policy, uid, err))
 		return NULL;
+	if (pause_check(j->d, err) == -1)
+		return NULL;
 	if (j->nqueued >= j->d->cfg.max_queue) {
 		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "the job queue is full "
 		    "(%zu jobs waiting, max_queue %u); retry later", j->nqueued,
@@ -363,8 +366,8 @@ jobs_interrupt(struct jobs *j, struct job *job)
 {
 	struct tp_err err;
 
-	tp_err_set(&err, TP_UNAVAILABLE, "interrupted: %s stopping",
-	    DAEMON_NAME);
+	tp_err_set(&err, TP_UNAVAILABLE, "interrupted: %s %s", DAEMON_NAME,
+	    j->stopping || !pause_active(j->d, NULL) ? "stopping" : "paused");
 	job->interrupted = true;
 	jobs_finish(j, job, &err);
 }

@@ -14,6 +14,8 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/tenant_store.c supervisor/tenant_store.h \
 	supervisor/keys.c supervisor/keys.h \
 	supervisor/status.c supervisor/status.h \
+	supervisor/events.c supervisor/events_job.c supervisor/events.h \
+	supervisor/pause.c supervisor/pause.h \
 	supervisor/pool.c supervisor/pool.h supervisor/pool_int.h \
 	supervisor/pool_channel.c supervisor/pool_status.c \
 	supervisor/spawn.c \

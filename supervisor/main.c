@@ -32,11 +32,13 @@
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
 #include "supervisor/engine.h"
+#include "supervisor/events.h"
 #include "supervisor/http.h"
 #include "supervisor/jobs.h"
 #include "supervisor/keyring.h"
 #include "supervisor/keys.h"
 #include "supervisor/metrics.h"
+#include "supervisor/pause.h"
 #include "supervisor/pool.h"
 #include "supervisor/pulse.h"
 
@@ -627,6 +629,9 @@ daemon_start(struct daemon *d, struct tp_err *err)
 	    -1)
 		return tp_err_set(err, TP_INTERNAL, "zmq: %s",
 		    zmq_strerror(errno));
+	if (pause_load(d, err) == -1 ||
+	    events_open(d->zctx, d->cfg.events, &d->events, err) == -1)
+		return -1;
 	/* the pool needs the store (its events commit through it) and goes
 	 * before it at exit */
 	if ((d->jobs = jobs_new(d, err)) == NULL ||
@@ -671,6 +676,8 @@ daemon_teardown(struct daemon *d)
 	d->http = NULL;
 	api_free(d->api);
 	d->api = NULL;
+	events_close(d->events);
+	d->events = NULL;
 	/* after every socket of it is closed: the pool's and the API's
 	 * (whose connection monitor stopped first); a socket still open
 	 * would make this wait forever */
@@ -680,6 +687,7 @@ daemon_teardown(struct daemon *d)
 	engine_free(d->jobs);
 	jobs_free(d->jobs);
 	pulse_free(d->pulser);
+	pause_free(d);
 	idtoken_certs_free(d->certs);
 	d->certs = NULL;
 	keys_gate_free(d->gate);

@@ -22,7 +22,6 @@ static const double metrics_job_s[] = {
 
 struct metrics {
 	struct prom		*reg;
-	bool			 paused;
 
 	struct prom_family	*build_info;
 	struct prom_family	*pulses;
@@ -269,19 +268,6 @@ metrics_alpaca(struct metrics *m, const struct wire_http *h)
 	    WIRE_HTTP_BUCKETS + 1, (double)h->latency_ms_sum / 1000.0);
 }
 
-void
-metrics_set_paused(struct metrics *m, bool paused)
-{
-	if (m != NULL)
-		m->paused = paused;
-}
-
-bool
-metrics_paused(const struct metrics *m)
-{
-	return m != NULL && m->paused;
-}
-
 int
 metrics_render(struct metrics *m, const struct metrics_now *now,
     struct evbuffer *out)
@@ -295,7 +281,7 @@ metrics_render(struct metrics *m, const struct metrics_now *now,
 	prom_set(m->jobs_running, NULL, NULL, (double)now->jobs_running);
 	prom_set(m->workers, NULL, NULL, (double)now->workers);
 	prom_set(m->throttled, NULL, NULL, now->throttled ? 1 : 0);
-	prom_set(m->paused_g, NULL, NULL, m->paused ? 1 : 0);
+	prom_set(m->paused_g, NULL, NULL, now->paused ? 1 : 0);
 	prom_set(m->store_pending, NULL, NULL, (double)now->store_pending);
 	prom_set(m->pulse_interval, NULL, NULL, now->pulse_interval_s);
 	prom_set(m->uptime, NULL, NULL, now->uptime_s);

@@ -42,6 +42,7 @@ struct metrics_now {
 	size_t		 jobs_running;
 	size_t		 workers;
 	bool		 throttled;
+	bool		 paused;		/* pause_active() */
 	size_t		 store_pending;
 	double		 pulse_interval_s;	/* 0: pulses off */
 	double		 uptime_s;
@@ -64,10 +65,6 @@ void	metrics_job(struct metrics *m, const char *kind, bool ok,
 	    double seconds);
 /* The Alpaca attempts a checked RESULT reports (its "http", if any). */
 void	metrics_alpaca(struct metrics *m, const struct wire_http *h);
-/* The daemon is paused (the pause op) or not. */
-void	metrics_set_paused(struct metrics *m, bool paused);
-bool	metrics_paused(const struct metrics *m);
-
 /* The exposition, with now's figures read first; -1 when out of memory. */
 int	metrics_render(struct metrics *m, const struct metrics_now *now,
 	    struct evbuffer *out);

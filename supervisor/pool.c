@@ -18,6 +18,7 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "supervisor/daemon.h"
+#include "supervisor/events.h"
 #include "supervisor/pool_int.h"
 
 static void	pool_finish_cb(evutil_socket_t, short, void *);
@@ -130,6 +131,19 @@ pool_throttle_timer(struct pool *p, uint64_t ms)
 	evtimer_add(p->ev_throttle, &tv);
 }
 
+/* The ops topic's "throttled": for how long, and why. */
+static void
+pool_throttle_event(struct pool *p, uint64_t ms, const char *reason)
+{
+	json_object *o;
+
+	if (p->d->events == NULL || (o = json_object_new_object()) == NULL)
+		return;
+	json_add(o, "retry_ms", json_object_new_int64((int64_t)ms));
+	json_add(o, "reason", json_object_new_string(reason));
+	events_ops(p->d->events, "throttled", o);
+}
+
 /*
  * Calls ev->spawnable now or when the throttle allows. A throttle worth an
  * operator's attention (start-up failures, the crash rate, a long
@@ -150,6 +164,7 @@ pool_throttle_arm(struct pool *p)
 			log_warnx("worker spawning throttled for %" PRIu64
 			    " ms: %s", ms, reason);
 			p->throttle_noted = true;
+			pool_throttle_event(p, ms, reason);
 		}
 		pool_throttle_timer(p, ms);
 		return;
@@ -157,6 +172,7 @@ pool_throttle_arm(struct pool *p)
 	if (p->throttle_noted) {
 		log_info("worker spawning resumes");
 		p->throttle_noted = false;
+		events_ops(p->d->events, "unthrottled", NULL);
 	}
 	if (p->nworkers < p->d->cfg.max_workers && p->ev.spawnable != NULL)
 		p->ev.spawnable(p->arg);

@@ -322,6 +322,8 @@ daemon_preflight(const struct config *cfg, bool foreground,
 		    err);
 	if (preflight_api(cfg->api, &why) == -1)
 		return preflight_fail(cfg, "daemon", "api", &why, err);
+	if (*cfg->events != '\0' && preflight_api(cfg->events, &why) == -1)
+		return preflight_fail(cfg, "daemon", "events", &why, err);
 	if (preflight_curve(cfg, &curve_key, &why) == -1) {
 		/* the allowlist's errors name their own file and line */
 		if (strcmp(curve_key, "curve_clients") == 0) {

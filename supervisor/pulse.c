@@ -15,7 +15,9 @@
 #include "common/pnl.h"
 #include "common/wire.h"
 #include "supervisor/daemon.h"
+#include "supervisor/events.h"
 #include "supervisor/metrics.h"
+#include "supervisor/pause.h"
 #include "supervisor/jobs.h"
 #include "supervisor/policy.h"
 #include "supervisor/pulse.h"
@@ -545,6 +547,7 @@ pulse_maybe_end(struct pulse *p)
 		    (int64_t)ms));
 	}
 	p->doc = doc;
+	events_ops(ps->d->events, "pulse.finished", json_copy(doc));
 	json_object_put(ps->last);
 	ps->last = doc != NULL ? json_copy(doc) : NULL;
 	ps->runs++;
@@ -629,6 +632,8 @@ pulse_begin(struct pulser *ps, const char *trigger, struct tp_err *err)
 		    DAEMON_NAME);
 		return NULL;
 	}
+	if (pause_check(d, err) == -1)
+		return NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
 		return NULL;
@@ -652,6 +657,7 @@ pulse_begin(struct pulser *ps, const char *trigger, struct tp_err *err)
 	ps->cur = p;
 	log_info("pulse %s started (%s)", p->id, trigger);
 	metrics_pulse_started(d->metrics);
+	events_ops(d->events, "pulse.started", pulse_json(p));
 	return p;
 }
 
@@ -668,6 +674,10 @@ pulse_timer(evutil_socket_t fd, short what, void *arg)
 		log_warnx("pulse: %s is still running after %llu ms; this "
 		    "turn is skipped", ps->cur->id,
 		    (unsigned long long)pulse_elapsed_ms(ps->cur));
+		return;
+	}
+	if (pause_active(ps->d, NULL)) {
+		log_debug("pulse: paused; this turn is skipped");
 		return;
 	}
 	tp_err_clear(&err);
@@ -797,6 +807,9 @@ struct pulse *
 pulse_start(struct pulser *ps, bool *started, struct tp_err *err)
 {
 	*started = false;
+	/* paused: refused even while the pulse begun before drains */
+	if (pause_check(ps->d, err) == -1)
+		return NULL;
 	if (ps->cur != NULL)
 		return ps->cur;
 	*started = true;

@@ -15,6 +15,7 @@
 #include "common/wire.h"
 #include "common/wire_result.h"
 #include "supervisor/daemon.h"
+#include "supervisor/events.h"
 #include "supervisor/metrics.h"
 #include "supervisor/compose.h"
 #include "supervisor/signals.h"
@@ -266,15 +267,18 @@ results_commit_ended(struct results_commit *c)
 		log_warnx("tenant log of %s: %s", job->uid, err.msg);
 	if (c->rc == -1) {
 		tp_err_set(&err, c->err.code, "commit failed: %s", c->err.msg);
+		events_job_ended(j->d->events, job, &err);
 		jobs_finish(j, job, &err);
 	} else if (c->ok) {
 		policy_strikes_clear(j->policy, job->uid);
+		events_job_ended(j->d->events, job, NULL);
 		jobs_finish(j, job, NULL);
 	} else {
 		/* an answer, even a failure, shows the tenant did not crash
 		 * the worker: its strikes are cleared too */
 		policy_strikes_clear(j->policy, job->uid);
 		tp_err_set(&err, c->wcode, "%s", c->wmsg);
+		events_job_ended(j->d->events, job, &err);
 		jobs_finish(j, job, &err);
 	}
 }

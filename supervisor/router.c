@@ -108,7 +108,8 @@ router_open(struct router *r, void *zctx, const char *endpoint,
 			return tp_err_set(err, TP_RESOURCE_EXHAUSTED,
 			    "out of memory");
 	}
-	if ((r->sock = zmq_socket(zctx, ZMQ_ROUTER)) == NULL) {
+	if ((r->sock = zmq_socket(zctx, p->type != 0 ? p->type :
+	    ZMQ_ROUTER)) == NULL) {
 		free(bound);
 		return tp_err_set(err, TP_INTERNAL, "zmq: %s",
 		    zmq_strerror(errno));

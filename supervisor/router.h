@@ -36,6 +36,8 @@ struct router_params {
 	int			(*before_bind)(void *sock, void *arg,
 				    struct tp_err *err);
 	void			*arg;
+	int			 type;		/* 0: ZMQ_ROUTER; ZMQ_PUB for the
+						   event feed */
 };
 
 struct router {

@@ -9,6 +9,8 @@
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
 #include "supervisor/engine.h"
+#include "supervisor/events.h"
+#include "supervisor/pause.h"
 #include "supervisor/jobs.h"
 #include "supervisor/pulse.h"
 #include "supervisor/keyring.h"
@@ -136,6 +138,8 @@ status_start(struct api_req *req, struct tp_err *err)
 		status_workers(d, r);
 		json_add(r, "last_pulse", pulse_last_json(d->pulser));
 		json_add(r, "pulse", pulse_status_json(d->pulser));
+		json_add(r, "paused", pause_status_json(d));
+		json_add(r, "events", events_status(d->events));
 	}
 	api_reply(req, r);
 	return 0;

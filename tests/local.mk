@@ -264,6 +264,8 @@ INTEGRATION_TESTS = \
 	tests/integration/chaos.sh \
 	tests/integration/drain.sh \
 	tests/integration/pulse.sh \
+	tests/integration/events.sh \
+	tests/integration/pause.sh \
 	tests/integration/pulse_fs.sh \
 	tests/integration/signal.sh \
 	tests/integration/signal_fs.sh \

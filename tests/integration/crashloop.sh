@@ -21,6 +21,10 @@ if ! tp_start; then
 fi
 echo c1 >"$T/uids"
 tp_add_tenants "$T/uids" || tp_finish
+# the ops topic tells of the throttle too (docs/events.md)
+tp_bg sh -c 'exec "$@" >"$0" 2>&1' "$T/w_ops" "$TPCLI" -f "$TP_CONF" --json watch
+W_OPS=$BG_PID
+sleep 0.5
 
 TP_CLI_TIMEOUT=60 tp_cli sync c1 --wait
 tp_rc "with the real program, sync c1 --wait succeeds" 0
@@ -110,6 +114,14 @@ TP_CLI_TIMEOUT=60 tp_cli sync c1 --wait
 tp_rc "a new sync succeeds at once" 0
 
 tp_true "the daemon never exited" tp_alive "$TPD_PID"
+kill -INT "$W_OPS" 2>/dev/null
+tp_wait_exit "$W_OPS" 5
+tp_reap "$W_OPS"
+tp_match "a throttled event on ops, with the reason" '[Ss]tart' \
+    "$(jq -r 'select(.type == "throttled") | .reason' "$T/w_ops" | head -1)"
+# as the log: one event per episode, the last ended by the fixed program
+thr=$(jq -r 'select(.type | test("throttled")) | .type' "$T/w_ops" | paste -sd' ' -)
+tp_match "throttled and unthrottled alternate, the last unthrottled" '^throttled unthrottled( throttled unthrottled)*$' "$thr"
 tp_stop TERM
 tp_eq "SIGTERM: exit 0" 0 "$TPD_RC"
 tp_finish

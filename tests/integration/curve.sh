@@ -104,6 +104,14 @@ cli svc trading disable alice --reason test
 tp_rc_code "service: trading is permission_denied" 1 permission_denied
 cli svc keygen --rotate
 tp_rc_code "service: keygen --rotate is permission_denied" 1 permission_denied
+cli svc pause --reason "not yours to press"
+tp_rc_code "service: pause is permission_denied" 1 permission_denied
+cli svc resume
+tp_rc_code "service: resume is permission_denied" 1 permission_denied
+cli ops pause --reason "curve test"
+tp_eq "admin: pause, by the client's name" "client ops" "$(tp_jq .result.paused.by "$OUT")"
+cli ops resume
+tp_ok "admin: resume"
 cli svc sync nosuchuser
 tp_ne "service: sync is allowed (not permission_denied)" permission_denied "$(tp_jerr "$OUT")"
 cli ops keys set alice --key-id PKOPS0000000001 <<<"ops-secret-000"

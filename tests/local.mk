@@ -270,7 +270,9 @@ INTEGRATION_TESTS = \
 	tests/integration/migrate.sh \
 	tests/integration/migrate_fs.sh \
 	tests/integration/lifecycle.sh \
-	tests/integration/lifecycle_fs.sh
+	tests/integration/lifecycle_fs.sh \
+	tests/integration/manpages.sh \
+	tests/integration/install.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_daemon.sh tests/summary tests/demo
 EXTRA_DIST += tests/contracts/alpaca/README.md \

@@ -101,7 +101,6 @@ tp_rc "tradepulse keygen makes the master key" 0
 
 tp_run "$INIT" start
 tp_rc "init script start" 0
-TP_CONF=$CONF	# the cleanup finds a daemon left running by its config
 if tp_true "... writes the pidfile" test -s "$PIDFILE"; then
 	DPID=$(cat "$PIDFILE")
 	TP_PIDS+=("$DPID")

@@ -192,7 +192,7 @@ daemon_help(void)
 "\n"
 "EXIT STATUS\n"
 "     0       Stopped by a signal after a clean shutdown, or -n found the\n"
-"             configuration valid, or -h.\n"
+"             configuration valid, or -h or --version.\n"
 "     1       The configuration is invalid or start-up failed (the reason\n"
 "             is printed, and logged).\n"
 "     2       Bad command line.\n"

@@ -70,6 +70,13 @@ tp_eq "no @token@ is left in the installed text files" "" \
         "$R/etc" "$R/lib" "$R/usr/share" 2>/dev/null)"
 tp_file_has "the init script runs the installed daemon" "^DAEMON=$R/usr/sbin/tradepulsed\$" "$INIT"
 tp_file_has "the unit runs the installed daemon" "^ExecStart=$R/usr/sbin/tradepulsed " "$R/lib/systemd/system/tradepulsed.service"
+if command -v systemd-analyze >/dev/null; then
+	tp_run systemd-analyze verify --man=no "$R/lib/systemd/system/tradepulsed.service"
+	tp_rc "systemd-analyze verify accepts the installed unit" 0
+	tp_eq "... without a warning" "" "$OUT$ERR"
+else
+	tp_log "the unit: not verified, systemd-analyze is missing (Debian package systemd)"
+fi
 tp_file_has "the example config names the installed worker" "^program = $R/usr/libexec/tradepulse-worker\$" "$R/etc/tradepulse/tradepulse.conf.example"
 tp_file_has "the logrotate file rotates the daemon's log" "^$LOG \{" "$R/etc/logrotate.d/tradepulse"
 tp_run "$R/usr/sbin/tradepulsed" --version

@@ -75,8 +75,11 @@ uint64_t	 daemon_uptime_ms(const struct daemon *d);
 int		 daemon_preflight(const struct config *cfg, bool foreground,
 		    struct tp_err *err);
 
-/* daemonlog.c: [daemon] log chosen and opened; SIGUSR1's reopen. */
+/* daemonlog.c: [daemon] log chosen, checked (-n) and opened; SIGUSR1's
+ * reopen. */
 int		 daemonlog_open(const struct config *cfg, bool foreground,
+		    struct tp_err *err);
+int		 daemonlog_check(const struct config *cfg, bool foreground,
 		    struct tp_err *err);
 void		 daemonlog_reopen(struct daemon *d);
 

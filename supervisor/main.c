@@ -765,7 +765,8 @@ main(int argc, char *argv[])
 	}
 	/* The same checks for -n and the start, before detaching, so that
 	 * -n passing means the start will not refuse the configuration. */
-	if (daemon_preflight(&d.cfg, d.foreground, &err) == -1) {
+	if (daemon_preflight(&d.cfg, d.foreground, &err) == -1 ||
+	    daemonlog_check(&d.cfg, d.foreground, &err) == -1) {
 		fprintf(stderr, "%s\n", err.msg);
 		config_free(&d.cfg);
 		return 1;

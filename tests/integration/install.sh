@@ -106,6 +106,13 @@ cp "$CONF" "$T/good.conf"
 tp_run "$R/usr/bin/tradepulse" -f "$CONF" keygen
 tp_rc "tradepulse keygen makes the master key" 0
 
+sed "s|^log =.*|log = $R/etc|" "$T/good.conf" >"$T/badlog.conf"
+tp_run "$R/usr/sbin/tradepulsed" -n -f "$T/badlog.conf"
+tp_rc "tradepulsed -n refuses a log file that is a folder" 1
+tp_has "... naming the key" "[daemon] log: $R/etc is not a regular file" "$ERR"
+tp_run "$R/usr/sbin/tradepulsed" -n -f "$CONF"
+tp_rc "tradepulsed -n accepts the configuration" 0
+
 tp_run "$INIT" start
 tp_rc "init script start" 0
 if tp_true "... writes the pidfile" test -s "$PIDFILE"; then

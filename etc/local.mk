@@ -61,6 +61,7 @@ uninstall-local:
 TP_SERVICE_USER = tradepulse
 install-service:
 	@set -e; u='$(TP_SERVICE_USER)'; \
+	$(MKDIR_P) '$(DESTDIR)$(localstatedir)/lib/tradepulse'; \
 	if [ -z '$(DESTDIR)' ]; then \
 	  if ! getent group "$$u" >/dev/null; then \
 	    if command -v addgroup >/dev/null; then addgroup --system "$$u"; \
@@ -70,7 +71,7 @@ install-service:
 	    if command -v adduser >/dev/null; then \
 	      adduser --system --ingroup "$$u" --no-create-home \
 	        --home '$(localstatedir)/lib/tradepulse' --shell /usr/sbin/nologin \
-	        --gecos 'tradepulse daemon' "$$u"; \
+	        --comment 'tradepulse daemon' "$$u"; \
 	    else \
 	      useradd --system --gid "$$u" --no-create-home \
 	        --home-dir '$(localstatedir)/lib/tradepulse' \

@@ -90,6 +90,28 @@ for d in var/lib/tradepulse var/log/tradepulse run/tradepulse etc/tradepulse; do
 	tp_eq "install-service: $d is 0750" 750 "$(stat -c %a "$R/$d" 2>/dev/null)"
 done
 
+# The same on the real root (DESTDIR empty) creates the service user and
+# group and gives them the folders: run in a mount namespace of its own
+# over a copy of /etc, so that this machine gets no new user.
+if unshare -m true 2>/dev/null; then
+	cp -a /etc "$T/etc"
+	tp_run unshare -m sh -c 'mount --bind "$1/etc" /etc && make -C "$2" -s install-service && make -C "$2" -s install-service && id -un tradepulse && id -gn tradepulse && stat -c "%U:%G %a %n" "$3/var/lib/tradepulse" "$3/var/log/tradepulse" "$3/run/tradepulse" "$3/etc/tradepulse"' \
+	    sh "$T" "$B" "$R"
+	tp_rc "make install-service on the real root (twice), in a namespace" 0
+	tp_has "... creates the user tradepulse" $'tradepulse\ntradepulse\n' "$OUT"
+	tp_has "... the state folder: tradepulse:tradepulse 0750" "tradepulse:tradepulse 750 $R/var/lib/tradepulse" "$OUT"
+	tp_has "... the log folder: tradepulse:tradepulse 0750" "tradepulse:tradepulse 750 $R/var/log/tradepulse" "$OUT"
+	tp_has "... the run folder: tradepulse:tradepulse 0750" "tradepulse:tradepulse 750 $R/run/tradepulse" "$OUT"
+	tp_has "... the configuration folder: root:tradepulse 0750" "root:tradepulse 750 $R/etc/tradepulse" "$OUT"
+	tp_true "... and this machine has no user tradepulse from it" sh -c '! grep -q "^tradepulse:.*$1" /etc/passwd' sh "$R"
+	# The folders back to root, as the daemon runs as root here, but the
+	# log folder: the daemon's log file must get the folder's owner (a
+	# uid without a name outside the namespace).
+	chown root:root "$R/var/lib/tradepulse" "$R/run/tradepulse" "$R/etc/tradepulse"
+else
+	tp_log "install-service creating the user: not checked, unshare -m is not permitted here"
+fi
+
 # The configuration: the installed example with its paths, the store and
 # every folder already in the temporary root. [daemon] user (when this
 # build has it): root, since no service user exists here.
@@ -127,6 +149,7 @@ tp_run "$R/usr/bin/tradepulse" -f "$CONF" -t 10 status
 tp_rc "the installed CLI talks to it" 0
 tp_true "the daemon logs to $LOG" wait_has 'started: pid' "$LOG" 10
 tp_eq "the log file is 0640" 640 "$(stat -c %a "$LOG" 2>/dev/null)"
+tp_eq "... owned like its folder" "$(stat -c %u:%g "$(dirname "$LOG")")" "$(stat -c %u:%g "$LOG" 2>/dev/null)"
 
 tp_log "reload with a broken configuration"
 printf '[daemon]\nno_such_key = 1\n' >>"$CONF"
@@ -150,6 +173,7 @@ tp_run logrotate -f -s "$T/logrotate.state" "$R/etc/logrotate.d/tradepulse"
 tp_rc "logrotate -f" 0
 tp_true "... renamed the log to tradepulsed.log.1" test -f "$LOG.1"
 tp_true "... and SIGUSR1 made the daemon reopen a new file" wait_has 'SIGUSR1: log files reopened' "$LOG" 10
+tp_eq "... the new file is owned like its folder too" "$(stat -c %u:%g "$(dirname "$LOG")")" "$(stat -c %u:%g "$LOG" 2>/dev/null)"
 tp_run "$INIT" reload
 tp_true "the daemon writes to the new file after the rotation" wait_has 'configuration reloaded' "$LOG" 10
 tp_eq "... and no longer to the old one" 0 "$(grep -c 'SIGUSR1: log files reopened' "$LOG.1" 2>/dev/null)"

@@ -91,8 +91,9 @@ log_procname(const char *procname)
 
 /*
  * Opens path for appending (O_NOFOLLOW: a symlink planted in the log
- * folder must not redirect the daemon's writes) and, as root, gives it
- * its folder's owner and group.
+ * folder must not redirect the daemon's writes; O_NONBLOCK: a FIFO there
+ * must not block the open, and is refused) and, as root, gives it its
+ * folder's owner and group.
  */
 static int
 log_open_path(const char *path, struct tp_err *err)
@@ -103,7 +104,7 @@ log_open_path(const char *path, struct tp_err *err)
 	int fd;
 
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW | O_NOCTTY, 0640);
+	    O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0640);
 	if (fd == -1)
 		return tp_err_errno(err, TP_INTERNAL, "log file %s", path);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {

@@ -214,7 +214,7 @@ help_full(FILE *fp)
 	fputs("\nEXAMPLES\n", fp);
 	for (c = commands; *c != NULL; c++)
 		help_indent(fp, (*c)->examples, 5);
-	fputs("\nSEE ALSO\n     tradepulsed(8)\n", fp);
+	fputs("\nSEE ALSO\n     tradepulsed(8), tradepulse.conf(5)\n", fp);
 }
 
 static const struct cli_command *

@@ -55,6 +55,7 @@ struct config_key {
 static const struct config_key config_keys[] = {
 	{ "daemon", "state_dir", KIND_PATH, F(state_dir), true, 0, 0 },
 	{ "daemon", "log_dir", KIND_PATH, F(log_dir), true, 0, 0 },
+	{ "daemon", "log", KIND_LOGDEST, F(daemon_log), false, 0, 0 },
 	{ "daemon", "pidfile", KIND_PATH, F(pidfile), true, 0, 0 },
 	{ "daemon", "api", KIND_ENDPOINT, F(api), true, 0, 0 },
 	{ "daemon", "events", KIND_ENDPOINT, F(events), false, 0, 0 },
@@ -212,19 +213,20 @@ int
 config_defaults(struct config *cfg, struct tp_err *err)
 {
 	static const struct { size_t off; const char *v; } strs[] = {
-		{ F(state_dir), "/var/lib/tradepulse" },
-		{ F(log_dir), "/var/log/tradepulse" },
-		{ F(pidfile), "/run/tradepulse/tradepulsed.pid" },
-		{ F(api), "ipc:///run/tradepulse/api.sock" },
-		{ F(events), "ipc:///run/tradepulse/events.sock" },
+		{ F(state_dir), LOCALSTATEDIR "/lib/tradepulse" },
+		{ F(log_dir), LOCALSTATEDIR "/log/tradepulse" },
+		{ F(pidfile), RUNSTATEDIR "/tradepulse/tradepulsed.pid" },
+		{ F(api), "ipc://" RUNSTATEDIR "/tradepulse/api.sock" },
+		{ F(events), "ipc://" RUNSTATEDIR "/tradepulse/events.sock" },
 		{ F(http), "127.0.0.1:8787" },
+		{ F(daemon_log), "" },
 		{ F(store_backend), "sqlite" },
-		{ F(store_path), "/var/lib/tradepulse/tradepulse.db" },
+		{ F(store_path), LOCALSTATEDIR "/lib/tradepulse/tradepulse.db" },
 		{ F(project_id), "" },
 		{ F(emulator_host), "" },
 		{ F(credentials), "" },
 		{ F(token_url), "" },
-		{ F(master_key), "/etc/tradepulse/master.key" },
+		{ F(master_key), SYSCONFDIR "/tradepulse/master.key" },
 		{ F(worker_user), "nobody" },
 		{ F(worker_program), TP_LIBEXECDIR "/tradepulse-worker" },
 		{ F(trading_url), "https://paper-api.alpaca.markets" },
@@ -523,6 +525,10 @@ config_value_str(struct config_parse *p, const struct config_key *k,
 		return config_value_endpoint(p, k, v, field);
 	case KIND_DECIMAL:
 		return config_value_decimal(p, k, v, field);
+	case KIND_LOGDEST:
+		if (strcmp(v, "syslog") != 0 && strcmp(v, "stderr") != 0)
+			return config_value_path(p, k, v, field);
+		break;
 	case KIND_CERTS:
 		if (strncmp(v, "http://", 7) == 0)
 			return config_fail(p, "%s: fetch the certificates over "

@@ -8,7 +8,18 @@
 
 #include "common/error.h"
 
-#define CONFIG_DEFAULT_PATH "/etc/tradepulse/tradepulse.conf"
+/* The folders configure chose (Makefile.am passes them); the fallbacks
+ * are the system layout ./quickstart build configures. */
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/tradepulse/tradepulse.conf"
 
 /*
  * Every string is malloc'd and owned by the struct (config_free). Paths
@@ -31,6 +42,10 @@ struct config {
 	char *events;			/* ipc:///run/tradepulse/events.sock;
 					   ipc:// only */
 	char *http;			/* 127.0.0.1:8787, "" disables */
+	char *daemon_log;		/* [daemon] log: "syslog", "stderr",
+					   a file, or "" (stderr with -d,
+					   else syslog if /dev/log exists,
+					   else <log_dir>/tradepulsed.log) */
 	uint64_t api_max_request;	/* 64K: largest request frame */
 	uint32_t api_queue;		/* 1024: requests in progress at once */
 	uint32_t max_clients;		/* 64: API connections held at once */

@@ -32,6 +32,7 @@ enum config_kind {
 	KIND_BOOL,
 	KIND_DECIMAL,		/* a decimal number kept as its text; min
 				   and max in millionths */
+	KIND_LOGDEST,		/* syslog | stderr | a file's path */
 };
 
 /* Parses 1..20 decimal digits at *s, advancing it; -1 on overflow. */

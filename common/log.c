@@ -1,9 +1,13 @@
-/* log.c: daemon logging in the OpenBSD manner: stderr lines with -d, syslog otherwise. */
+/* log.c: daemon logging in the OpenBSD manner: stderr lines with -d, syslog or a file otherwise. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include "common/log.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +27,10 @@
  */
 static pthread_mutex_t log_mtx = PTHREAD_MUTEX_INITIALIZER;
 static int log_debug_mode = 1;		/* stderr until log_init says otherwise */
+/* With a file, lines go to log_fd; a reopen dup2()s the new file onto the
+ * same number, so a line being written goes to one file or the other. */
+static int log_fd = -1;
+static char log_path[PATH_MAX];
 static int log_verbose;
 static char log_name[LOG_NAME_MAX] = "tradepulse";
 /* openlog() keeps the pointer it is given, so syslog gets its own copy. */
@@ -40,6 +48,7 @@ log_init(int debug, const char *procname)
 {
 	pthread_mutex_lock(&log_mtx);
 	log_debug_mode = debug;
+	log_path[0] = '\0';		/* the file, if any, stays open, unused */
 	if (procname != NULL && *procname != '\0') {
 		snprintf(log_name, sizeof(log_name), "%s", procname);
 		snprintf(log_ident, sizeof(log_ident), "%s", procname);
@@ -78,6 +87,100 @@ log_procname(const char *procname)
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	}
 	pthread_mutex_unlock(&log_mtx);
+}
+
+/*
+ * Opens path for appending (O_NOFOLLOW: a symlink planted in the log
+ * folder must not redirect the daemon's writes; O_NONBLOCK: a FIFO there
+ * must not block the open, and is refused) and, as root, gives it its
+ * folder's owner and group.
+ */
+static int
+log_open_path(const char *path, struct tp_err *err)
+{
+	char dir[PATH_MAX];
+	struct stat st, dst;
+	const char *slash;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0640);
+	if (fd == -1)
+		return tp_err_errno(err, TP_INTERNAL, "log file %s", path);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "log file %s: not a regular file", path);
+	}
+	/* the umask may have taken bits away; never more than 0640 */
+	if ((st.st_mode & 07777) != 0640 && fchmod(fd, 0640) == -1) {
+		tp_err_errno(err, TP_INTERNAL, "log file %s: chmod", path);
+		close(fd);
+		return -1;
+	}
+	if (geteuid() == 0 && (slash = strrchr(path, '/')) != NULL) {
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+		if (stat(dir, &dst) == -1) {
+			tp_err_errno(err, TP_INTERNAL, "log folder %s", dir);
+			close(fd);
+			return -1;
+		}
+		if ((st.st_uid != dst.st_uid || st.st_gid != dst.st_gid) &&
+		    fchown(fd, dst.st_uid, dst.st_gid) == -1) {
+			tp_err_errno(err, TP_INTERNAL, "log file %s: chown",
+			    path);
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+int
+log_open_file(const char *path, struct tp_err *err)
+{
+	int fd;
+
+	if (path == NULL || *path != '/' || strlen(path) >= sizeof(log_path))
+		return tp_err_set(err, TP_INVALID_ARGUMENT,
+		    "log file: an absolute path of at most %zu bytes",
+		    sizeof(log_path) - 1);
+	if ((fd = log_open_path(path, err)) == -1)
+		return -1;
+	pthread_mutex_lock(&log_mtx);
+	if (log_fd == -1)
+		log_fd = fd;
+	else {
+		/* already open (a second call): the number stays the same */
+		(void)dup3(fd, log_fd, O_CLOEXEC);
+		close(fd);
+	}
+	snprintf(log_path, sizeof(log_path), "%s", path);
+	log_debug_mode = 0;
+	pthread_mutex_unlock(&log_mtx);
+	return 0;
+}
+
+int
+log_reopen(struct tp_err *err)
+{
+	char path[PATH_MAX];
+	int fd, rc = 0;
+
+	pthread_mutex_lock(&log_mtx);
+	snprintf(path, sizeof(path), "%s", log_path);
+	pthread_mutex_unlock(&log_mtx);
+	if (path[0] == '\0')
+		return 0;
+	if ((fd = log_open_path(path, err)) == -1)
+		return -1;
+	pthread_mutex_lock(&log_mtx);
+	if (dup3(fd, log_fd, O_CLOEXEC) == -1)
+		rc = tp_err_errno(err, TP_INTERNAL, "log file %s: dup3", path);
+	pthread_mutex_unlock(&log_mtx);
+	close(fd);
+	return rc;
 }
 
 static const char *
@@ -153,16 +256,17 @@ log_emit(int pri, const char *msg)
 	struct tm tm;
 	size_t off;
 	ssize_t w;
-	int n, debug;
+	int n, debug, fd;
 
 	log_escape(esc, sizeof(esc), msg);
 
 	pthread_mutex_lock(&log_mtx);
 	debug = log_debug_mode;
+	fd = log_path[0] != '\0' ? log_fd : STDERR_FILENO;
 	memcpy(name, log_name, sizeof(name));
 	pthread_mutex_unlock(&log_mtx);
 
-	if (!debug) {
+	if (!debug && fd == STDERR_FILENO) {
 		syslog(pri, "%s", esc);
 		return;
 	}
@@ -181,7 +285,7 @@ log_emit(int pri, const char *msg)
 		line[n - 1] = '\n';
 	}
 	for (off = 0; off < (size_t)n; off += (size_t)w) {
-		w = write(STDERR_FILENO, line + off, (size_t)n - off);
+		w = write(fd, line + off, (size_t)n - off);
 		if (w == -1) {
 			if (errno == EINTR) {
 				w = 0;

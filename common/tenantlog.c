@@ -699,3 +699,12 @@ tenantlog_writef(struct tenantlog *tl, const char *uid, enum tlog_level lvl,
 		free(buf);
 	return rc;
 }
+
+/* SIGUSR1: the file held open is closed; the next line opens it by name. */
+void
+tenantlog_reopen(struct tenantlog *tl)
+{
+	pthread_mutex_lock(&tl->mtx);
+	tlog_uncache(tl);
+	pthread_mutex_unlock(&tl->mtx);
+}

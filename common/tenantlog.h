@@ -32,6 +32,8 @@ struct tenantlog;
 struct tenantlog *tenantlog_open(const char *log_dir, uint64_t max_size,
     unsigned keep, struct tp_err *err);
 void tenantlog_free(struct tenantlog *tl);
+/* Closes the file held open for the last tenant written (SIGUSR1). */
+void tenantlog_reopen(struct tenantlog *tl);
 
 /*
  * Appends one line. Refuses (returns -1, TP_PERMISSION_DENIED, writes

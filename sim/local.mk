@@ -1,5 +1,6 @@
 # sim/local.mk: alpaca-sim, the local Alpaca broker and market-data server.
-bin_PROGRAMS += sim/alpaca-sim
+# A test and demo tool: built with the programs, never installed.
+noinst_PROGRAMS += sim/alpaca-sim
 sim_alpaca_sim_SOURCES = \
 	sim/main.c sim/sim.h \
 	sim/market.c sim/market.h \

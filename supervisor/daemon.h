@@ -63,6 +63,7 @@ struct daemon {
 	struct event		*ev_sigterm;
 	struct event		*ev_sigint;
 	struct event		*ev_sighup;
+	struct event		*ev_sigusr1;	/* reopen the log files */
 	struct event		*ev_drain;	/* bounds the wait at exit */
 
 	bool			 foreground;
@@ -81,6 +82,14 @@ uint64_t	 daemon_uptime_ms(const struct daemon *d);
  * "FILE:LINE: reason", LINE that of the key at fault or 0. */
 int		 daemon_preflight(const struct config *cfg, bool foreground,
 		    struct tp_err *err);
+
+/* daemonlog.c: [daemon] log chosen, checked (-n) and opened; SIGUSR1's
+ * reopen. */
+int		 daemonlog_open(const struct config *cfg, bool foreground,
+		    struct tp_err *err);
+int		 daemonlog_check(const struct config *cfg, bool foreground,
+		    struct tp_err *err);
+void		 daemonlog_reopen(struct daemon *d);
 
 /* files.c: the folders and the pidfile the daemon owns. */
 int		 files_mkdir(const char *path, mode_t mode, struct tp_err *err);

@@ -3,6 +3,7 @@ sbin_PROGRAMS += supervisor/tradepulsed
 supervisor_tradepulsed_SOURCES = \
 	supervisor/main.c supervisor/daemon.h \
 	supervisor/files.c \
+	supervisor/daemonlog.c \
 	supervisor/preflight.c \
 	supervisor/keyring.c supervisor/keyring.h \
 	supervisor/api.c supervisor/api_args.c supervisor/api.h \

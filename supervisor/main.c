@@ -51,7 +51,7 @@ static void
 daemon_usage(FILE *fp)
 {
 	fprintf(fp, "usage: %s [-dnv] [-f file]\n"
-	    "       %s -h | --help\n", DAEMON_NAME, DAEMON_NAME);
+	    "       %s -h | --help | --version\n", DAEMON_NAME, DAEMON_NAME);
 }
 
 static void
@@ -64,7 +64,7 @@ daemon_help(void)
 "\n"
 "SYNOPSIS\n"
 "     tradepulsed [-dnv] [-f file]\n"
-"     tradepulsed -h | --help\n"
+"     tradepulsed -h | --help | --version\n"
 "\n"
 "DESCRIPTION\n"
 "     tradepulsed holds the master key, owns the document store and serves\n"
@@ -91,12 +91,13 @@ daemon_help(void)
 "     file, or emulator_host), where the users' dashboards read it under\n"
 "     firestore.rules.\n"
 "     Unless -d is given it detaches from the terminal, reports start-up\n"
-"     errors before doing so, logs to syslog (facility daemon) and writes\n"
-"     its pidfile.\n"
+"     errors before doing so, logs to syslog (facility daemon) or, where\n"
+"     there is no /dev/log, to log_dir/tradepulsed.log ([daemon] log\n"
+"     chooses), and writes its pidfile.\n"
 "\n"
 "OPTIONS\n"
-"     -d      Stay in the foreground, log to standard error, write no\n"
-"             pidfile.\n"
+"     -d      Stay in the foreground, log to standard error (unless [daemon]\n"
+"             log says otherwise), write no pidfile.\n"
 "     -f file\n"
 "             Read the configuration from file instead of\n"
 "             $TRADEPULSE_CONF or, when that is unset,\n"
@@ -115,6 +116,8 @@ daemon_help(void)
 "             request (operation, tenant, outcome; never its content).\n"
 "     -h, --help\n"
 "             Print this help and exit.\n"
+"     --version\n"
+"             Print the version and exit.\n"
 "\n"
 "SIGNALS\n"
 "     SIGTERM, SIGINT\n"
@@ -133,6 +136,8 @@ daemon_help(void)
 "             folders, endpoints, store and master key settings,\n"
 "             max_clients, api_memory and core_dumps are logged as needing\n"
 "             a restart.\n"
+"     SIGUSR1 Reopen the log file ([daemon] log) by its name, creating it\n"
+"             (0640, owned like its folder), after logrotate renamed it.\n"
 "     SIGPIPE is ignored.\n"
 "\n"
 "FILES\n"
@@ -191,10 +196,14 @@ daemon_help(void)
 "\n"
 "EXIT STATUS\n"
 "     0       Stopped by a signal after a clean shutdown, or -n found the\n"
-"             configuration valid, or -h.\n"
+"             configuration valid, or -h or --version.\n"
 "     1       The configuration is invalid or start-up failed (the reason\n"
 "             is printed, and logged).\n"
-"     2       Bad command line.\n",
+"     2       Bad command line.\n"
+"\n"
+"SEE ALSO\n"
+"     tradepulse(1), tradepulse.conf(5); the manual page tradepulsed(8)\n"
+"     adds troubleshooting.\n",
 	    CONFIG_DEFAULT_PATH, DAEMON_DRAIN_MS / 1000, CONFIG_DEFAULT_PATH);
 }
 
@@ -405,6 +414,7 @@ daemon_reload(struct daemon *d)
 	}
 	RELOAD_KEEP_STR(&nc, oc, state_dir, "[daemon] state_dir");
 	RELOAD_KEEP_STR(&nc, oc, log_dir, "[daemon] log_dir");
+	RELOAD_KEEP_STR(&nc, oc, daemon_log, "[daemon] log");
 	RELOAD_KEEP_STR(&nc, oc, pidfile, "[daemon] pidfile");
 	RELOAD_KEEP_STR(&nc, oc, api, "[daemon] api");
 	RELOAD_KEEP_STR(&nc, oc, events, "[daemon] events");
@@ -478,6 +488,9 @@ daemon_signal(evutil_socket_t sig, short what, void *arg)
 		if (!d->stopping)
 			daemon_reload(d);
 		break;
+	case SIGUSR1:
+		daemonlog_reopen(d);
+		break;
 	}
 }
 
@@ -490,6 +503,8 @@ daemon_signals(struct daemon *d, struct tp_err *err)
 	    d)) == NULL || evsignal_add(d->ev_sigint, NULL) == -1 ||
 	    (d->ev_sighup = evsignal_new(d->base, SIGHUP, daemon_signal,
 	    d)) == NULL || evsignal_add(d->ev_sighup, NULL) == -1 ||
+	    (d->ev_sigusr1 = evsignal_new(d->base, SIGUSR1, daemon_signal,
+	    d)) == NULL || evsignal_add(d->ev_sigusr1, NULL) == -1 ||
 	    (d->ev_drain = evtimer_new(d->base, daemon_drain_timeout,
 	    d)) == NULL)
 		return tp_err_set(err, TP_INTERNAL, "cannot set up signals");
@@ -700,6 +715,8 @@ daemon_teardown(struct daemon *d)
 		event_free(d->ev_sigint);
 	if (d->ev_sighup != NULL)
 		event_free(d->ev_sighup);
+	if (d->ev_sigusr1 != NULL)
+		event_free(d->ev_sigusr1);
 	if (d->ev_drain != NULL)
 		event_free(d->ev_drain);
 	if (d->base != NULL)
@@ -715,6 +732,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d;
@@ -735,6 +753,9 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			daemon_help();
+			return 0;
+		case 'V':
+			printf("%s %s\n", DAEMON_NAME, PACKAGE_VERSION);
 			return 0;
 		case 'n':
 			check = 1;
@@ -762,7 +783,8 @@ main(int argc, char *argv[])
 	}
 	/* The same checks for -n and the start, before detaching, so that
 	 * -n passing means the start will not refuse the configuration. */
-	if (daemon_preflight(&d.cfg, d.foreground, &err) == -1) {
+	if (daemon_preflight(&d.cfg, d.foreground, &err) == -1 ||
+	    daemonlog_check(&d.cfg, d.foreground, &err) == -1) {
 		fprintf(stderr, "%s\n", err.msg);
 		config_free(&d.cfg);
 		return 1;
@@ -784,7 +806,12 @@ main(int argc, char *argv[])
 			config_free(&d.cfg);
 			return status;
 		}
-		log_init(0, DAEMON_NAME);
+	}
+	if (daemonlog_open(&d.cfg, d.foreground, &err) == -1) {
+		log_warnx("cannot start: %s", err.msg);
+		daemon_ready(readyfd, err.msg);
+		config_free(&d.cfg);
+		return 1;
 	}
 	if (daemon_start(&d, &err) == -1) {
 		log_warnx("cannot start: %s", err.msg);

@@ -288,7 +288,9 @@ INTEGRATION_TESTS = \
 	tests/integration/logs.sh \
 	tests/integration/logs_fs.sh \
 	tests/integration/metrics.sh \
-	tests/integration/alerts.sh
+	tests/integration/alerts.sh \
+	tests/integration/manpages.sh \
+	tests/integration/install.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_daemon.sh tests/summary tests/demo
 dist_noinst_SCRIPTS += tests/integration/promparse.py tests/integration/alerts_gen.py

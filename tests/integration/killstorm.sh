@@ -71,7 +71,13 @@ done_n=$(awk '$3 == "done"' "$T/final" | wc -l)
 failed_n=$(awk '$3 == "failed"' "$T/final" | wc -l)
 rerun=$(awk '$4 > 1 || $7 != "-"' "$T/ended" | wc -l)
 tp_log "$done_n done, $failed_n failed, $rerun jobs ran more than once"
-tp_true "kills hit jobs in flight: some ran again ($rerun)" test "$rerun" -ge 1
+# Without fault injection no job is slow, and whether a kill lands on a
+# job in flight is luck: the other checks hold either way.
+if tp_has_faults; then
+	tp_true "kills hit jobs in flight: some ran again ($rerun)" test "$rerun" -ge 1
+else
+	tp_log "kills hit jobs in flight: not checked, this build has no fault injection (no slow jobs)"
+fi
 tp_true "most jobs still succeeded ($done_n of $TENANTS)" test "$done_n" -ge $((TENANTS / 2))
 
 # Commits: one "committed job JOBID" line in the tenant's log per done job,

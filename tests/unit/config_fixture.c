@@ -85,12 +85,13 @@ load_fails(const char *text, unsigned line, const char *reason)
 void
 check_defaults(const struct config *c)
 {
-	cr_assert_str_eq(c->state_dir, "/var/lib/tradepulse");
-	cr_assert_str_eq(c->log_dir, "/var/log/tradepulse");
-	cr_assert_str_eq(c->pidfile, "/run/tradepulse/tradepulsed.pid");
-	cr_assert_str_eq(c->api, "ipc:///run/tradepulse/api.sock");
-	cr_assert_str_eq(c->events, "ipc:///run/tradepulse/events.sock");
+	cr_assert_str_eq(c->state_dir, LOCALSTATEDIR "/lib/tradepulse");
+	cr_assert_str_eq(c->log_dir, LOCALSTATEDIR "/log/tradepulse");
+	cr_assert_str_eq(c->pidfile, RUNSTATEDIR "/tradepulse/tradepulsed.pid");
+	cr_assert_str_eq(c->api, "ipc://" RUNSTATEDIR "/tradepulse/api.sock");
+	cr_assert_str_eq(c->events, "ipc://" RUNSTATEDIR "/tradepulse/events.sock");
 	cr_assert_str_eq(c->http, "127.0.0.1:8787");
+	cr_assert_str_eq(c->daemon_log, "");
 	cr_assert_eq(c->api_max_request, 64 * 1024);
 	cr_assert_eq(c->api_queue, 1024);
 	cr_assert_eq(c->max_clients, 64);
@@ -99,13 +100,13 @@ check_defaults(const struct config *c)
 	cr_assert_eq(c->tenant_log_keep, 5);
 	cr_assert_eq(c->daemon_core_dumps, false);
 	cr_assert_str_eq(c->store_backend, "sqlite");
-	cr_assert_str_eq(c->store_path, "/var/lib/tradepulse/tradepulse.db");
+	cr_assert_str_eq(c->store_path, LOCALSTATEDIR "/lib/tradepulse/tradepulse.db");
 	cr_assert_eq(c->store_sync_full, false);
 	cr_assert_eq(c->store_threads, 4);
 	cr_assert_str_eq(c->project_id, "");
 	cr_assert_str_eq(c->emulator_host, "");
 	cr_assert_str_eq(c->credentials, "");
-	cr_assert_str_eq(c->master_key, "/etc/tradepulse/master.key");
+	cr_assert_str_eq(c->master_key, SYSCONFDIR "/tradepulse/master.key");
 	cr_assert_str_eq(c->worker_user, "nobody");
 	cr_assert_eq(c->max_workers, 4);
 	cr_assert_eq(c->batch_size, 32);

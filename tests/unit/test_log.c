@@ -1,4 +1,4 @@
-/* test_log.c: daemon log lines on stderr: format, errno text, verbosity, fatal exits. */
+/* test_log.c: daemon log lines on stderr and in a file: format, errno text, verbosity, fatal exits, reopening. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include <criterion/criterion.h>
@@ -327,4 +327,80 @@ Test(log, threads_write_whole_lines, .init = setup, .fini = teardown)
 		for (int k = 0; k < PER_THREAD; k++)
 			cr_assert_eq(seen[i][k], 1);
 	free(out);
+}
+
+/* [daemon] log = FILE: lines go to the file, none to stderr. */
+Test(log, file_mode_writes_to_the_file, .init = setup, .fini = teardown)
+{
+	char path[160], *out;
+	struct tp_err err;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/tradepulsed.log", tmpdir);
+	log_init(1, "tradepulsed");
+	umask(077);		/* the file is 0640 whatever the umask */
+	cr_assert_eq(log_open_file(path, &err), 0, "%s", err.msg);
+	log_info("to the file");
+	out = read_all(path);
+	cr_assert_eq(count_lines(out), 1);
+	out[strlen(out) - 1] = '\0';
+	assert_line(out, "tradepulsed", "info", "to the file");
+	free(out);
+	out = read_all(errfile);
+	cr_assert_str_eq(out, "");
+	free(out);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0640);
+	unlink(path);
+}
+
+/* SIGUSR1 after logrotate renamed the file: the next line goes to a new
+ * file of the same name, the old one keeps what it had. */
+Test(log, reopen_after_a_rename_writes_a_new_file, .init = setup,
+    .fini = teardown)
+{
+	char path[160], old[170], *out;
+	struct tp_err err;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/tradepulsed.log", tmpdir);
+	snprintf(old, sizeof(old), "%s.1", path);
+	cr_assert_eq(log_open_file(path, &err), 0, "%s", err.msg);
+	log_info("before");
+	cr_assert_eq(rename(path, old), 0);
+	log_info("renamed, not reopened");
+	cr_assert_eq(log_reopen(&err), 0, "%s", err.msg);
+	log_info("after");
+	out = read_all(old);
+	cr_assert_eq(count_lines(out), 2, "%s", out);
+	cr_assert_null(strstr(out, "after"));
+	free(out);
+	out = read_all(path);
+	cr_assert_eq(count_lines(out), 1, "%s", out);
+	cr_assert_not_null(strstr(out, ": info: after"));
+	free(out);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0640);
+	unlink(path);
+	unlink(old);
+}
+
+/* A relative path, and a symlink planted where the log goes, are refused;
+ * the destination stays what it was. */
+Test(log, file_refusals_keep_the_destination, .init = setup, .fini = teardown)
+{
+	char path[160], *out;
+	struct tp_err err;
+
+	log_init(1, "tradepulsed");
+	cr_assert_eq(log_open_file("relative.log", &err), -1);
+	snprintf(path, sizeof(path), "%s/link.log", tmpdir);
+	cr_assert_eq(symlink("/dev/null", path), 0);
+	cr_assert_eq(log_open_file(path, &err), -1);
+	cr_assert_eq(log_reopen(&err), 0);	/* nothing to reopen */
+	log_info("still on stderr");
+	out = read_all(errfile);
+	cr_assert_not_null(strstr(out, "still on stderr"));
+	free(out);
+	unlink(path);
 }

@@ -70,6 +70,7 @@ static const struct config_key config_keys[] = {
 	{ "daemon", "tenant_log_keep", KIND_U32, F(tenant_log_keep), true,
 	    0, 1000 },
 	{ "daemon", "core_dumps", KIND_BOOL, F(daemon_core_dumps), true, 0, 0 },
+	{ "daemon", "user", KIND_USER, F(daemon_user), true, 0, 0 },
 
 	{ "store", "backend", KIND_BACKEND, F(store_backend), true, 0, 0 },
 	{ "store", "path", KIND_PATH, F(store_path), true, 0, 0 },
@@ -226,6 +227,7 @@ config_defaults(struct config *cfg, struct tp_err *err)
 		{ F(token_url), "" },
 		{ F(master_key), "/etc/tradepulse/master.key" },
 		{ F(worker_user), "nobody" },
+		{ F(daemon_user), "tradepulse" },
 		{ F(worker_program), TP_LIBEXECDIR "/tradepulse-worker" },
 		{ F(trading_url), "https://paper-api.alpaca.markets" },
 		{ F(data_url), "https://data.alpaca.markets" },

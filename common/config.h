@@ -38,6 +38,9 @@ struct config {
 					   requests in progress, all clients */
 	uint64_t tenant_log_size;	/* 1M: rotate a tenant log past this */
 	uint32_t tenant_log_keep;	/* 5: rotated tenant logs kept */
+	char *daemon_user;		/* tradepulse: the service user a daemon
+					   started as root drops to; "root"
+					   keeps root (tests) */
 	bool daemon_core_dumps;		/* no: the daemon's own core limit is
 					   0 unless yes */
 

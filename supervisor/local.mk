@@ -4,6 +4,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/main.c supervisor/daemon.h \
 	supervisor/files.c \
 	supervisor/preflight.c \
+	supervisor/privdrop.c supervisor/privdrop.h supervisor/privdrop_seccomp.c \
 	supervisor/keyring.c supervisor/keyring.h \
 	supervisor/api.c supervisor/api_args.c supervisor/api.h \
 	supervisor/api_auth.c \
@@ -37,4 +38,5 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/zframes.c supervisor/zframes.h \
 	supervisor/router.c supervisor/router.h \
 	supervisor/migrate.c supervisor/migrate.h
-supervisor_tradepulsed_LDADD = $(COMMON_LIBS)
+supervisor_tradepulsed_LDADD = $(COMMON_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS)
+supervisor_tradepulsed_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)

@@ -34,6 +34,14 @@ tp_file_has "the reason: $SVC cannot open the key" "tradepulse.conf:[0-9]+: cann
 chown "$SVC:$SVC" "$T/keys/master.key"
 "$TPD" -n -f "$TP_CONF" >"$T/n.out" 2>&1
 tp_eq "-n passes once it does" 0 "$?"
+# a file root may read and the user may not: refused as the start would
+echo '{}' >"$T/certs.json"
+chmod 0600 "$T/certs.json"
+tp_write_config "$T/certs.conf" "workers.program=$TPW" daemon.user="$SVC" \
+    "secrets.master_key=$T/keys/master.key" "auth.certs=$T/certs.json"
+"$TPD" -n -f "$T/certs.conf" >"$T/n.out" 2>&1
+tp_eq "-n refuses an [auth] certs file $SVC cannot read" 1 "$?"
+tp_file_has "the reason names the certs line" "certs.conf:$(grep -n -m 1 '^certs = ' "$T/certs.conf" | cut -d: -f1): .*Permission denied" "$T/n.out"
 
 tp_log "a start with descriptor 7 left open by its parent"
 : >"$T/inherited"

@@ -109,6 +109,10 @@ else
 	tp_eq "worker Seccomp: 2 (filter)" 2 "$(tp_proc_field "$wpid" Seccomp)"
 	tp_eq "worker has no effective capabilities" 0000000000000000 "$(tp_proc_field "$wpid" CapEff)"
 	tp_eq "worker has no permitted capabilities" 0000000000000000 "$(tp_proc_field "$wpid" CapPrm)"
+	tp_eq "worker has no ambient capabilities" 0000000000000000 "$(tp_proc_field "$wpid" CapAmb)"
+	# started by a root daemon ([daemon] user = root here): it cut its
+	# bounding set too (privdrop.sh: under a dropped daemon)
+	tp_eq "worker's bounding set is empty" 0000000000000000 "$(tp_proc_field "$wpid" CapBnd)"
 	# Not inherited from the daemon: the store, the master key, the logs.
 	fds=$(for f in /proc/"$wpid"/fd/*; do readlink "$f"; done 2>/dev/null)
 	tp_ne "the worker's open files can be listed" "" "$fds"

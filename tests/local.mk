@@ -244,6 +244,7 @@ INTEGRATION_TESTS = \
 	tests/integration/crash.sh \
 	tests/integration/sandbox.sh \
 	tests/integration/privdrop.sh \
+	tests/integration/unit_security.sh \
 	tests/integration/foreign.sh \
 	tests/integration/crashloop.sh \
 	tests/integration/poison.sh \

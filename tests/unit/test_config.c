@@ -55,6 +55,7 @@ Test(config, every_key_parsed)
 	    "tenant_log_size = 2M\n"
 	    "tenant_log_keep = 9\n"
 	    "core_dumps = yes\n"
+	    "user = tpdaemon\n"
 	    "[store]\n"
 	    "backend = firestore\n"
 	    "path = /srv/tp/other.db\n"
@@ -110,6 +111,7 @@ Test(config, every_key_parsed)
 	cr_assert_eq(cfg.tenant_log_size, 2 * 1024 * 1024);
 	cr_assert_eq(cfg.tenant_log_keep, 9);
 	cr_assert_eq(cfg.daemon_core_dumps, true);
+	cr_assert_str_eq(cfg.daemon_user, "tpdaemon");
 	/* the daemon's core_dumps is not the workers' */
 	cr_assert_eq(cfg.core_dumps, true);
 	cr_assert_str_eq(cfg.store_backend, "firestore");
@@ -277,7 +279,7 @@ Test(config, the_example_file_names_every_key)
 		"[daemon]", "state_dir", "log_dir", "pidfile", "api", "events",
 		"http", "api_max_request", "api_queue", "max_clients",
 		"api_memory", "tenant_log_size", "tenant_log_keep",
-		"core_dumps",
+		"core_dumps", "user",
 		"[store]", "backend", "path", "synchronous", "threads",
 		"project_id", "credentials", "emulator_host", "token_url",
 		"[secrets]", "master_key",

@@ -164,6 +164,7 @@ struct config_parse {
 	char		 err_msg[TP_ERR_MSG_MAX];
 	unsigned	 seen[CONFIG_NKEYS];	/* line each key was set on */
 	struct config	*cfg;
+	const char *const *only;	/* config_load_keys: "section.name"s */
 };
 
 const char *
@@ -609,6 +610,19 @@ config_value_number(struct config_parse *p, const struct config_key *k,
 }
 
 /* The inih handler: one key = value of the line just read. */
+/* section.name is one of the keys config_load_keys was asked for. */
+static bool
+config_wanted(const char *const *only, const char *section, const char *name)
+{
+	size_t n = strlen(section);
+
+	for (; *only != NULL; only++)
+		if (strncmp(*only, section, n) == 0 && (*only)[n] == '.' &&
+		    strcmp(*only + n + 1, name) == 0)
+			return true;
+	return false;
+}
+
 static int
 config_handler(void *user, const char *section, const char *name,
     const char *value)
@@ -620,6 +634,8 @@ config_handler(void *user, const char *section, const char *name,
 
 	if (p->failed)
 		return 0;
+	if (p->only != NULL && !config_wanted(p->only, section, name))
+		return 1;
 	if (*section == '\0')
 		return config_fail(p, "%s: key outside a section", name);
 	if (!config_section_known(section, strlen(section)))
@@ -838,6 +854,13 @@ config_dir(const char *file, char *dir, size_t size)
 int
 config_load(const char *file, struct config *cfg, struct tp_err *err)
 {
+	return config_load_keys(file, cfg, NULL, err);
+}
+
+int
+config_load_keys(const char *file, struct config *cfg,
+    const char *const *only, struct tp_err *err)
+{
 	struct config_parse *p;
 	char *buf = NULL;
 	int rc;
@@ -852,6 +875,7 @@ config_load(const char *file, struct config *cfg, struct tp_err *err)
 	}
 	p->file = file;
 	p->cfg = cfg;
+	p->only = only;
 	if (config_dir(file, p->dir, sizeof(p->dir)) == -1) {
 		tp_err_errno(err, TP_INVALID_ARGUMENT, "%s:0: cannot find its "
 		    "folder", file);
@@ -873,7 +897,8 @@ config_load(const char *file, struct config *cfg, struct tp_err *err)
 		    file);
 		goto fail;
 	}
-	if (!p->failed)
+	/* the checks across keys are the daemon's */
+	if (!p->failed && only == NULL)
 		config_finish(p);
 	if (p->failed) {
 		tp_err_set(err, TP_INVALID_ARGUMENT, "%s:%u: %s", file,

@@ -130,6 +130,25 @@ tp_eq "still $SVC after the reload" "$svc_uid" "${uids[0]}"
 TP_CLI_TIMEOUT=60 tp_cli pulse --wait
 tp_rc "a pulse after the reload exits 0" 0
 
+tp_log "an operator: not root, in the api socket's group"
+tp_eq "the socket's folder is 0750, group $SVC's" "750 $(id -gn "$SVC")" "$(stat -c '%a %G' "$T/run")"
+tp_eq "the socket is 0660" 660 "$(stat -c '%a' "$T/run/api.sock")"
+command -v setpriv >/dev/null 2>&1 || tp_fail "setpriv (util-linux) is installed"
+setpriv --reuid=nobody --regid="$svc_gid" --clear-groups "$TPCLI" -f "$TP_CONF" -t 5 status >"$T/op.out" 2>&1
+tp_eq "nobody with group $SVC: tradepulse status exits 0" 0 "$?"
+setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$TPCLI" -f "$TP_CONF" -t 2 status >"$T/op.out" 2>&1
+tp_ne "nobody without the group cannot use it" 0 "$?"
+
+tp_log "a daemon setting the daemon refuses does not break the CLI"
+sed 's/^max_workers = .*/max_workers = lots/' "$TP_CONF" >"$T/bad.conf"
+tp_file_has "the copy has the bad value" "^max_workers = lots" "$T/bad.conf"
+"$TPD" -n -f "$T/bad.conf" >"$T/n.out" 2>&1
+tp_eq "tradepulsed -n refuses it" 1 "$?"
+tp_file_has "with its line" "bad.conf:[0-9]+: max_workers" "$T/n.out"
+tp_run "$TPCLI" -f "$T/bad.conf" -t 5 --json status
+tp_rc "tradepulse status with it exits 0" 0
+tp_eq "and reaches the daemon" "$TPD_PID" "$(tp_jq .result.pid "$OUT")"
+
 tp_log "SIGTERM stops it cleanly"
 tp_stop
 tp_eq "exit status 0" 0 "$TPD_RC"

@@ -338,7 +338,9 @@ config_check_section(struct config_parse *p, const char *line, size_t len)
 			return;
 		}
 	}
-	if (!config_section_known(line + 1, (size_t)(end - line) - 1))
+	/* config_load_keys: a section the caller does not read is skipped */
+	if (p->only == NULL &&
+	    !config_section_known(line + 1, (size_t)(end - line) - 1))
 		config_fail(p, "unknown section [%.*s]",
 		    (int)((end - line) - 1 > CONFIG_VALUE_SHOWN ?
 		    CONFIG_VALUE_SHOWN : (end - line) - 1), line + 1);

@@ -601,6 +601,7 @@ daemon_start(struct daemon *d, struct tp_err *err)
 	/* root is needed no further (docs/security.md) */
 	if (privdrop_drop(&pu, d->cfg.daemon_core_dumps, err) == -1)
 		return -1;
+	privdrop_check_reload(&d->cfg);
 	if (secrets_init(err) == -1 ||
 	    (d->keys = keyring_load(d->cfg.master_key, err)) == NULL)
 		return -1;

@@ -331,3 +331,14 @@ privdrop_drop(const struct privdrop_user *u, bool dumpable,
 		return tp_err_errno(err, TP_INTERNAL, "PR_SET_NO_NEW_PRIVS");
 	return 0;
 }
+
+void
+privdrop_check_reload(const struct config *cfg)
+{
+	/* a SIGHUP reads the file again, as the user we run as now */
+	if (cfg->file != NULL && access(cfg->file, R_OK) == -1)
+		log_warnx("%s cannot be read by uid %u (%s): a reload "
+		    "(SIGHUP) will be refused; make it readable to the "
+		    "daemon's group (0640)", cfg->file, (unsigned)geteuid(),
+		    strerror(errno));
+}

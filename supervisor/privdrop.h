@@ -49,6 +49,10 @@ int	privdrop_own_dirs(const struct config *cfg, const struct privdrop_user *u,
 int	privdrop_drop(const struct privdrop_user *u, bool dumpable,
 	    struct tp_err *err);
 
+/* After the drop: warns when the configuration file cannot be read any
+ * more (a reload would be refused). */
+void	privdrop_check_reload(const struct config *cfg);
+
 /* privdrop_seccomp.c: the supervisor's deny-list, for all its threads;
  * inherited by the workers, whose own filter is stricter. */
 int	privdrop_seccomp(struct tp_err *err);

@@ -149,8 +149,22 @@ tp_run "$TPCLI" -f "$T/bad.conf" -t 5 --json status
 tp_rc "tradepulse status with it exits 0" 0
 tp_eq "and reaches the daemon" "$TPD_PID" "$(tp_jq .result.pid "$OUT")"
 
+tp_file_lacks "no warning that the configuration is unreadable" "a reload (SIGHUP) will be refused" "$T/daemon.log"
+
 tp_log "SIGTERM stops it cleanly"
 tp_stop
 tp_eq "exit status 0" 0 "$TPD_RC"
 tp_eq "not killed" 0 "$TPD_KILLED"
+
+tp_log "a restart on the same folders, with a configuration $SVC cannot read"
+tp_worker_config daemon.user="$SVC" "secrets.master_key=$T/keys/master.key"
+chmod 0600 "$TP_CONF"
+if tp_start; then
+	tp_pass "it starts again on what the first run left"
+	tp_file_has "it warns that a reload would be refused" "tradepulse.conf cannot be read by uid $svc_uid .*a reload \\(SIGHUP\\) will be refused" "$T/daemon.log"
+	tp_stop
+	tp_eq "exit status 0" 0 "$TPD_RC"
+else
+	tp_fail "it starts again on what the first run left"
+fi
 tp_finish

@@ -277,6 +277,32 @@ privdrop_caps(struct tp_err *err)
 	return 0;
 }
 
+/*
+ * Started without root but with ambient capabilities (systemd's
+ * AmbientCapabilities=CAP_SETUID CAP_SETGID CAP_KILL): only the two a
+ * worker needs stay ambient, so no worker starts with CAP_KILL. Lowering
+ * needs no privilege.
+ */
+static int
+privdrop_ambient_trim(struct tp_err *err)
+{
+	cap_value_t c;
+	size_t i;
+	bool keep;
+
+	for (c = 0; c < (cap_value_t)cap_max_bits(); c++) {
+		keep = false;
+		for (i = 0; i < sizeof(privdrop_ambient) /
+		    sizeof(*privdrop_ambient); i++)
+			keep |= privdrop_ambient[i] == c;
+		if (!keep && cap_get_ambient(c) == 1 &&
+		    cap_set_ambient(c, CAP_CLEAR) == -1)
+			return tp_err_errno(err, TP_INTERNAL,
+			    "lowering ambient capability %d", c);
+	}
+	return 0;
+}
+
 int
 privdrop_drop(const struct privdrop_user *u, bool dumpable,
     struct tp_err *err)
@@ -325,6 +351,8 @@ privdrop_drop(const struct privdrop_user *u, bool dumpable,
 		    u->name, (unsigned)u->uid, (unsigned)u->gid,
 		    PRIVDROP_CAPS_TEXT);
 	}
+	if (!u->drop && privdrop_ambient_trim(err) == -1)
+		return -1;
 	/* no execve of ours may gain a privilege (setuid files, file
 	 * capabilities); the workers inherit it */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)

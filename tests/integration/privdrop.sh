@@ -167,4 +167,48 @@ if tp_start; then
 else
 	tp_fail "it starts again on what the first run left"
 fi
+
+tp_log "as the unit starts it: User=$SVC with AmbientCapabilities=CAP_SETUID CAP_SETGID CAP_KILL"
+if ! setpriv --help 2>&1 | grep -q -- --ambient-caps; then
+	tp_log "this setpriv has no --ambient-caps: part not run"
+else
+	tp_worker_config daemon.user=tradepulse "secrets.master_key=$T/keys/master.key"
+	chgrp "$SVC" "$TP_CONF"
+	chmod 0640 "$TP_CONF"
+	printf '#!/bin/sh\nexec setpriv --reuid=%s --regid=%s --init-groups --inh-caps=+setuid,+setgid,+kill --ambient-caps=+setuid,+setgid,+kill --bounding-set=-all,+setuid,+setgid,+kill "%s" "$@"\n' \
+	    "$SVC" "$SVC" "$TPD" >"$T/as-unit"
+	chmod 0755 "$T/as-unit"
+	real_tpd=$TPD
+	TPD=$T/as-unit
+	if tp_start; then
+		tp_pass "it starts as $SVC with ambient capabilities (no [daemon] user of its own)"
+		tp_eq "its uid is $SVC's" "$svc_uid" "$(tp_proc_field "$TPD_PID" Uid | cut -f1 -d' ')"
+		tp_eq "CapEff: the three" "$want" "$((16#$(tp_proc_field "$TPD_PID" CapEff)))"
+		tp_eq "CapAmb: only the two a worker needs (CAP_KILL lowered)" "$(( (1 << 6) | (1 << 7) ))" "$((16#$(tp_proc_field "$TPD_PID" CapAmb)))"
+		tp_eq "Seccomp: 2" 2 "$(tp_proc_field "$TPD_PID" Seccomp)"
+		TP_CLI_TIMEOUT=60 tp_cli pulse --wait
+		tp_rc "a pulse syncs both tenants" 0
+		tp_cli sync alice
+		wpid=
+		for _ in $(seq 1 100); do
+			for p in $(tp_worker_pids); do
+				[ "$(tp_proc_field "$p" Seccomp)" = 2 ] && wpid=$p && break
+			done
+			[ -n "$wpid" ] && break
+			sleep 0.05
+		done
+		if [ -z "$wpid" ]; then
+			tp_fail "a sandboxed worker was seen"
+		else
+			tp_eq "its worker runs as nobody" "$nobody_uid" "$(tp_proc_field "$wpid" Uid | cut -f1 -d' ')"
+			tp_eq "with no capability (CapEff)" 0000000000000000 "$(tp_proc_field "$wpid" CapEff)"
+			tp_eq "with no capability (CapAmb)" 0000000000000000 "$(tp_proc_field "$wpid" CapAmb)"
+		fi
+		tp_stop
+		tp_eq "exit status 0" 0 "$TPD_RC"
+	else
+		tp_fail "it starts as $SVC with ambient capabilities (no [daemon] user of its own)"
+	fi
+	TPD=$real_tpd
+fi
 tp_finish

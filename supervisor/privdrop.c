@@ -9,7 +9,8 @@
 #include <linux/securebits.h>
 
 #include <errno.h>
-#include <ftw.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -128,42 +129,71 @@ privdrop_unbecome(const struct privdrop_user *u, struct tp_err *err)
 	return 0;
 }
 
-/* nftw has no argument for its callback */
-static uid_t privdrop_tree_uid;
-static gid_t privdrop_tree_gid;
+#define PRIVDROP_TREE_DEPTH	4	/* state_dir/run, log_dir/tenants */
 
 /*
  * What root left in a folder of the daemon (a store or logs of a daemon
- * that ran as root) goes to the service user. Only root's folders and
- * regular files of a single link, never through a symlink nor onto
- * another file system: a hard link planted there must not give the
- * service user a file of the system.
+ * that ran as root) goes to the service user: entries first, the folder
+ * last, and only down a chain of root's folders, so that the user cannot
+ * change an entry while we look at it (a folder of theirs could have one
+ * swapped for a symlink into /etc). Never through a symlink, only root's
+ * regular files of a single link (a planted hard link must not give the
+ * user a file of the system) and root's folders; the rest is left alone.
  */
-static int
-privdrop_tree_one(const char *path, const struct stat *st, int type,
-    struct FTW *ftw)
+static void
+privdrop_own_at(int dfd, const char *name, const char *top,
+    const struct privdrop_user *u, int depth)
 {
-	(void)ftw;
-	if (st->st_uid != 0)
-		return 0;
-	if (type == FTW_D || (type == FTW_F && S_ISREG(st->st_mode) &&
-	    st->st_nlink == 1)) {
-		if (lchown(path, privdrop_tree_uid, privdrop_tree_gid) == -1)
-			log_warnx("chown %s: %s", path, strerror(errno));
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return;
+	if (fstat(fd, &st) == -1 || st.st_uid != 0 || (dir = fdopendir(fd)) ==
+	    NULL) {
+		close(fd);
+		return;
 	}
-	return 0;
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0
+		    || fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    st.st_uid != 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && depth < PRIVDROP_TREE_DEPTH)
+			privdrop_own_at(fd, de->d_name, top, u, depth + 1);
+		else if (S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+		    fchownat(fd, de->d_name, u->uid, u->gid,
+		    AT_SYMLINK_NOFOLLOW) == -1)
+			log_warnx("chown %s/.../%s: %s", top, de->d_name,
+			    strerror(errno));
+	}
+	if (fchown(fd, u->uid, u->gid) == -1)
+		log_warnx("chown a folder under %s: %s", top, strerror(errno));
+	closedir(dir);
 }
 
 static int
 privdrop_own_tree(const char *dir, mode_t mode, const struct privdrop_user *u,
     struct tp_err *err)
 {
+	struct stat st;
+
 	if (files_mkdir(dir, mode, err) == -1)
 		return -1;
-	privdrop_tree_uid = u->uid;
-	privdrop_tree_gid = u->gid;
-	if (nftw(dir, privdrop_tree_one, 16, FTW_PHYS | FTW_MOUNT) == -1)
-		return tp_err_errno(err, TP_INTERNAL, "walking %s", dir);
+	if (stat(dir, &st) == -1)
+		return tp_err_errno(err, TP_INTERNAL, "stat %s", dir);
+	/* a folder others may enter could be a system one (/var/log): the
+	 * daemon's own are 0700 and 0750 */
+	if (st.st_uid == 0 && (st.st_mode & 007) != 0) {
+		log_warnx("%s can be entered by other users (mode %04o): not "
+		    "given to user %s; make it a folder of its own, 0750",
+		    dir, (unsigned)(st.st_mode & 07777), u->name);
+		return 0;
+	}
+	privdrop_own_at(AT_FDCWD, dir, dir, u, 0);
 	return 0;
 }
 

@@ -44,6 +44,13 @@ tp_eq "-n refuses an [auth] certs file $SVC cannot read" 1 "$?"
 tp_file_has "the reason names the certs line" "certs.conf:$(grep -n -m 1 '^certs = ' "$T/certs.conf" | cut -d: -f1): .*Permission denied" "$T/n.out"
 
 tp_log "a start with descriptor 7 left open by its parent"
+# what a daemon run as root left in state_dir; and what must stay root's
+mkdir -m 0700 "$T/state" "$T/state/old"
+echo left >"$T/state/old/file"
+echo system >"$T/system-file"
+ln -s "$T/system-file" "$T/state/link"
+echo system >"$T/system-linked"
+ln "$T/system-linked" "$T/state/hardlink"
 : >"$T/inherited"
 exec 7<"$T/inherited"
 tp_start
@@ -73,6 +80,9 @@ tp_lacks "the descriptor its parent left open was closed" "$T/inherited" "$fds"
 for d in state log run; do
 	tp_eq "$d belongs to $SVC" "$SVC" "$(stat -c %U "$T/$d")"
 done
+tp_eq "root's folder and file in state_dir were given to $SVC" "$SVC $SVC" "$(stat -c %U "$T/state/old" "$T/state/old/file" | tr '\n' ' ' | sed 's/ $//')"
+tp_eq "a symlink's target stays root's" root "$(stat -c %U "$T/system-file")"
+tp_eq "a hard-linked file stays root's" root "$(stat -c %U "$T/system-linked")"
 
 tp_log "a pulse: workers spawn from the dropped daemon and drop to nobody"
 printf '%s\n' alice bob >"$T/uids"

@@ -190,9 +190,12 @@ preflight_program(const char *prog, struct tp_err *err)
 	return 0;
 }
 
-/* [workers] user: the workers drop to it, which happens only as root. */
+/* [workers] user: the workers drop to it, which happens only as root;
+ * never the daemon's own user, whose files (the master key, the store)
+ * a worker must not reach. */
 static int
-preflight_user(const char *user, struct tp_err *err)
+preflight_user(const char *user, const struct privdrop_user *pu,
+    struct tp_err *err)
 {
 	struct passwd *pw;
 
@@ -204,6 +207,11 @@ preflight_user(const char *user, struct tp_err *err)
 		    "worker user %s", user) :
 		    tp_err_set(err, TP_FAILED_PRECONDITION,
 		    "worker user %s does not exist", user);
+	if (pu->drop && pw->pw_uid == pu->uid)
+		return tp_err_set(err, TP_FAILED_PRECONDITION,
+		    "worker user %s is [daemon] user too: a worker could read "
+		    "the master key and the store; use another user (nobody)",
+		    user);
 	return 0;
 }
 
@@ -355,7 +363,7 @@ daemon_preflight(const struct config *cfg, bool foreground,
 	    preflight_store(cfg, &store_key, &why) == -1)
 		return preflight_fail(cfg, "store", store_key ? "path" :
 		    "backend", &why, err);
-	if (preflight_user(cfg->worker_user, &why) == -1)
+	if (preflight_user(cfg->worker_user, &pu, &why) == -1)
 		return preflight_fail(cfg, "workers", "user", &why, err);
 	if (preflight_api(cfg->api, &why) == -1)
 		return preflight_fail(cfg, "daemon", "api", &why, err);

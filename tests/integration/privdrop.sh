@@ -74,6 +74,7 @@ done
 tp_eq "CapAmb is CAP_SETGID, CAP_SETUID (for the workers)" "$(( (1 << 6) | (1 << 7) ))" "$((16#$(tp_proc_field "$TPD_PID" CapAmb)))"
 tp_eq "NoNewPrivs: 1" 1 "$(tp_proc_field "$TPD_PID" NoNewPrivs)"
 tp_eq "Seccomp: 2 (a filter)" 2 "$(tp_proc_field "$TPD_PID" Seccomp)"
+tp_eq "one filter, its own" 1 "$(tp_proc_field "$TPD_PID" Seccomp_filters)"
 fds=$(for f in /proc/"$TPD_PID"/fd/*; do readlink "$f"; done 2>/dev/null)
 tp_ne "the daemon's descriptors can be listed" "" "$fds"
 tp_lacks "the descriptor its parent left open was closed" "$T/inherited" "$fds"
@@ -95,10 +96,12 @@ tp_sim POST /_sim/behaviour "{\"key_id\":\"$(tp_key_id 1)\",\"behaviour\":\"late
     tp_fail "sim latency for alice"
 tp_cli sync alice
 tp_rc "sync alice queued" 0
+# a worker is sandboxed once it installed its own seccomp filter, the
+# second (the daemon's is inherited)
 wpid=
 for _ in $(seq 1 100); do
 	for p in $(tp_worker_pids); do
-		[ "$(tp_proc_field "$p" Seccomp)" = 2 ] && wpid=$p && break
+		[ "$(tp_proc_field "$p" Seccomp_filters)" = 2 ] && wpid=$p && break
 	done
 	[ -n "$wpid" ] && break
 	sleep 0.05
@@ -202,7 +205,7 @@ else
 		wpid=
 		for _ in $(seq 1 100); do
 			for p in $(tp_worker_pids); do
-				[ "$(tp_proc_field "$p" Seccomp)" = 2 ] && wpid=$p && break
+				[ "$(tp_proc_field "$p" Seccomp_filters)" = 2 ] && wpid=$p && break
 			done
 			[ -n "$wpid" ] && break
 			sleep 0.05

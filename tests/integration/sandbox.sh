@@ -88,8 +88,10 @@ while [ -z "$wpid" ] && [ "$SECONDS" -lt "$end" ] && [ "$i" -lt 300 ]; do
 	# The worker that has the hanging job: sent one, done none (the worker
 	# of the sync before may still be on its way out).
 	for p in $(tp_jq '.result.workers[] | select(.state == "ready" and .jobs_sent == 1 and .jobs_done == 0) | .pid' "$out"); do
-		# sandboxed once seccomp is on: the job (and the hang) comes after
-		[ "$(tp_proc_field "$p" Seccomp)" = 2 ] && wpid=$p && break
+		# sandboxed once its own seccomp filter is on, the second
+		# (the first is the daemon's, inherited): the job (and the
+		# hang) comes after
+		[ "$(tp_proc_field "$p" Seccomp_filters)" = 2 ] && wpid=$p && break
 	done
 	[ -n "$wpid" ] || sleep 0.1
 	i=$((i + 1))

@@ -6,7 +6,7 @@
 tp_init unit_security --no-programs
 
 command -v systemd-analyze >/dev/null 2>&1 ||
-    tp_skip "systemd-analyze is not installed (Debian: systemd)"
+    tp_skip "systemd-analyze is not installed (Debian: systemd, in ./quickstart's packages)"
 systemd-analyze security --help 2>/dev/null | grep -q -- '--offline' ||
     tp_skip "this systemd-analyze has no security --offline (systemd 252 or later)"
 

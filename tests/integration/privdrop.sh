@@ -11,6 +11,10 @@ svc_uid=$(id -u "$SVC" 2>/dev/null) || tp_skip "no user $SVC to drop to"
 svc_gid=$(id -g "$SVC")
 nobody_uid=$(id -u nobody 2>/dev/null) || tp_skip "no user nobody for the workers"
 tp_need_workers || tp_finish
+command -v setpriv >/dev/null 2>&1 || tp_skip "setpriv (util-linux) is not installed"
+# the dropped daemon spawns the worker program of this build
+setpriv --reuid="$SVC" --regid="$svc_gid" --clear-groups test -x "$TPW" ||
+    tp_skip "user $SVC cannot reach $TPW (a build folder under a private one)"
 tp_sim_start || tp_finish
 
 # The daemon's user must reach what it reads after the drop: the temp
@@ -146,7 +150,6 @@ tp_rc "a pulse after the reload exits 0" 0
 tp_log "an operator: not root, in the api socket's group"
 tp_eq "the socket's folder is 0750, group $SVC's" "750 $(id -gn "$SVC")" "$(stat -c '%a %G' "$T/run")"
 tp_eq "the socket is 0660" 660 "$(stat -c '%a' "$T/run/api.sock")"
-command -v setpriv >/dev/null 2>&1 || tp_fail "setpriv (util-linux) is installed"
 setpriv --reuid=nobody --regid="$svc_gid" --clear-groups "$TPCLI" -f "$TP_CONF" -t 5 status >"$T/op.out" 2>&1
 tp_eq "nobody with group $SVC: tradepulse status exits 0" 0 "$?"
 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$TPCLI" -f "$TP_CONF" -t 2 status >"$T/op.out" 2>&1

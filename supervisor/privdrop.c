@@ -5,7 +5,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <linux/close_range.h>
 #include <linux/securebits.h>
 
 #include <errno.h>

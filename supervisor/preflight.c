@@ -299,15 +299,26 @@ preflight_certs(const struct config *cfg, struct tp_err *err)
  * cannot is refused now, not at the start.
  */
 static int
-preflight_as_user(const struct config *cfg, struct tp_err *err)
+preflight_as_user(const struct config *cfg, const struct privdrop_user *pu,
+    struct tp_err *err)
 {
 	struct tp_err why;
 	unsigned store_key;
 	const char *curve_key;
 
 	tp_err_clear(&why);
-	if (preflight_master_key(cfg, &why) == -1)
+	if (preflight_master_key(cfg, &why) == -1) {
+		/* root made it (sudo tradepulse keygen): say whose it must be */
+		if (pu->drop) {
+			char msg[TP_ERR_MSG_MAX];
+
+			memcpy(msg, why.msg, sizeof(msg));
+			tp_err_set(&why, why.code, "%.*s (the daemon reads it "
+			    "as user %s: chown %s it)", TP_ERR_MSG_MAX / 2,
+			    msg, pu->name, pu->name);
+		}
 		return preflight_fail(cfg, "secrets", "master_key", &why, err);
+	}
 	if (strcmp(cfg->store_backend, "firestore") == 0 &&
 	    preflight_store(cfg, &store_key, &why) == -1)
 		return preflight_fail(cfg, "store", store_key == 2 ?
@@ -369,7 +380,7 @@ daemon_preflight(const struct config *cfg, bool foreground,
 		return preflight_fail(cfg, "daemon", "api", &why, err);
 	if (privdrop_become(&pu, &why) == -1)
 		return preflight_fail(cfg, "daemon", "user", &why, err);
-	rc = preflight_as_user(cfg, err);
+	rc = preflight_as_user(cfg, &pu, err);
 	if (privdrop_unbecome(&pu, &why) == -1) {
 		/* a -n or a start cannot go on as half root */
 		*err = why;

@@ -34,7 +34,7 @@ tp_cli keygen
 tp_rc "keygen" 0
 "$TPD" -n -f "$TP_CONF" >"$T/n.out" 2>&1
 tp_eq "-n refuses a master key the user $SVC does not own" 1 "$?"
-tp_file_has "the reason: $SVC cannot open the key" "tradepulse.conf:[0-9]+: cannot open master key file $T/keys/master.key: Permission denied" "$T/n.out"
+tp_file_has "the reason: $SVC cannot open the key" "tradepulse.conf:[0-9]+: cannot open master key file $T/keys/master.key: Permission denied \\(the daemon reads it as user $SVC: chown $SVC it\\)" "$T/n.out"
 chown "$SVC:$SVC" "$T/keys/master.key"
 "$TPD" -n -f "$TP_CONF" >"$T/n.out" 2>&1
 tp_eq "-n passes once it does" 0 "$?"

@@ -14,6 +14,16 @@
 #include "common/idtoken.h"
 #include "common/jsonutil.h"
 
+/*
+ * The only keys the CLI uses: where the daemon is, and where keygen puts
+ * the master key. A daemon setting the daemon would refuse (a bad
+ * [workers] value, say) must not keep an operator from `status`. The
+ * CURVE client keys are options (--curve-key, --server-key).
+ */
+static const char *const cli_config_keys[] = {
+	"daemon.api", "secrets.master_key", NULL,
+};
+
 int
 cli_config(struct cli *cli, const struct config **cfg)
 {
@@ -38,7 +48,8 @@ cli_config(struct cli *cli, const struct config **cfg)
 			return CLI_EXIT_ERROR;
 		}
 		cli->cfg_defaulted = true;
-	} else if (config_load(cli->cfg_path, &cli->cfg, &err) == -1) {
+	} else if (config_load_keys(cli->cfg_path, &cli->cfg, cli_config_keys,
+	    &err) == -1) {
 		cli_warnx("%s", err.msg);
 		return CLI_EXIT_ERROR;
 	}

@@ -71,6 +71,7 @@ static const struct config_key config_keys[] = {
 	{ "daemon", "tenant_log_keep", KIND_U32, F(tenant_log_keep), true,
 	    0, 1000 },
 	{ "daemon", "core_dumps", KIND_BOOL, F(daemon_core_dumps), true, 0, 0 },
+	{ "daemon", "user", KIND_USER, F(daemon_user), true, 0, 0 },
 
 	{ "store", "backend", KIND_BACKEND, F(store_backend), true, 0, 0 },
 	{ "store", "path", KIND_PATH, F(store_path), true, 0, 0 },
@@ -164,6 +165,7 @@ struct config_parse {
 	char		 err_msg[TP_ERR_MSG_MAX];
 	unsigned	 seen[CONFIG_NKEYS];	/* line each key was set on */
 	struct config	*cfg;
+	const char *const *only;	/* config_load_keys: "section.name"s */
 };
 
 const char *
@@ -228,6 +230,7 @@ config_defaults(struct config *cfg, struct tp_err *err)
 		{ F(token_url), "" },
 		{ F(master_key), SYSCONFDIR "/tradepulse/master.key" },
 		{ F(worker_user), "nobody" },
+		{ F(daemon_user), "tradepulse" },
 		{ F(worker_program), TP_LIBEXECDIR "/tradepulse-worker" },
 		{ F(trading_url), "https://paper-api.alpaca.markets" },
 		{ F(data_url), "https://data.alpaca.markets" },
@@ -337,7 +340,9 @@ config_check_section(struct config_parse *p, const char *line, size_t len)
 			return;
 		}
 	}
-	if (!config_section_known(line + 1, (size_t)(end - line) - 1))
+	/* config_load_keys: a section the caller does not read is skipped */
+	if (p->only == NULL &&
+	    !config_section_known(line + 1, (size_t)(end - line) - 1))
 		config_fail(p, "unknown section [%.*s]",
 		    (int)((end - line) - 1 > CONFIG_VALUE_SHOWN ?
 		    CONFIG_VALUE_SHOWN : (end - line) - 1), line + 1);
@@ -613,6 +618,19 @@ config_value_number(struct config_parse *p, const struct config_key *k,
 }
 
 /* The inih handler: one key = value of the line just read. */
+/* section.name is one of the keys config_load_keys was asked for. */
+static bool
+config_wanted(const char *const *only, const char *section, const char *name)
+{
+	size_t n = strlen(section);
+
+	for (; *only != NULL; only++)
+		if (strncmp(*only, section, n) == 0 && (*only)[n] == '.' &&
+		    strcmp(*only + n + 1, name) == 0)
+			return true;
+	return false;
+}
+
 static int
 config_handler(void *user, const char *section, const char *name,
     const char *value)
@@ -624,6 +642,8 @@ config_handler(void *user, const char *section, const char *name,
 
 	if (p->failed)
 		return 0;
+	if (p->only != NULL && !config_wanted(p->only, section, name))
+		return 1;
 	if (*section == '\0')
 		return config_fail(p, "%s: key outside a section", name);
 	if (!config_section_known(section, strlen(section)))
@@ -842,6 +862,13 @@ config_dir(const char *file, char *dir, size_t size)
 int
 config_load(const char *file, struct config *cfg, struct tp_err *err)
 {
+	return config_load_keys(file, cfg, NULL, err);
+}
+
+int
+config_load_keys(const char *file, struct config *cfg,
+    const char *const *only, struct tp_err *err)
+{
 	struct config_parse *p;
 	char *buf = NULL;
 	int rc;
@@ -856,6 +883,7 @@ config_load(const char *file, struct config *cfg, struct tp_err *err)
 	}
 	p->file = file;
 	p->cfg = cfg;
+	p->only = only;
 	if (config_dir(file, p->dir, sizeof(p->dir)) == -1) {
 		tp_err_errno(err, TP_INVALID_ARGUMENT, "%s:0: cannot find its "
 		    "folder", file);
@@ -877,7 +905,8 @@ config_load(const char *file, struct config *cfg, struct tp_err *err)
 		    file);
 		goto fail;
 	}
-	if (!p->failed)
+	/* the checks across keys are the daemon's */
+	if (!p->failed && only == NULL)
 		config_finish(p);
 	if (p->failed) {
 		tp_err_set(err, TP_INVALID_ARGUMENT, "%s:%u: %s", file,

@@ -53,6 +53,9 @@ struct config {
 					   requests in progress, all clients */
 	uint64_t tenant_log_size;	/* 1M: rotate a tenant log past this */
 	uint32_t tenant_log_keep;	/* 5: rotated tenant logs kept */
+	char *daemon_user;		/* tradepulse: the service user a daemon
+					   started as root drops to; "root"
+					   keeps root (tests) */
 	bool daemon_core_dumps;		/* no: the daemon's own core limit is
 					   0 unless yes */
 
@@ -132,6 +135,12 @@ int config_defaults(struct config *cfg, struct tp_err *err);
  * the file cannot be read) and cfg left empty.
  */
 int config_load(const char *file, struct config *cfg, struct tp_err *err);
+/* The same for the keys named in only ("section.name", NULL-terminated):
+ * the others are skipped unchecked (their defaults stay), so an error in
+ * a key the caller does not use (the CLI: a daemon setting) is no error.
+ * A syntax error still is. */
+int config_load_keys(const char *file, struct config *cfg,
+    const char *const *only, struct tp_err *err);
 void config_free(struct config *cfg);
 /* The line of cfg->file that set [section] name, or 0 when the key was
  * not in the file (or is unknown), for checks made after loading. */

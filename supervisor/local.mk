@@ -5,6 +5,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/files.c \
 	supervisor/daemonlog.c \
 	supervisor/preflight.c \
+	supervisor/privdrop.c supervisor/privdrop.h supervisor/privdrop_seccomp.c \
 	supervisor/keyring.c supervisor/keyring.h \
 	supervisor/api.c supervisor/api_args.c supervisor/api.h \
 	supervisor/api_auth.c \
@@ -44,4 +45,5 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/prom.c supervisor/prom.h \
 	supervisor/metrics.c supervisor/metrics.h \
 	supervisor/http.c supervisor/http.h
-supervisor_tradepulsed_LDADD = $(COMMON_LIBS)
+supervisor_tradepulsed_LDADD = $(COMMON_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS)
+supervisor_tradepulsed_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)

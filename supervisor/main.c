@@ -40,6 +40,7 @@
 #include "supervisor/metrics.h"
 #include "supervisor/pause.h"
 #include "supervisor/pool.h"
+#include "supervisor/privdrop.h"
 #include "supervisor/pulse.h"
 
 /* The longest a stop waits: the jobs' drain, the workers' kill grace,
@@ -423,6 +424,7 @@ daemon_reload(struct daemon *d)
 	RELOAD_KEEP_NUM(&nc, oc, max_clients, "[daemon] max_clients");
 	RELOAD_KEEP_NUM(&nc, oc, api_memory, "[daemon] api_memory");
 	RELOAD_KEEP_NUM(&nc, oc, daemon_core_dumps, "[daemon] core_dumps");
+	RELOAD_KEEP_STR(&nc, oc, daemon_user, "[daemon] user");
 	RELOAD_KEEP_STR(&nc, oc, store_backend, "[store] backend");
 	RELOAD_KEEP_STR(&nc, oc, store_path, "[store] path");
 	RELOAD_KEEP_NUM(&nc, oc, store_sync_full, "[store] synchronous");
@@ -595,6 +597,7 @@ static int
 daemon_start(struct daemon *d, struct tp_err *err)
 {
 	struct store_params sp;
+	struct privdrop_user pu;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (daemon_harden(d, err) == -1 ||
@@ -604,6 +607,9 @@ daemon_start(struct daemon *d, struct tp_err *err)
 	store_timestamp(d->started_at, sizeof(d->started_at));
 	clock_gettime(CLOCK_MONOTONIC, &d->started_mono);
 
+	if (privdrop_lookup(&d->cfg, &pu, true, err) == -1 ||
+	    privdrop_own_dirs(&d->cfg, &pu, d->foreground, err) == -1)
+		return -1;
 	if (files_mkdir(d->cfg.state_dir, 0700, err) == -1 ||
 	    files_mkdir(d->cfg.log_dir, 0750, err) == -1)
 		return -1;
@@ -611,6 +617,10 @@ daemon_start(struct daemon *d, struct tp_err *err)
 	    (daemon_mkdir_parent(d->cfg.pidfile, 0750, err) == -1 ||
 	    (d->pidfile = pidfile_acquire(d->cfg.pidfile, err)) == NULL))
 		return -1;
+	/* root is needed no further (docs/security.md) */
+	if (privdrop_drop(&pu, d->cfg.daemon_core_dumps, err) == -1)
+		return -1;
+	privdrop_check_reload(&d->cfg);
 	if (secrets_init(err) == -1 ||
 	    (d->keys = keyring_load(d->cfg.master_key, err)) == NULL)
 		return -1;
@@ -662,7 +672,9 @@ daemon_start(struct daemon *d, struct tp_err *err)
 		return -1;
 	if (http_open(d, &d->http, err) == -1)
 		return -1;
-	return daemon_signals(d, err);
+	if (daemon_signals(d, err) == -1)
+		return -1;
+	return privdrop_seccomp(err);
 }
 
 /*
@@ -741,6 +753,7 @@ main(int argc, char *argv[])
 	const char *file = NULL;
 	int ch, check = 0, verbose = 0, status = 1, readyfd = -1;
 
+	privdrop_close_fds();
 	memset(&d, 0, sizeof(d));
 	log_init(1, DAEMON_NAME);
 	while ((ch = getopt_long(argc, argv, "df:hnv", longopts, NULL)) != -1) {

@@ -22,6 +22,7 @@
 #include "common/path.h"
 #include "supervisor/daemon.h"
 #include "supervisor/datakey.h"
+#include "supervisor/privdrop.h"
 
 /*
  * tradepulsed -n must refuse whatever the start would refuse, or an
@@ -189,9 +190,12 @@ preflight_program(const char *prog, struct tp_err *err)
 	return 0;
 }
 
-/* [workers] user: the workers drop to it, which happens only as root. */
+/* [workers] user: the workers drop to it, which happens only as root;
+ * never the daemon's own user, whose files (the master key, the store)
+ * a worker must not reach. */
 static int
-preflight_user(const char *user, struct tp_err *err)
+preflight_user(const char *user, const struct privdrop_user *pu,
+    struct tp_err *err)
 {
 	struct passwd *pw;
 
@@ -203,6 +207,11 @@ preflight_user(const char *user, struct tp_err *err)
 		    "worker user %s", user) :
 		    tp_err_set(err, TP_FAILED_PRECONDITION,
 		    "worker user %s does not exist", user);
+	if (pu->drop && pw->pw_uid == pu->uid)
+		return tp_err_set(err, TP_FAILED_PRECONDITION,
+		    "worker user %s is [daemon] user too: a worker could read "
+		    "the master key and the store; use another user (nobody)",
+		    user);
 	return 0;
 }
 
@@ -284,16 +293,67 @@ preflight_certs(const struct config *cfg, struct tp_err *err)
 	return 0;
 }
 
-int
-daemon_preflight(const struct config *cfg, bool foreground,
+/*
+ * The files the daemon reads after it gave up root, checked with the
+ * service user's effective ids: a master key root can read but the user
+ * cannot is refused now, not at the start.
+ */
+static int
+preflight_as_user(const struct config *cfg, const struct privdrop_user *pu,
     struct tp_err *err)
 {
 	struct tp_err why;
-	char dir[PATH_MAX];
 	unsigned store_key;
 	const char *curve_key;
 
 	tp_err_clear(&why);
+	if (preflight_master_key(cfg, &why) == -1) {
+		/* root made it (sudo tradepulse keygen): say whose it must be */
+		if (pu->drop) {
+			char msg[TP_ERR_MSG_MAX];
+
+			memcpy(msg, why.msg, sizeof(msg));
+			tp_err_set(&why, why.code, "%.*s (the daemon reads it "
+			    "as user %s: chown %s it)", TP_ERR_MSG_MAX / 2,
+			    msg, pu->name, pu->name);
+		}
+		return preflight_fail(cfg, "secrets", "master_key", &why, err);
+	}
+	if (strcmp(cfg->store_backend, "firestore") == 0 &&
+	    preflight_store(cfg, &store_key, &why) == -1)
+		return preflight_fail(cfg, "store", store_key == 2 ?
+		    "credentials" : store_key ? "path" : "backend", &why, err);
+	if (preflight_program(cfg->worker_program, &why) == -1)
+		return preflight_fail(cfg, "workers", "program", &why, err);
+	if (preflight_data_key(cfg, &why) == -1)
+		return preflight_fail(cfg, "alpaca", "data_secret_file", &why,
+		    err);
+	if (preflight_curve(cfg, &curve_key, &why) == -1) {
+		/* the allowlist's errors name their own file and line */
+		if (strcmp(curve_key, "curve_clients") == 0) {
+			*err = why;
+			return -1;
+		}
+		return preflight_fail(cfg, "auth", curve_key, &why, err);
+	}
+	if (preflight_certs(cfg, &why) == -1)
+		return preflight_fail(cfg, "auth", "certs", &why, err);
+	return 0;
+}
+
+int
+daemon_preflight(const struct config *cfg, bool foreground,
+    struct tp_err *err)
+{
+	struct privdrop_user pu;
+	struct tp_err why;
+	char dir[PATH_MAX];
+	unsigned store_key;
+	int rc;
+
+	tp_err_clear(&why);
+	if (privdrop_lookup(cfg, &pu, false, &why) == -1)
+		return preflight_fail(cfg, "daemon", "user", &why, err);
 	if (preflight_dir(cfg->state_dir, "state_dir", &why) == -1)
 		return preflight_fail(cfg, "daemon", "state_dir", &why, err);
 	if (preflight_dir(cfg->log_dir, "log_dir", &why) == -1)
@@ -308,31 +368,25 @@ daemon_preflight(const struct config *cfg, bool foreground,
 			    err);
 		}
 	}
-	if (preflight_master_key(cfg, &why) == -1)
-		return preflight_fail(cfg, "secrets", "master_key", &why, err);
-	if (preflight_store(cfg, &store_key, &why) == -1)
-		return preflight_fail(cfg, "store", store_key == 2 ?
-		    "credentials" : store_key ? "path" : "backend", &why, err);
-	if (preflight_program(cfg->worker_program, &why) == -1)
-		return preflight_fail(cfg, "workers", "program", &why, err);
-	if (preflight_user(cfg->worker_user, &why) == -1)
+	/* the folders and the SQLite file: root creates them and gives them
+	 * to the service user before the drop */
+	if (strcmp(cfg->store_backend, "firestore") != 0 &&
+	    preflight_store(cfg, &store_key, &why) == -1)
+		return preflight_fail(cfg, "store", store_key ? "path" :
+		    "backend", &why, err);
+	if (preflight_user(cfg->worker_user, &pu, &why) == -1)
 		return preflight_fail(cfg, "workers", "user", &why, err);
-	if (preflight_data_key(cfg, &why) == -1)
-		return preflight_fail(cfg, "alpaca", "data_secret_file", &why,
-		    err);
 	if (preflight_api(cfg->api, &why) == -1)
 		return preflight_fail(cfg, "daemon", "api", &why, err);
 	if (*cfg->events != '\0' && preflight_api(cfg->events, &why) == -1)
 		return preflight_fail(cfg, "daemon", "events", &why, err);
-	if (preflight_curve(cfg, &curve_key, &why) == -1) {
-		/* the allowlist's errors name their own file and line */
-		if (strcmp(curve_key, "curve_clients") == 0) {
-			*err = why;
-			return -1;
-		}
-		return preflight_fail(cfg, "auth", curve_key, &why, err);
+	if (privdrop_become(&pu, &why) == -1)
+		return preflight_fail(cfg, "daemon", "user", &why, err);
+	rc = preflight_as_user(cfg, &pu, err);
+	if (privdrop_unbecome(&pu, &why) == -1) {
+		/* a -n or a start cannot go on as half root */
+		*err = why;
+		return -1;
 	}
-	if (preflight_certs(cfg, &why) == -1)
-		return preflight_fail(cfg, "auth", "certs", &why, err);
-	return 0;
+	return rc;
 }

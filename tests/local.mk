@@ -255,6 +255,8 @@ INTEGRATION_TESTS = \
 	tests/integration/curve.sh \
 	tests/integration/crash.sh \
 	tests/integration/sandbox.sh \
+	tests/integration/privdrop.sh \
+	tests/integration/unit_security.sh \
 	tests/integration/foreign.sh \
 	tests/integration/crashloop.sh \
 	tests/integration/poison.sh \

@@ -1,6 +1,7 @@
 /* sandbox.c: sandbox_enter: preload, privilege drop, rlimits, no-new-privs, seccomp. */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -67,7 +68,9 @@ struct sandbox_ll_port {
 struct sandbox_state {
 	uid_t		 uid;
 	gid_t		 gid;
-	bool		 root;
+	bool		 root;		/* may drop: root, or the ambient
+					   CAP_SETUID and CAP_SETGID of a
+					   supervisor that dropped root */
 	size_t		 fds;		/* descriptors open at entry */
 	int		 fd_max;	/* highest of them */
 	uint64_t	 mapped;	/* address space mapped at entry */
@@ -148,12 +151,28 @@ sandbox_load_ca(const char *path, struct tp_err *err)
 
 /* --- 2. everything else that opens files or needs root --- */
 
+/* The capability is in our effective set. */
+static bool
+sandbox_has_cap(cap_value_t c)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+	cap_t caps;
+
+	if ((caps = cap_get_proc()) == NULL)
+		return false;
+	if (cap_get_flag(caps, c, CAP_EFFECTIVE, &v) == -1)
+		v = CAP_CLEAR;
+	cap_free(caps);
+	return v == CAP_SET;
+}
+
 static int
 sandbox_user(const char *user, struct sandbox_state *s, struct tp_err *err)
 {
 	struct passwd *pw;
 
-	s->root = geteuid() == 0;
+	s->root = geteuid() == 0 || (sandbox_has_cap(CAP_SETUID) &&
+	    sandbox_has_cap(CAP_SETGID));
 	if (!s->root)
 		return 0;
 	errno = 0;
@@ -265,6 +284,54 @@ sandbox_warm(struct tp_err *err)
 /* --- 3. privileges --- */
 
 static int
+sandbox_bound_clear(struct tp_err *err)
+{
+	cap_value_t c;
+
+	for (c = 0; c < (cap_value_t)cap_max_bits(); c++)
+		if (CAP_IS_SUPPORTED(c) && cap_drop_bound(c) == -1)
+			return tp_err_errno(err, TP_INTERNAL,
+			    "dropping capability %d from the bounding set", c);
+	return 0;
+}
+
+/*
+ * After the uid change no capability is left: from root the kernel
+ * clears them, but one passed as ambient by a supervisor that dropped
+ * root survives a change between two other uids; so ambient, permitted,
+ * effective and inheritable are cleared here, and checked.
+ */
+static int
+sandbox_caps_clear(struct tp_err *err)
+{
+	cap_t none, now;
+	int same;
+
+	if (cap_reset_ambient() == -1)
+		return tp_err_errno(err, TP_INTERNAL, "clearing the ambient "
+		    "capabilities");
+	if ((none = cap_init()) == NULL)
+		return tp_err_errno(err, TP_RESOURCE_EXHAUSTED, "cap_init");
+	if (cap_set_proc(none) == -1) {
+		cap_free(none);
+		return tp_err_errno(err, TP_INTERNAL, "clearing the "
+		    "capabilities");
+	}
+	if ((now = cap_get_proc()) == NULL) {
+		cap_free(none);
+		return tp_err_errno(err, TP_INTERNAL, "cap_get_proc");
+	}
+	same = cap_compare(none, now);
+	cap_free(now);
+	cap_free(none);
+	if (same != 0 || cap_get_ambient(CAP_SETUID) != 0 ||
+	    cap_get_ambient(CAP_SETGID) != 0)
+		return tp_err_set(err, TP_INTERNAL, "capabilities left after "
+		    "the drop");
+	return 0;
+}
+
+static int
 sandbox_drop(const char *user, const struct sandbox_state *s,
     struct tp_err *err)
 {
@@ -276,6 +343,10 @@ sandbox_drop(const char *user, const struct sandbox_state *s,
 		    "dropped (user %s not used)\n", user);
 		return 0;
 	}
+	/* the bounding set can only be cut with CAP_SETPCAP, which root has;
+	 * a supervisor that dropped root already cut it to three */
+	if (sandbox_has_cap(CAP_SETPCAP) && sandbox_bound_clear(err) == -1)
+		return -1;
 	if (setgroups(0, NULL) == -1)
 		return tp_err_errno(err, TP_INTERNAL, "setgroups");
 	if (setresgid(s->gid, s->gid, s->gid) == -1)
@@ -284,6 +355,8 @@ sandbox_drop(const char *user, const struct sandbox_state *s,
 	if (setresuid(s->uid, s->uid, s->uid) == -1)
 		return tp_err_errno(err, TP_INTERNAL, "setresuid %u",
 		    (unsigned)s->uid);
+	if (sandbox_caps_clear(err) == -1)
+		return -1;
 	if (setuid(0) != -1 || seteuid(0) != -1 || setgid(0) != -1 ||
 	    setegid(0) != -1)
 		return tp_err_set(err, TP_INTERNAL,

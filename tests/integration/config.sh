@@ -235,7 +235,13 @@ fi
 if [ "$(id -u)" = 0 ]; then
 	user=$T/user.conf
 	tp_write_config "$user" workers.user=tp-no-such-user
-	check_n "a worker user that does not exist" "$user" "$(line_of "$user" '^user = '): worker user tp-no-such-user does not exist"
+	check_n "a worker user that does not exist" "$user" "$(line_of "$user" '^user = tp-no-such-user'): worker user tp-no-such-user does not exist"
+	duser=$T/duser.conf
+	tp_write_config "$duser" daemon.user=tp-no-such-user
+	check_n "a [daemon] user that does not exist" "$duser" "$(line_of "$duser" '^user = tp-no-such-user'): user tp-no-such-user does not exist"
+	same=$T/same.conf
+	tp_write_config "$same" daemon.user=daemon workers.user=daemon
+	check_n "workers that would run as the daemon's user" "$same" "$(grep -n -E '^user = daemon' "$same" | sed -n 2p | cut -d: -f1): worker user daemon is \\[daemon\\] user too"
 fi
 
 : >"$T/afile"

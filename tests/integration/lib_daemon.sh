@@ -139,6 +139,7 @@ pidfile = $T/run/tradepulsed.pid
 api = ipc://$T/run/api.sock
 events = ipc://$T/run/events.sock
 http =
+user = root
 
 [store]
 backend = ${TP_STORE_BACKEND:-sqlite}

@@ -88,8 +88,10 @@ while [ -z "$wpid" ] && [ "$SECONDS" -lt "$end" ] && [ "$i" -lt 300 ]; do
 	# The worker that has the hanging job: sent one, done none (the worker
 	# of the sync before may still be on its way out).
 	for p in $(tp_jq '.result.workers[] | select(.state == "ready" and .jobs_sent == 1 and .jobs_done == 0) | .pid' "$out"); do
-		# sandboxed once seccomp is on: the job (and the hang) comes after
-		[ "$(tp_proc_field "$p" Seccomp)" = 2 ] && wpid=$p && break
+		# sandboxed once its own seccomp filter is on, the second
+		# (the first is the daemon's, inherited): the job (and the
+		# hang) comes after
+		[ "$(tp_proc_field "$p" Seccomp_filters)" = 2 ] && wpid=$p && break
 	done
 	[ -n "$wpid" ] || sleep 0.1
 	i=$((i + 1))
@@ -109,6 +111,10 @@ else
 	tp_eq "worker Seccomp: 2 (filter)" 2 "$(tp_proc_field "$wpid" Seccomp)"
 	tp_eq "worker has no effective capabilities" 0000000000000000 "$(tp_proc_field "$wpid" CapEff)"
 	tp_eq "worker has no permitted capabilities" 0000000000000000 "$(tp_proc_field "$wpid" CapPrm)"
+	tp_eq "worker has no ambient capabilities" 0000000000000000 "$(tp_proc_field "$wpid" CapAmb)"
+	# started by a root daemon ([daemon] user = root here): it cut its
+	# bounding set too (privdrop.sh: under a dropped daemon)
+	tp_eq "worker's bounding set is empty" 0000000000000000 "$(tp_proc_field "$wpid" CapBnd)"
 	# Not inherited from the daemon: the store, the master key, the logs.
 	fds=$(for f in /proc/"$wpid"/fd/*; do readlink "$f"; done 2>/dev/null)
 	tp_ne "the worker's open files can be listed" "" "$fds"

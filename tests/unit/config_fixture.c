@@ -99,6 +99,7 @@ check_defaults(const struct config *c)
 	cr_assert_eq(c->tenant_log_size, 1024 * 1024);
 	cr_assert_eq(c->tenant_log_keep, 5);
 	cr_assert_eq(c->daemon_core_dumps, false);
+	cr_assert_str_eq(c->daemon_user, "tradepulse");
 	cr_assert_str_eq(c->store_backend, "sqlite");
 	cr_assert_str_eq(c->store_path, LOCALSTATEDIR "/lib/tradepulse/tradepulse.db");
 	cr_assert_eq(c->store_sync_full, false);

@@ -55,6 +55,7 @@ Test(config, every_key_parsed)
 	    "tenant_log_size = 2M\n"
 	    "tenant_log_keep = 9\n"
 	    "core_dumps = yes\n"
+	    "user = tpdaemon\n"
 	    "[store]\n"
 	    "backend = firestore\n"
 	    "path = /srv/tp/other.db\n"
@@ -110,6 +111,7 @@ Test(config, every_key_parsed)
 	cr_assert_eq(cfg.tenant_log_size, 2 * 1024 * 1024);
 	cr_assert_eq(cfg.tenant_log_keep, 9);
 	cr_assert_eq(cfg.daemon_core_dumps, true);
+	cr_assert_str_eq(cfg.daemon_user, "tpdaemon");
 	/* the daemon's core_dumps is not the workers' */
 	cr_assert_eq(cfg.core_dumps, true);
 	cr_assert_str_eq(cfg.store_backend, "firestore");
@@ -277,7 +279,7 @@ Test(config, the_example_file_names_every_key)
 		"[daemon]", "state_dir", "log_dir", "log", "pidfile", "api", "events",
 		"http", "api_max_request", "api_queue", "max_clients",
 		"api_memory", "tenant_log_size", "tenant_log_keep",
-		"core_dumps",
+		"core_dumps", "user",
 		"[store]", "backend", "path", "synchronous", "threads",
 		"project_id", "credentials", "emulator_host", "token_url",
 		"[secrets]", "master_key",
@@ -317,4 +319,50 @@ Test(config, the_example_file_names_every_key)
 	}
 	fclose(f);
 	cr_assert_eq(next, sizeof(keys) / sizeof(keys[0]));
+}
+
+/* The CLI's view (config_load_keys): only the keys it names are read. */
+Test(config, load_keys_skips_the_other_keys)
+{
+	static const char *const only[] = { "daemon.api", NULL };
+	static const char text[] =
+	    "[daemon]\n"
+	    "api = ipc:///srv/tp/api.sock\n"
+	    "max_clients = many\n"
+	    "[workers]\n"
+	    "max_workers = lots\n"
+	    "no_such_key = 1\n"
+	    "[nosection]\n"
+	    "x = y\n"
+	    "[signals]\n"
+	    "fast = 30\n"
+	    "slow = 10\n";
+
+	write_file(conf, text, strlen(text));
+	cr_assert_eq(config_load(conf, &cfg, &err), -1);
+	cr_assert_eq(config_load_keys(conf, &cfg, only, &err), 0, "%s",
+	    err.msg);
+	cr_assert_str_eq(cfg.api, "ipc:///srv/tp/api.sock");
+	/* the skipped keys keep their defaults */
+	cr_assert_eq(cfg.max_clients, 64);
+	cr_assert_eq(cfg.max_workers, 4);
+}
+
+Test(config, load_keys_checks_the_keys_it_reads)
+{
+	static const char *const only[] = { "daemon.api", NULL };
+	static const char text[] =
+	    "[workers]\n"
+	    "max_workers = lots\n"
+	    "[daemon]\n"
+	    "api = http://example.com\n";
+	char want[256];
+
+	write_file(conf, text, strlen(text));
+	cr_assert_eq(config_load_keys(conf, &cfg, only, &err), -1);
+	snprintf(want, sizeof(want), "%s:4: api", conf);
+	cr_assert_eq(strncmp(err.msg, want, strlen(want)), 0, "%s", err.msg);
+	/* a syntax error is one whatever the key */
+	write_file(conf, "[workers]\nthis is not a key\n", 28);
+	cr_assert_eq(config_load_keys(conf, &cfg, only, &err), -1);
 }

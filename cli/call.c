@@ -18,10 +18,11 @@
  * The only keys the CLI uses: where the daemon is, and where keygen puts
  * the master key. A daemon setting the daemon would refuse (a bad
  * [workers] value, say) must not keep an operator from `status`. The
- * CURVE client keys are options (--curve-key, --server-key).
+ * CURVE client keys are options (--curve-key, --server-key); watch reads
+ * [daemon] events.
  */
 static const char *const cli_config_keys[] = {
-	"daemon.api", "secrets.master_key", NULL,
+	"daemon.api", "daemon.events", "secrets.master_key", NULL,
 };
 
 int

@@ -29,9 +29,12 @@ tp_worker_config daemon.user="$SVC" "secrets.master_key=$T/keys/master.key" \
 chgrp "$SVC" "$TP_CONF"
 chmod 0640 "$TP_CONF"
 
-tp_log "-n: the master key must belong to the daemon's user"
+tp_log "keygen as root gives the key to the daemon's user; -n refuses one it does not own"
 tp_cli keygen
 tp_rc "keygen" 0
+tp_has "keygen says whose the key is" "wrote master key version 1 to $T/keys/master.key (owner $SVC)" "$OUT"
+tp_eq "the key is $SVC's, 0600" "$SVC:$(id -gn "$SVC") 600" "$(stat -c '%U:%G %a' "$T/keys/master.key")"
+chown root:root "$T/keys/master.key"
 "$TPD" -n -f "$TP_CONF" >"$T/n.out" 2>&1
 tp_eq "-n refuses a master key the user $SVC does not own" 1 "$?"
 tp_file_has "the reason: $SVC cannot open the key" "tradepulse.conf:[0-9]+: cannot open master key file $T/keys/master.key: Permission denied \\(the daemon reads it as user $SVC: chown $SVC it\\)" "$T/n.out"

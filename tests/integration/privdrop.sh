@@ -167,6 +167,11 @@ tp_file_has "with its line" "bad.conf:[0-9]+: max_workers" "$T/n.out"
 tp_run "$TPCLI" -f "$T/bad.conf" -t 5 --json status
 tp_rc "tradepulse status with it exits 0" 0
 tp_eq "and reaches the daemon" "$TPD_PID" "$(tp_jq .result.pid "$OUT")"
+# the keys the CLI does read are the file's: watch's [daemon] events
+sed 's/^events = .*/events =/' "$T/bad.conf" >"$T/noevents.conf"
+tp_run timeout 10 "$TPCLI" -f "$T/noevents.conf" watch -n 1
+tp_rc "tradepulse watch with an empty [daemon] events exits 1" 1
+tp_has "... saying the file has none" "noevents.conf: [daemon] events is empty" "$ERR"
 
 tp_file_lacks "no warning that the configuration is unreadable" "a reload (SIGHUP) will be refused" "$T/daemon.log"
 

@@ -58,6 +58,14 @@ fi
 if [ -x "$TP_BUILDDIR/cli/tradepulse" ]; then
 	tp_run "$TP_BUILDDIR/cli/tradepulse" --help
 	tp_has "tradepulse --help: SEE ALSO tradepulsed(8), tradepulse.conf(5)" 'tradepulsed(8), tradepulse.conf(5)' "$OUT"
+	# tradepulse(1) has an item for each command --help lists, and no other.
+	awk '/^COMMANDS/ { c = 1; next } /^[A-Z]/ { c = 0 }
+	    c && /^     [a-z]/ { print $1 }' <<<"$OUT" | sort -u >"$T/cmds.help"
+	awk '/^\.Sh COMMANDS/ { c = 1; next } /^\.Sh / { c = 0 }
+	    c && /^\.It Cm [a-z]/ { print $3 }' "$TP_BUILDDIR/man/tradepulse.1" | sort -u >"$T/cmds.man"
+	tp_ne "tradepulse --help lists commands" 0 "$(wc -l <"$T/cmds.help")"
+	tp_eq "tradepulse(1) describes every command of --help, and no other" "" \
+	    "$(diff "$T/cmds.help" "$T/cmds.man" | grep '^[<>]')"
 fi
 if [ -x "$TP_BUILDDIR/supervisor/tradepulsed" ]; then
 	tp_run "$TP_BUILDDIR/supervisor/tradepulsed" --version

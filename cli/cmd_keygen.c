@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "common/api.h"
 #include "common/curve.h"
 #include "common/jsonutil.h"
+#include "common/path.h"
 #include "common/secrets.h"
 
 #define KEYGEN_ROTATE_TIMEOUT_MS (300 * 1000)
@@ -104,7 +106,7 @@ keygen_create(struct cli *cli, const char *output)
 	const char *file = output, *user = NULL, *owner;
 	struct tp_err err;
 	struct stat st;
-	char msg[TP_ERR_MSG_MAX + 512];
+	char msg[TP_ERR_MSG_MAX + PATH_MAX + 256], dir[PATH_MAX];
 	json_object *o, *r;
 	int rc;
 
@@ -125,6 +127,14 @@ keygen_create(struct cli *cli, const char *output)
 		    "overwrite a master key (keygen --rotate adds a new key "
 		    "version)", file);
 		return keygen_fail(cli, TP_ALREADY_EXISTS, msg);
+	}
+	/* The folder is not made here: its owner and mode are the point. */
+	if (path_fs_dirname(file, dir, sizeof(dir)) == 0 &&
+	    stat(dir, &st) == -1 && errno == ENOENT) {
+		snprintf(msg, sizeof(msg), "folder %s does not exist: make "
+		    "install-service makes the default one; otherwise make it "
+		    "0700, owned by [daemon] user", dir);
+		return keygen_fail(cli, TP_NOT_FOUND, msg);
 	}
 	tp_err_clear(&err);
 	if (secrets_init(&err) == -1 || secrets_keygen(file, &err) == -1)

@@ -34,6 +34,11 @@ tp_cli keygen
 tp_rc "keygen" 0
 tp_has "keygen says whose the key is" "wrote master key version 1 to $T/keys/master.key (owner $SVC)" "$OUT"
 tp_eq "the key is $SVC's, 0600" "$SVC:$(id -gn "$SVC") 600" "$(stat -c '%U:%G %a' "$T/keys/master.key")"
+tp_write_config "$T/nokeydir.conf" daemon.user="$SVC" "secrets.master_key=$T/nokeys/master.key"
+tp_run "$TPCLI" -f "$T/nokeydir.conf" keygen
+tp_rc "keygen into a folder that does not exist exits 1" 1
+tp_has "... saying who makes it" "folder $T/nokeys does not exist: make install-service" "$ERR"
+tp_true "... and makes nothing" test ! -e "$T/nokeys"
 chown root:root "$T/keys/master.key"
 "$TPD" -n -f "$TP_CONF" >"$T/n.out" 2>&1
 tp_eq "-n refuses a master key the user $SVC does not own" 1 "$?"

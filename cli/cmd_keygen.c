@@ -311,10 +311,12 @@ const struct cli_command cmd_keygen = {
 "       Make a CURVE key pair for a tcp:// job API instead: writes\n"
 "       PREFIX.key (the secret key, mode 0600) and PREFIX.pub (the\n"
 "       public key), and prints the public key. Neither file is ever\n"
-"       overwritten. For the daemon, [auth] curve_server_key names\n"
-"       PREFIX.key; for a client, --curve-key names it and the\n"
-"       daemon's [auth] curve_clients lists PREFIX.pub's key with a\n"
-"       name and a role. Does not talk to the daemon.\n"
+"       overwritten; they belong to whoever runs keygen. For the\n"
+"       daemon, [auth] curve_server_key names PREFIX.key, which must\n"
+"       be the daemon's user's (chown it when made as root); for a\n"
+"       client, --curve-key names it and the daemon's [auth]\n"
+"       curve_clients lists PREFIX.pub's key with a name and a role.\n"
+"       Does not talk to the daemon.\n"
 "--out PREFIX\n"
 "       With --curve: the files' prefix; the default is \"curve\"\n"
 "       (curve.key and curve.pub in the current folder).\n",
@@ -322,6 +324,6 @@ const struct cli_command cmd_keygen = {
 "tradepulse keygen\n"
 "tradepulse keygen --output /srv/tradepulse/keys/master.key\n"
 "tradepulse keygen --rotate\n"
-"tradepulse keygen --curve --out /etc/tradepulse/api\n",
+"tradepulse keygen --curve --out /etc/tradepulse/private/api\n",
 	.run = keygen_run,
 };

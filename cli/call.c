@@ -15,14 +15,15 @@
 #include "common/jsonutil.h"
 
 /*
- * The only keys the CLI uses: where the daemon is, and where keygen puts
- * the master key. A daemon setting the daemon would refuse (a bad
- * [workers] value, say) must not keep an operator from `status`. The
- * CURVE client keys are options (--curve-key, --server-key); watch reads
- * [daemon] events.
+ * The only keys the CLI uses: where the daemon and its events are, and
+ * where keygen puts the master key and whom it gives it to. A daemon
+ * setting the daemon would refuse (a bad [workers] value, say) must not
+ * keep an operator from `status`. The
+ * CURVE client keys are options (--curve-key, --server-key).
  */
 static const char *const cli_config_keys[] = {
-	"daemon.api", "daemon.events", "secrets.master_key", NULL,
+	"daemon.api", "daemon.events", "secrets.master_key", "daemon.user",
+	NULL,
 };
 
 int

@@ -3,13 +3,19 @@
 
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/api.h"
 #include "common/curve.h"
 #include "common/jsonutil.h"
+#include "common/path.h"
 #include "common/secrets.h"
 
 #define KEYGEN_ROTATE_TIMEOUT_MS (300 * 1000)
@@ -46,14 +52,61 @@ keygen_fail(struct cli *cli, enum tp_code code, const char *msg)
 	return CLI_EXIT_ERROR;
 }
 
+/*
+ * Run as root, keygen gives the new key file to [daemon] user: the daemon
+ * drops to that user before it reads the key, and refuses a key file it
+ * does not own. The folder may be that user's (keys.rotate writes there),
+ * so the file is reopened without following links and changed only if it
+ * is still the regular, root-owned, single-link file just made.
+ * Returns 0 and the owner's name in *owner (NULL: left as it was), or -1
+ * with a message in msg.
+ */
+static int
+keygen_give(const char *file, const char *user, const char **owner,
+    char *msg, size_t size)
+{
+	const struct passwd *pw;
+	struct stat st;
+	int fd, rc = -1;
+
+	*owner = NULL;
+	if (geteuid() != 0 || user == NULL || *user == '\0' ||
+	    strcmp(user, "root") == 0)
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		cli_warnx("note: there is no user %s ([daemon] user) yet, so "
+		    "%s stays root's: chown %s it before the daemon starts",
+		    user, file, user);
+		return 0;
+	}
+	if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		snprintf(msg, size, "cannot reopen %s to give it to %s: %s",
+		    file, user, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    st.st_nlink != 1)
+		snprintf(msg, size, "%s changed after it was written; not "
+		    "giving it to %s", file, user);
+	else if (fchown(fd, pw->pw_uid, pw->pw_gid) == -1)
+		snprintf(msg, size, "cannot give %s to %s (%s): chown %s it",
+		    file, user, strerror(errno), user);
+	else {
+		*owner = user;
+		rc = 0;
+	}
+	close(fd);
+	return rc;
+}
+
 static int
 keygen_create(struct cli *cli, const char *output)
 {
 	const struct config *cfg;
-	const char *file = output;
+	const char *file = output, *user = NULL, *owner;
 	struct tp_err err;
 	struct stat st;
-	char msg[TP_ERR_MSG_MAX + 512];
+	char msg[TP_ERR_MSG_MAX + PATH_MAX + 256], dir[PATH_MAX];
 	json_object *o, *r;
 	int rc;
 
@@ -66,6 +119,7 @@ keygen_create(struct cli *cli, const char *output)
 			    "master_key; use --output FILE", cli->cfg_path);
 			return keygen_fail(cli, TP_INVALID_ARGUMENT, msg);
 		}
+		user = cfg->daemon_user;
 	}
 	/* Overwriting a key would make every stored secret unreadable. */
 	if (lstat(file, &st) == 0) {
@@ -74,11 +128,25 @@ keygen_create(struct cli *cli, const char *output)
 		    "version)", file);
 		return keygen_fail(cli, TP_ALREADY_EXISTS, msg);
 	}
+	/* The folder is not made here: its owner and mode are the point. */
+	if (path_fs_dirname(file, dir, sizeof(dir)) == 0 &&
+	    stat(dir, &st) == -1 && errno == ENOENT) {
+		snprintf(msg, sizeof(msg), "folder %s does not exist: make "
+		    "install-service makes the default one; otherwise make it "
+		    "0700, owned by [daemon] user", dir);
+		return keygen_fail(cli, TP_NOT_FOUND, msg);
+	}
 	tp_err_clear(&err);
 	if (secrets_init(&err) == -1 || secrets_keygen(file, &err) == -1)
 		return keygen_fail(cli, err.code, err.msg);
+	if (keygen_give(file, user, &owner, msg, sizeof(msg)) == -1)
+		return keygen_fail(cli, TP_UNAVAILABLE, msg);
 	if (!cli->json) {
-		printf("wrote master key version 1 to %s\n", file);
+		if (owner != NULL)
+			printf("wrote master key version 1 to %s (owner %s)\n",
+			    file, owner);
+		else
+			printf("wrote master key version 1 to %s\n", file);
 		return CLI_EXIT_OK;
 	}
 	if ((o = json_object_new_object()) == NULL ||
@@ -89,6 +157,9 @@ keygen_create(struct cli *cli, const char *output)
 	}
 	json_object_object_add(r, "file", json_object_new_string(file));
 	json_object_object_add(r, "key_version", json_object_new_int(1));
+	if (owner != NULL)
+		json_object_object_add(r, "owner",
+		    json_object_new_string(owner));
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "result", r);
 	cli_print_json(o);
@@ -217,8 +288,11 @@ const struct cli_command cmd_keygen = {
 "holding key version 1, at [secrets] master_key of the\n"
 "configuration file or at FILE, and prints \"wrote master key\n"
 "version 1 to FILE\". An existing file is never overwritten (exit\n"
-"status 1). This does not talk to the daemon: run it once, as the\n"
-"daemon's user, before the first start.\n"
+"status 1). This does not talk to the daemon: run it once, before\n"
+"the first start. Run as root, it gives the file to [daemon] user\n"
+"(the daemon reads it as that user) and says \"(owner USER)\"; its\n"
+"folder must exist (make install-service makes the default one,\n"
+"owned by that user, as keys.rotate writes beside the file).\n"
 "\n"
 "With --rotate, asks the running daemon to add a new master key\n"
 "version to its key file and to re-encrypt every tenant secret\n"
@@ -231,22 +305,25 @@ const struct cli_command cmd_keygen = {
 "       Rotate the daemon's master key, as above.\n"
 "-o FILE, --output FILE\n"
 "       Create FILE instead of [secrets] master_key (the\n"
-"       configuration file is then not read). Not with --rotate.\n"
+"       configuration file is then not read, and FILE keeps the\n"
+"       owner who ran keygen). Not with --rotate.\n"
 "--curve\n"
 "       Make a CURVE key pair for a tcp:// job API instead: writes\n"
 "       PREFIX.key (the secret key, mode 0600) and PREFIX.pub (the\n"
 "       public key), and prints the public key. Neither file is ever\n"
-"       overwritten. For the daemon, [auth] curve_server_key names\n"
-"       PREFIX.key; for a client, --curve-key names it and the\n"
-"       daemon's [auth] curve_clients lists PREFIX.pub's key with a\n"
-"       name and a role. Does not talk to the daemon.\n"
+"       overwritten; they belong to whoever runs keygen. For the\n"
+"       daemon, [auth] curve_server_key names PREFIX.key, which must\n"
+"       be the daemon's user's (chown it when made as root); for a\n"
+"       client, --curve-key names it and the daemon's [auth]\n"
+"       curve_clients lists PREFIX.pub's key with a name and a role.\n"
+"       Does not talk to the daemon.\n"
 "--out PREFIX\n"
 "       With --curve: the files' prefix; the default is \"curve\"\n"
 "       (curve.key and curve.pub in the current folder).\n",
 	.examples =
 "tradepulse keygen\n"
-"tradepulse keygen --output /etc/tradepulse/master.key\n"
+"tradepulse keygen --output /srv/tradepulse/keys/master.key\n"
 "tradepulse keygen --rotate\n"
-"tradepulse keygen --curve --out /etc/tradepulse/api\n",
+"tradepulse keygen --curve --out /etc/tradepulse/private/api\n",
 	.run = keygen_run,
 };

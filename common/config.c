@@ -228,7 +228,7 @@ config_defaults(struct config *cfg, struct tp_err *err)
 		{ F(emulator_host), "" },
 		{ F(credentials), "" },
 		{ F(token_url), "" },
-		{ F(master_key), SYSCONFDIR "/tradepulse/master.key" },
+		{ F(master_key), SYSCONFDIR "/tradepulse/private/master.key" },
 		{ F(worker_user), "nobody" },
 		{ F(daemon_user), "tradepulse" },
 		{ F(worker_program), TP_LIBEXECDIR "/tradepulse-worker" },

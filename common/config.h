@@ -70,7 +70,7 @@ struct config {
 	char *token_url;		/* "": the credentials' token_uri */
 
 	/* [secrets] */
-	char *master_key;		/* /etc/tradepulse/master.key */
+	char *master_key;		/* /etc/tradepulse/private/master.key */
 
 	/* [workers] */
 	char *worker_user;		/* nobody */

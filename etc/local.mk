@@ -61,6 +61,10 @@ uninstall-local:
 # modes. DESTDIR prefixes the folders (a package's staging tree); the user
 # and group are created only on the real system (DESTDIR empty), and the
 # folders get owners only when that user exists and this runs as root.
+# The configuration folder stays root's (a daemon that could rewrite its
+# configuration could name root as its user for the next start); the
+# master key lives in private/, the service user's, since keys.rotate
+# writes the new key file beside the old one.
 # `make uninstall` leaves all of these (they hold the data and the logs).
 TP_SERVICE_USER = tradepulse
 install-service:
@@ -95,6 +99,8 @@ install-service:
 	$(INSTALL) -d -m 0750 $$svc '$(DESTDIR)$(localstatedir)/log/tradepulse'; \
 	echo "  $(DESTDIR)$(runstatedir)/tradepulse  0750 $$u:$$u (sockets, pidfile)"; \
 	$(INSTALL) -d -m 0750 $$svc '$(DESTDIR)$(runstatedir)/tradepulse'; \
-	echo "  $(DESTDIR)$(sysconfdir)/tradepulse  0750 root:$$u (configuration, keys)"; \
-	$(INSTALL) -d -m 0750 $$root '$(DESTDIR)$(sysconfdir)/tradepulse'
+	echo "  $(DESTDIR)$(sysconfdir)/tradepulse  0750 root:$$u (configuration)"; \
+	$(INSTALL) -d -m 0750 $$root '$(DESTDIR)$(sysconfdir)/tradepulse'; \
+	echo "  $(DESTDIR)$(sysconfdir)/tradepulse/private  0700 $$u:$$u (the master key)"; \
+	$(INSTALL) -d -m 0700 $$svc '$(DESTDIR)$(sysconfdir)/tradepulse/private'
 .PHONY: install-service

@@ -35,10 +35,37 @@ tp_file_has "tradepulsed(8) documents SIGUSR1" 'SIGUSR1' "$t8"
 tp_file_has "tradepulsed(8) documents --version" '--version' "$t8"
 tp_file_has "tradepulse.conf(5) documents [daemon] log" 'log_dir/tradepulsed.log' "$T/tradepulse.conf.5.txt"
 
+# tradepulse.conf(5) documents exactly the keys of the example
+# configuration (which sets every key to its default): section.key from
+# "key =" lines under [section] there, and from ".It Cm key , key" items
+# under ".Sh [section]" here.
+ex=$TP_BUILDDIR/etc/tradepulse.conf.example
+if [ -f "$ex" ] && [ -f "$TP_BUILDDIR/man/tradepulse.conf.5" ]; then
+	awk '/^\[[a-z]+\]/ { s = substr($0, 2, length($0) - 2); next }
+	    s != "" && /^[a-z_]+ =/ { print s "." $1 }' "$ex" | sort -u >"$T/keys.example"
+	awk '/^\.Sh \[[a-z]+\]/ { s = $2; gsub(/[][]/, "", s); next }
+	    /^\.Sh / { s = ""; next }
+	    s != "" && /^\.It Cm / { for (i = 3; i <= NF; i++) if ($i != ",") print s "." $i }' \
+	    "$TP_BUILDDIR/man/tradepulse.conf.5" | sort -u >"$T/keys.man"
+	tp_ne "the example configuration has keys" 0 "$(wc -l <"$T/keys.example")"
+	tp_eq "tradepulse.conf(5) documents every key of the example, and no other" "" \
+	    "$(diff "$T/keys.example" "$T/keys.man" | grep '^[<>]')"
+else
+	tp_fail "the example configuration and tradepulse.conf(5) are built"
+fi
+
 # What --help names as SEE ALSO exists.
 if [ -x "$TP_BUILDDIR/cli/tradepulse" ]; then
 	tp_run "$TP_BUILDDIR/cli/tradepulse" --help
 	tp_has "tradepulse --help: SEE ALSO tradepulsed(8), tradepulse.conf(5)" 'tradepulsed(8), tradepulse.conf(5)' "$OUT"
+	# tradepulse(1) has an item for each command --help lists, and no other.
+	awk '/^COMMANDS/ { c = 1; next } /^[A-Z]/ { c = 0 }
+	    c && /^     [a-z]/ { print $1 }' <<<"$OUT" | sort -u >"$T/cmds.help"
+	awk '/^\.Sh COMMANDS/ { c = 1; next } /^\.Sh / { c = 0 }
+	    c && /^\.It Cm [a-z]/ { print $3 }' "$TP_BUILDDIR/man/tradepulse.1" | sort -u >"$T/cmds.man"
+	tp_ne "tradepulse --help lists commands" 0 "$(wc -l <"$T/cmds.help")"
+	tp_eq "tradepulse(1) describes every command of --help, and no other" "" \
+	    "$(diff "$T/cmds.help" "$T/cmds.man" | grep '^[<>]')"
 fi
 if [ -x "$TP_BUILDDIR/supervisor/tradepulsed" ]; then
 	tp_run "$TP_BUILDDIR/supervisor/tradepulsed" --version

@@ -29,9 +29,17 @@ tp_worker_config daemon.user="$SVC" "secrets.master_key=$T/keys/master.key" \
 chgrp "$SVC" "$TP_CONF"
 chmod 0640 "$TP_CONF"
 
-tp_log "-n: the master key must belong to the daemon's user"
+tp_log "keygen as root gives the key to the daemon's user; -n refuses one it does not own"
 tp_cli keygen
 tp_rc "keygen" 0
+tp_has "keygen says whose the key is" "wrote master key version 1 to $T/keys/master.key (owner $SVC)" "$OUT"
+tp_eq "the key is $SVC's, 0600" "$SVC:$(id -gn "$SVC") 600" "$(stat -c '%U:%G %a' "$T/keys/master.key")"
+tp_write_config "$T/nokeydir.conf" daemon.user="$SVC" "secrets.master_key=$T/nokeys/master.key"
+tp_run "$TPCLI" -f "$T/nokeydir.conf" keygen
+tp_rc "keygen into a folder that does not exist exits 1" 1
+tp_has "... saying who makes it" "folder $T/nokeys does not exist: make install-service" "$ERR"
+tp_true "... and makes nothing" test ! -e "$T/nokeys"
+chown root:root "$T/keys/master.key"
 "$TPD" -n -f "$TP_CONF" >"$T/n.out" 2>&1
 tp_eq "-n refuses a master key the user $SVC does not own" 1 "$?"
 tp_file_has "the reason: $SVC cannot open the key" "tradepulse.conf:[0-9]+: cannot open master key file $T/keys/master.key: Permission denied \\(the daemon reads it as user $SVC: chown $SVC it\\)" "$T/n.out"
@@ -164,6 +172,11 @@ tp_file_has "with its line" "bad.conf:[0-9]+: max_workers" "$T/n.out"
 tp_run "$TPCLI" -f "$T/bad.conf" -t 5 --json status
 tp_rc "tradepulse status with it exits 0" 0
 tp_eq "and reaches the daemon" "$TPD_PID" "$(tp_jq .result.pid "$OUT")"
+# the keys the CLI does read are the file's: watch's [daemon] events
+sed 's/^events = .*/events =/' "$T/bad.conf" >"$T/noevents.conf"
+tp_run timeout 10 "$TPCLI" -f "$T/noevents.conf" watch -n 1
+tp_rc "tradepulse watch with an empty [daemon] events exits 1" 1
+tp_has "... saying the file has none" "noevents.conf: [daemon] events is empty" "$ERR"
 
 tp_file_lacks "no warning that the configuration is unreadable" "a reload (SIGHUP) will be refused" "$T/daemon.log"
 

@@ -107,7 +107,7 @@ check_defaults(const struct config *c)
 	cr_assert_str_eq(c->project_id, "");
 	cr_assert_str_eq(c->emulator_host, "");
 	cr_assert_str_eq(c->credentials, "");
-	cr_assert_str_eq(c->master_key, SYSCONFDIR "/tradepulse/master.key");
+	cr_assert_str_eq(c->master_key, SYSCONFDIR "/tradepulse/private/master.key");
 	cr_assert_str_eq(c->worker_user, "nobody");
 	cr_assert_eq(c->max_workers, 4);
 	cr_assert_eq(c->batch_size, 32);

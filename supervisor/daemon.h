@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -73,6 +74,10 @@ struct daemon {
 	char			 started_at[32];
 	struct timespec		 started_mono;
 };
+
+/* usage.c: the usage line (to fp) and --help (to stdout). */
+void		 daemon_usage(FILE *fp);
+void		 daemon_help(void);
 
 /* main.c */
 uint64_t	 daemon_uptime_ms(const struct daemon *d);

@@ -6,6 +6,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/daemonlog.c \
 	supervisor/preflight.c \
 	supervisor/privdrop.c supervisor/privdrop.h supervisor/privdrop_seccomp.c \
+	supervisor/usage.c \
 	supervisor/keyring.c supervisor/keyring.h \
 	supervisor/api.c supervisor/api_args.c supervisor/api.h \
 	supervisor/api_auth.c \

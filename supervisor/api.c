@@ -491,6 +491,21 @@ api_reply_error(struct api_req *req, const struct tp_err *err)
 }
 
 void
+api_reply_outcome(struct api_req *req, int rc, json_object **result,
+    const struct tp_err *err)
+{
+	json_object *r;
+
+	if (rc == -1) {
+		api_reply_error(req, err);
+		return;
+	}
+	r = *result;
+	*result = NULL;
+	api_reply(req, r);
+}
+
+void
 api_reply(struct api_req *req, json_object *result)
 {
 	struct api *api = req->api;

@@ -109,6 +109,10 @@ const char	*api_endpoint(const struct api *api);
 /* Replies (result is consumed) and frees the request. */
 void		 api_reply(struct api_req *req, json_object *result);
 void		 api_reply_error(struct api_req *req, const struct tp_err *err);
+/* A store work function's outcome: err when rc is -1, else *result
+ * (taken: *result becomes NULL). */
+void		 api_reply_outcome(struct api_req *req, int rc,
+		    json_object **result, const struct tp_err *err);
 /* store_async with req as the argument of work and done. */
 int		 api_submit(struct api_req *req, store_work_fn work,
 		    store_done_fn done, struct tp_err *err);

@@ -226,15 +226,8 @@ crashes_done(void *arg)
 {
 	struct api_req *req = arg;
 	struct crashes_ctx *c = req->ctx;
-	json_object *result;
 
-	if (c->rc == -1) {
-		api_reply_error(req, &c->err);
-		return;
-	}
-	result = c->result;
-	c->result = NULL;
-	api_reply(req, result);
+	api_reply_outcome(req, c->rc, &c->result, &c->err);
 }
 
 int

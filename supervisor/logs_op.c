@@ -131,15 +131,8 @@ logs_done(void *arg)
 {
 	struct api_req *req = arg;
 	struct logs_ctx *c = req->ctx;
-	json_object *result;
 
-	if (c->rc == -1) {
-		api_reply_error(req, &c->err);
-		return;
-	}
-	result = c->result;
-	c->result = NULL;
-	api_reply(req, result);
+	api_reply_outcome(req, c->rc, &c->result, &c->err);
 }
 
 int

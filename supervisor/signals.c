@@ -332,15 +332,8 @@ signals_list_done(void *arg)
 {
 	struct api_req *req = arg;
 	struct signals_list_ctx *c = req->ctx;
-	json_object *r;
 
-	if (c->rc == -1) {
-		api_reply_error(req, &c->err);
-		return;
-	}
-	r = c->result;
-	c->result = NULL;
-	api_reply(req, r);
+	api_reply_outcome(req, c->rc, &c->result, &c->err);
 }
 
 int

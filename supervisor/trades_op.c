@@ -159,15 +159,8 @@ trades_list_done(void *arg)
 {
 	struct api_req *req = arg;
 	struct trades_op_ctx *c = req->ctx;
-	json_object *result;
 
-	if (c->rc == -1) {
-		api_reply_error(req, &c->err);
-		return;
-	}
-	result = c->result;
-	c->result = NULL;
-	api_reply(req, result);
+	api_reply_outcome(req, c->rc, &c->result, &c->err);
 }
 
 int

@@ -73,6 +73,8 @@ if [ "$started" != 0 ]; then
 	tp_finish
 fi
 tp_pass "tradepulsed starts as root with [daemon] user = $SVC"
+# the figures, for the log
+tp_log "daemon: $(grep -E '^(Uid|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp|Seccomp_filters):' "/proc/$TPD_PID/status" | tr -s '\t' ' ' | paste -sd ';' -)"
 read -r -a uids <<<"$(tp_proc_field "$TPD_PID" Uid)"
 read -r -a gids <<<"$(tp_proc_field "$TPD_PID" Gid)"
 tp_eq "real, effective, saved and fs uid are $SVC's" "$svc_uid $svc_uid $svc_uid $svc_uid" "${uids[*]}"

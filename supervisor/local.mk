@@ -37,6 +37,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/pulse.c supervisor/pulse.h \
 	supervisor/pulse_plan.c supervisor/pulse_plan.h \
 	supervisor/pulse_op.c \
+	supervisor/pulse_json.c supervisor/pulse_int.h \
 	supervisor/trades.c supervisor/trades.h \
 	supervisor/lifecycle.c supervisor/lifecycle.h \
 	supervisor/trades_op.c \

@@ -1,4 +1,4 @@
-/* pulse.c: the pulse: its schedule, the price fetch, counting the syncs, ops/last_pulse (the plan: pulse_plan.c). */
+/* pulse.c: the pulse: its schedule, the price fetch, counting the syncs, ops/last_pulse (the plan: pulse_plan.c; its figures: pulse_json.c). */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include <stdio.h>
@@ -21,77 +21,12 @@
 #include "supervisor/jobs.h"
 #include "supervisor/policy.h"
 #include "supervisor/pulse.h"
+#include "supervisor/pulse_int.h"
 #include "supervisor/pulse_plan.h"
 #include "supervisor/tenant_store.h"
 #include "supervisor/trades.h"
 
 #define PULSE_LAST_PATH		"ops/last_pulse"
-
-enum pulse_phase {
-	PULSE_PLANNING,
-	PULSE_PRICES,
-	PULSE_SYNCING,
-	PULSE_WRITING,
-};
-
-struct pulse {
-	struct pulser		*ps;
-	char			 id[PULSE_ID_LEN + 1];
-	char			 trigger[16];
-	char			 started_at[32];
-	struct timespec		 start;
-	enum pulse_phase	 phase;
-	struct pulse_plan	*plan;		/* while planning or fetching */
-
-	size_t			 users_total;
-	size_t			 skipped_disabled;
-	size_t			 skipped_no_keys;
-	size_t			 skipped_quarantined;
-	size_t			 to_sync;
-	size_t			 outstanding;	/* sync jobs not ended */
-	size_t			 ended;
-	size_t			 synced;
-	size_t			 errors;
-	size_t			 crashed;
-	size_t			 quarantined;
-	bool			 interrupted;
-	char			 error[TP_ERR_MSG_MAX + 64];	/* the pulse's own */
-	/* the first tenants that failed, for `pulse --wait` (the rest are
-	 * counted in errors only) */
-	struct {
-		char	uid[UID_MAX_LEN + 1];
-		char	code[24];
-	}			 failed[PULSE_FAILED_MAX];
-	size_t			 nfailed;
-
-	json_object		*prices;	/* symbol -> "decimal", or NULL */
-	size_t			 symbols;
-	bool			 data_key;	/* prices came from the data key */
-	char			 prices_error[TP_ERR_MSG_MAX + 64];
-	uint64_t		 req_account;
-	uint64_t		 req_trades;
-	uint64_t		 req_prices;
-	uint64_t		 req_retries;
-
-	uint64_t		 store_req0;	/* store_requests() at the start */
-	uint64_t		 store_reqs;	/* the pulse's, once it ended */
-	uint64_t		 plan_ms;	/* the plan took */
-	uint64_t		 prices_ms;	/* the price fetch took */
-	json_object		*doc;		/* ops/last_pulse, once written */
-	TAILQ_HEAD(, pulse_waiter) waiters;
-};
-
-struct pulser {
-	struct daemon		*d;
-	struct event		*timer;
-	uint64_t		 armed_ms;	/* 0: not armed */
-	struct pulse		*cur;
-	json_object		*last;		/* the last pulse's figures */
-	json_object		*stored;	/* ops/last_pulse read at start */
-	uint64_t		 runs;
-	uint64_t		 overlaps;	/* scheduled turns skipped */
-	bool			 stopping;
-};
 
 /* The write of ops/last_pulse. */
 struct pulse_write {
@@ -114,41 +49,6 @@ static const struct job_owner pulse_owner = {
 };
 static void	pulse_maybe_end(struct pulse *p);
 
-static const char *
-pulse_phase_name(enum pulse_phase ph)
-{
-	switch (ph) {
-	case PULSE_PLANNING:
-		return "planning";
-	case PULSE_PRICES:
-		return "prices";
-	case PULSE_SYNCING:
-		return "syncing";
-	case PULSE_WRITING:
-		return "writing";
-	}
-	return "unknown";
-}
-
-static uint64_t
-pulse_elapsed_ms(const struct pulse *p)
-{
-	return (uint64_t)clock_since_ms(&p->start);
-}
-
-/* Names a failed tenant in the pulse's figures, while there is room. */
-static void
-pulse_failed_add(struct pulse *p, const char *uid, const char *code)
-{
-	if (p->nfailed >= PULSE_FAILED_MAX)
-		return;
-	snprintf(p->failed[p->nfailed].uid, sizeof(p->failed[0].uid), "%s",
-	    uid);
-	snprintf(p->failed[p->nfailed].code, sizeof(p->failed[0].code), "%s",
-	    code);
-	p->nfailed++;
-}
-
 static void
 pulse_free_one(struct pulse *p)
 {
@@ -164,106 +64,6 @@ pulse_free_one(struct pulse *p)
 	json_object_put(p->prices);
 	json_object_put(p->doc);
 	free(p);
-}
-
-/* Store requests since the pulse started (every one the daemon made
- * meanwhile: the plan's reads, the jobs' results, the API's). */
-static uint64_t
-pulse_store_requests(const struct pulse *p)
-{
-	if (p->phase == PULSE_WRITING)
-		return p->store_reqs;
-	return store_requests(p->ps->d->store) - p->store_req0;
-}
-
-/* The figures of a pulse: running (elapsed) or ended (the document). */
-json_object *
-pulse_json(const struct pulse *p)
-{
-	json_object *o, *pr, *rq, *fl, *f;
-	uint64_t sr = pulse_store_requests(p);
-	char per[32];
-	size_t i;
-
-	if ((o = json_object_new_object()) == NULL)
-		return NULL;
-	json_add(o, "pulse_id", json_object_new_string(p->id));
-	json_add(o, "trigger", json_object_new_string(p->trigger));
-	json_add(o, "phase", json_object_new_string(
-	    pulse_phase_name(p->phase)));
-	json_add(o, "started_at", json_object_new_string(p->started_at));
-	json_add(o, "elapsed_ms", json_object_new_int64(
-	    (int64_t)pulse_elapsed_ms(p)));
-	json_add(o, "users_total", json_object_new_int64(
-	    (int64_t)p->users_total));
-	json_add(o, "to_sync", json_object_new_int64((int64_t)p->to_sync));
-	json_add(o, "ended", json_object_new_int64((int64_t)p->ended));
-	json_add(o, "synced", json_object_new_int64((int64_t)p->synced));
-	json_add(o, "errors", json_object_new_int64((int64_t)p->errors));
-	if ((fl = json_object_new_array()) != NULL) {
-		for (i = 0; i < p->nfailed; i++) {
-			if ((f = json_object_new_object()) == NULL)
-				break;
-			json_add(f, "uid", json_object_new_string(
-			    p->failed[i].uid));
-			json_add(f, "code", json_object_new_string(
-			    p->failed[i].code));
-			if (json_object_array_add(fl, f) != 0) {
-				json_object_put(f);
-				break;
-			}
-		}
-		json_add(o, "failed", fl);
-	}
-	json_add(o, "crashed", json_object_new_int64((int64_t)p->crashed));
-	json_add(o, "quarantined", json_object_new_int64(
-	    (int64_t)p->quarantined));
-	json_add(o, "skipped_disabled", json_object_new_int64(
-	    (int64_t)p->skipped_disabled));
-	json_add(o, "skipped_no_keys", json_object_new_int64(
-	    (int64_t)p->skipped_no_keys));
-	json_add(o, "skipped_quarantined", json_object_new_int64(
-	    (int64_t)p->skipped_quarantined));
-	json_add(o, "interrupted", json_object_new_boolean(
-	    p->interrupted));
-	json_add(o, "plan_ms", json_object_new_int64((int64_t)p->plan_ms));
-	json_add(o, "prices_ms", json_object_new_int64(
-	    (int64_t)p->prices_ms));
-	json_add(o, "store_requests", json_object_new_int64((int64_t)sr));
-	if (p->synced > 0) {
-		snprintf(per, sizeof(per), "%.2f", (double)sr /
-		    (double)p->synced);
-		json_add(o, "store_requests_per_synced_tenant",
-		    json_object_new_double_s(strtod(per, NULL), per));
-	} else
-		json_add(o, "store_requests_per_synced_tenant", NULL);
-	if (p->error[0] != '\0')
-		json_add(o, "error", json_object_new_string(p->error));
-	if ((pr = json_object_new_object()) != NULL) {
-		json_add(pr, "source", json_object_new_string(
-		    p->data_key ? "data_key" : "per_tenant"));
-		json_add(pr, "symbols", json_object_new_int64(
-		    (int64_t)p->symbols));
-		json_add(pr, "found", json_object_new_int64(
-		    p->prices != NULL ? json_object_object_length(p->prices) :
-		    0));
-		if (p->prices_error[0] != '\0')
-			json_add(pr, "error", json_object_new_string(
-			    p->prices_error));
-		json_add(o, "prices", pr);
-	}
-	if ((rq = json_object_new_object()) != NULL) {
-		json_add(rq, "account", json_object_new_int64(
-		    (int64_t)p->req_account));
-		json_add(rq, "trades_latest", json_object_new_int64(
-		    (int64_t)p->req_trades));
-		json_add(rq, "prices", json_object_new_int64(
-		    (int64_t)p->req_prices));
-		json_add(rq, "retries", json_object_new_int64(
-		    (int64_t)p->req_retries));
-		json_add(o, "requests", rq);
-	}
-	return o;
 }
 
 /* The price fetch */

@@ -202,19 +202,20 @@ function renderMe(me) {
     th.scope = "row";
     th.textContent = t.symbol;
     r.appendChild(th);
-    cell(r, plain(t.side));
+    cell(r, plain(t.side), "opt");
     cell(r, plain(t.qty), "num");
-    cell(r, money(t.entry_price), "num");
+    cell(r, money(t.entry_price), "num opt");
     cell(r, money(t.current_price), "num");
     const p = cell(r, "", "num pnl");
     signedMoney(p, t.unrealized_pnl);
     cell(r, t.pnl_percent === null || t.pnl_percent === undefined ? "—" : `${t.pnl_percent}%`, "num");
-    cell(r, when(t.created_at));
+    cell(r, when(t.created_at), "opt");
     rows.appendChild(r);
   }
   $("open-count").textContent = `(${me.open_count ?? trades.length})`;
   $("open-empty").hidden = trades.length > 0;
   $("open-wrap").hidden = trades.length === 0;
+  $("total-line").hidden = trades.length === 0;
   const total = $("total-pnl");
   const prev = total.dataset.value;
   total.dataset.value = me.total_unrealized_pnl ?? "";
@@ -229,14 +230,14 @@ function historyRow(t) {
   th.scope = "row";
   th.textContent = t.symbol;
   r.appendChild(th);
-  cell(r, plain(t.side));
+  cell(r, plain(t.side), "opt");
   cell(r, plain(t.qty), "num");
-  cell(r, money(t.entry_price), "num");
+  cell(r, money(t.entry_price), "num opt");
   cell(r, money(t.exit_price), "num");
   const p = cell(r, "", "num pnl");
   signedMoney(p, t.status === "CLOSED" ? t.realized_pnl : t.unrealized_pnl);
   cell(r, t.status === "CLOSED" && t.close_reason ? `Closed (${t.close_reason})` : t.status === "CLOSED" ? "Closed" : "Open");
-  cell(r, when(t.created_at));
+  cell(r, when(t.created_at), "opt");
   return r;
 }
 

@@ -1,0 +1,106 @@
+// tests/integration/dashboard_page.mjs: drives headless Chromium (playwright-core) for dashboard_page.sh: one JSON command a line on stdin, one JSON reply a line on stdout.
+//
+// usage: node dashboard_page.mjs PLAYWRIGHT_CORE_DIR CHROMIUM
+// Commands ({"op": ...}): goto url | fill sel value | click sel | eval js (an expression;
+// its value is returned) | wait js [timeout_ms] (until the expression is truthy) |
+// viewport width height | shot path | status (navigations, console errors, CSP
+// violations, the origins requested) | quit. Every reply is {"ok": true, ...} or
+// {"ok": false, "error": "..."}; the shell script makes the assertions.
+import { createRequire } from "node:module";
+import readline from "node:readline";
+
+const [pwDir, chromium] = process.argv.slice(2);
+const require = createRequire(`${pwDir}/`);
+const { chromium: launcher } = require("playwright-core");
+
+const browser = await launcher.launch({
+  executablePath: chromium,
+  headless: true,
+  // as root (CI, this machine) Chromium refuses to start with its sandbox
+  args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+const page = await context.newPage();
+page.setDefaultTimeout(15000);
+
+let navigations = 0;
+const consoleErrors = [];
+const origins = new Set();
+page.on("framenavigated", (f) => {
+  if (f === page.mainFrame()) navigations++;
+});
+page.on("console", (m) => {
+  if (m.type() === "error") consoleErrors.push(m.text());
+});
+page.on("pageerror", (e) => consoleErrors.push(`pageerror: ${e.message}`));
+page.on("request", (r) => {
+  try {
+    origins.add(new URL(r.url()).origin);
+  } catch {
+    origins.add(r.url());
+  }
+});
+
+async function run(c) {
+  switch (c.op) {
+    case "goto":
+      await page.goto(c.url, { waitUntil: "load" });
+      return {};
+    case "fill":
+      await page.fill(c.sel, c.value);
+      return {};
+    case "click":
+      await page.click(c.sel);
+      return {};
+    case "press":
+      await page.press(c.sel, c.key);
+      return {};
+    case "eval":
+      return { value: await page.evaluate(c.js) };
+    case "wait":
+      await page.waitForFunction(c.js, null, { timeout: c.timeout_ms || 15000, polling: 100 });
+      return {};
+    case "viewport":
+      await page.setViewportSize({ width: c.width, height: c.height });
+      return {};
+    case "shot":
+      await page.screenshot({ path: c.path, fullPage: true });
+      return { path: c.path };
+    case "status": {
+      const csp = await page.evaluate(() => window.__tpCspViolations || []);
+      return { navigations, console_errors: consoleErrors, csp_violations: csp, origins: [...origins] };
+    }
+    case "quit":
+      await browser.close();
+      return {};
+    default:
+      throw new Error(`unknown op ${c.op}`);
+  }
+}
+
+// Collects CSP violations in every document the page loads. The "wait" op's polling
+// evaluates its expression as a string in the page, which the CSP reports as an "eval"
+// violation although it is allowed to run: those are the test's, not the page's, and are
+// left out (the page uses no eval).
+await context.addInitScript(() => {
+  window.__tpCspViolations = [];
+  document.addEventListener("securitypolicyviolation", (e) => {
+    if (e.blockedURI !== "eval")
+      window.__tpCspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+  });
+});
+
+const rl = readline.createInterface({ input: process.stdin });
+for await (const line of rl) {
+  let c;
+  let reply;
+  try {
+    c = JSON.parse(line);
+    reply = { ok: true, ...(await run(c)) };
+  } catch (e) {
+    reply = { ok: false, error: String(e && e.message ? e.message : e).split("\n").slice(0, 6).join(" | ") };
+  }
+  process.stdout.write(JSON.stringify(reply) + "\n");
+  if (c && c.op === "quit") break;
+}
+process.exit(0);

@@ -274,6 +274,8 @@ INTEGRATION_TESTS = \
 	tests/integration/signal_trade.sh \
 	tests/integration/signal_trade_fs.sh \
 	tests/integration/dashboard_fs.sh \
+	tests/integration/dashboard_page.sh \
+	tests/integration/dashboard_page_fs.sh \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \
 	tests/integration/worker.sh \
@@ -320,3 +322,11 @@ check-TESTS recheck: tests/emulator-up
 .PHONY: tests/emulator-up
 CLEANFILES = tests/emulator.host tests/emulator.host.pgid tests/emulator.host.log
 dist_noinst_SCRIPTS += tests/emulator.sh
+
+# The dashboard's browser test: its driver, and what it leaves in the build tree
+# (playwright-core from npm, the screenshots).
+EXTRA_DIST += tests/integration/dashboard_page.mjs
+clean-local: tp-dashboard-clean
+tp-dashboard-clean:
+	-rm -rf tests/node tests/integration/dashboard_page-shots tests/integration/dashboard_page_fs-shots
+.PHONY: tp-dashboard-clean

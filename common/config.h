@@ -42,6 +42,8 @@ struct config {
 	char *events;			/* ipc:///run/tradepulse/events.sock;
 					   ipc:// only */
 	char *http;			/* 127.0.0.1:8787, "" disables */
+	char *web_root;			/* the dashboard's files, served at /
+					   on http (DATADIR/tradepulse/web) */
 	char *daemon_log;		/* [daemon] log: "syslog", "stderr",
 					   a file, or "" (stderr with -d,
 					   else syslog if /dev/log exists,

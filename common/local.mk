@@ -14,6 +14,7 @@ common_libtpbase_a_SOURCES = \
 	common/sealbox.c common/sealbox.h \
 	common/decimal.c common/decimal.h \
 	common/pnl.c common/pnl.h \
+	common/figures.c common/figures.h \
 	common/strategy.c common/strategy.h \
 	common/clock.c common/clock.h \
 	common/htab.c common/htab.h

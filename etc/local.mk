@@ -12,6 +12,7 @@ TP_EDIT = $(SED) \
 	-e 's|@localstatedir[@]|$(localstatedir)|g' \
 	-e 's|@runstatedir[@]|$(runstatedir)|g' \
 	-e 's|@docdir[@]|$(docdir)|g' \
+	-e 's|@datadir[@]|$(datadir)|g' \
 	-e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g'
 TP_EDITED = etc/tradepulse.conf.example etc/tradepulsed.init \
 	etc/tradepulsed.service etc/logrotate.d/tradepulse
@@ -104,3 +105,8 @@ install-service:
 	echo "  $(DESTDIR)$(sysconfdir)/tradepulse/private  0700 $$u:$$u (the master key)"; \
 	$(INSTALL) -d -m 0700 $$svc '$(DESTDIR)$(sysconfdir)/tradepulse/private'
 .PHONY: install-service
+
+# The dashboard's files (web/local.mk lists them, no wildcard), served by
+# tradepulsed at / from [daemon] web_root.
+webdir = $(datadir)/tradepulse/web
+dist_web_DATA = $(TP_WEB_FILES)

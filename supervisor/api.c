@@ -406,6 +406,10 @@ api_send(struct api *api, struct api_req *req, json_object *reply)
 	const char *s;
 	size_t len = 0;
 
+	if (req->local != NULL) {
+		req->local(req->local_arg, reply);
+		return;
+	}
 	if (reply == NULL || (s = json_compact(reply, &len)) == NULL) {
 		s = "{\"ok\":false,\"error\":{\"code\":\"internal\","
 		    "\"message\":\"out of memory\"}}";
@@ -681,6 +685,46 @@ api_dispatch(struct api *api, struct api_req *req, const char *buf,
 	    req->op->start(req, &err) == 0)
 		return;		/* the operation answers */
 	api_reply_error(req, &err);
+}
+
+int
+api_local(struct api *api, const char *user_uid, json_object *args,
+    void (*reply)(void *, json_object *), void *arg, struct tp_err *err)
+{
+	struct api_req *req;
+
+	if (api->stopping) {
+		json_object_put(args);
+		return tp_err_set(err, TP_UNAVAILABLE, "%s is shutting down",
+		    DAEMON_NAME);
+	}
+	if (api->in_flight > api->d->cfg.api_queue) {
+		json_object_put(args);
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "too many "
+		    "requests in progress; retry later");
+	}
+	if ((req = calloc(1, sizeof(*req))) == NULL) {
+		json_object_put(args);
+		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	req->api = api;
+	req->d = api->d;
+	req->args = args;
+	req->local = reply;
+	req->local_arg = arg;
+	req->fd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &req->t0);
+	req->as_user = true;
+	snprintf(req->user_uid, sizeof(req->user_uid), "%s", user_uid);
+	snprintf(req->uid, sizeof(req->uid), "%s", user_uid);
+	TAILQ_INSERT_TAIL(&api->reqs, req, entry);
+	api->in_flight++;
+	api->requests++;
+	tp_err_clear(err);
+	if (api_route(req, err) == 0 && req->op->start(req, err) == 0)
+		return 0;	/* the operation answers */
+	api_reply_error(req, err);	/* through reply(), once */
+	return 0;
 }
 
 /* A client that does not read its replies gets no work done: one short

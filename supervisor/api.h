@@ -75,6 +75,11 @@ struct api_req {
 	/* a CURVE client (tcp://): its name (User-Id) and role; NULL for
 	 * ipc://, whose clients have every right */
 	const struct curve_client *client;
+
+	/* an in-process request (api_local): the reply goes to local(),
+	 * never to a socket */
+	void			(*local)(void *arg, json_object *reply);
+	void			*local_arg;
 };
 
 struct api_stats {
@@ -106,6 +111,16 @@ void		 api_free(struct api *api);
 void		 api_get_stats(struct api *api, struct api_stats *st);
 const char	*api_endpoint(const struct api *api);
 
+/*
+ * An in-process request on behalf of user_uid, whose ID token the caller
+ * has verified (the HTTP user API): args (consumed) is a request object as
+ * a client would send, without "id_token"; the caller has decided the
+ * user may ask it. reply(arg, {"ok", "result"|"error"}) runs exactly once,
+ * on the loop (at exit with `unavailable`), unless this returns -1.
+ */
+int		 api_local(struct api *api, const char *user_uid,
+		    json_object *args, void (*reply)(void *, json_object *),
+		    void *arg, struct tp_err *err);
 /* Replies (result is consumed) and frees the request. */
 void		 api_reply(struct api_req *req, json_object *result);
 void		 api_reply_error(struct api_req *req, const struct tp_err *err);

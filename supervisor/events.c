@@ -20,6 +20,11 @@ struct events {
 	uint64_t	 seq;		/* events made, sent or not */
 	uint64_t	 sent;
 	uint64_t	 dropped;	/* too large, or a send refused */
+	bool		 sock;		/* false: listeners only */
+	struct {
+		events_listen_fn fn;
+		void		*arg;
+	}		 listeners[EVENTS_LISTENERS];
 };
 
 int
@@ -45,10 +50,13 @@ events_open(void *zctx, const char *endpoint, struct events **out,
 	struct events *ev;
 
 	*out = NULL;
-	if (endpoint == NULL || *endpoint == '\0')
-		return 0;
 	if ((ev = calloc(1, sizeof(*ev))) == NULL)
 		return tp_err_set(err, TP_RESOURCE_EXHAUSTED, "out of memory");
+	if (endpoint == NULL || *endpoint == '\0') {
+		*out = ev;
+		return 0;
+	}
+	ev->sock = true;
 	if (router_open(&ev->rt, zctx, endpoint, &rp, err) == -1) {
 		router_close(&ev->rt);
 		free(ev);
@@ -64,22 +72,55 @@ events_close(struct events *ev)
 {
 	if (ev == NULL)
 		return;
-	router_close(&ev->rt);
+	if (ev->sock)
+		router_close(&ev->rt);
 	free(ev);
 }
 
-/* Sends topic and the JSON text; drops it rather than wait. */
+int
+events_listen(struct events *ev, events_listen_fn fn, void *arg)
+{
+	size_t i;
+
+	for (i = 0; ev != NULL && i < EVENTS_LISTENERS; i++)
+		if (ev->listeners[i].fn == NULL) {
+			ev->listeners[i].fn = fn;
+			ev->listeners[i].arg = arg;
+			return 0;
+		}
+	return -1;
+}
+
+void
+events_unlisten(struct events *ev, events_listen_fn fn, void *arg)
+{
+	size_t i;
+
+	for (i = 0; ev != NULL && i < EVENTS_LISTENERS; i++)
+		if (ev->listeners[i].fn == fn && ev->listeners[i].arg == arg)
+			ev->listeners[i].fn = NULL;
+}
+
+/* Sends topic and the JSON text; drops it rather than wait. Then the
+ * listeners hear a tenant's event. */
 static void
-events_send(struct events *ev, const char *topic, json_object *o)
+events_send(struct events *ev, const char *topic, const char *uid,
+    const char *type, json_object *o)
 {
 	const char *text;
-	size_t len = 0;
+	size_t len = 0, i;
 
 	if ((text = json_compact(o, &len)) == NULL || len > EVENTS_BODY_MAX) {
 		ev->dropped++;
 		log_debug("events: %s event of %zu bytes dropped", topic, len);
 		return;
 	}
+	for (i = 0; uid != NULL && i < EVENTS_LISTENERS; i++)
+		if (ev->listeners[i].fn != NULL)
+			ev->listeners[i].fn(ev->listeners[i].arg, uid, type,
+			    ev->seq, text, len);
+	if (!ev->sock)
+		return;
 	if (zmq_send(ev->rt.sock, topic, strlen(topic),
 	    ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
 		ev->dropped++;
@@ -126,7 +167,7 @@ events_emit(struct events *ev, const char *topic, const char *uid,
 		}
 	}
 	json_object_put(body);
-	events_send(ev, topic, o);
+	events_send(ev, topic, uid, type, o);
 	json_object_put(o);
 }
 
@@ -155,7 +196,7 @@ events_status(const struct events *ev)
 {
 	json_object *o;
 
-	if (ev == NULL || (o = json_object_new_object()) == NULL)
+	if (ev == NULL || !ev->sock || (o = json_object_new_object()) == NULL)
 		return NULL;
 	json_add(o, "sent", json_object_new_int64((int64_t)ev->sent));
 	json_add(o, "dropped", json_object_new_int64((int64_t)ev->dropped));

@@ -31,8 +31,9 @@
 struct events;
 struct job;
 
-/* Binds endpoint ("" : *out = NULL, off) in zctx; the ipc socket file is
- * 0660 in a folder like the api socket's. */
+/* Binds endpoint in zctx; the ipc socket file is 0660 in a folder like
+ * the api socket's. "" : a feed without a socket, for the in-process
+ * listeners alone (events_status is NULL for it: the feed is off). */
 int	 events_open(void *zctx, const char *endpoint, struct events **out,
 	    struct tp_err *err);
 /* Closes the socket (before the context ends) and removes its file. */
@@ -41,6 +42,17 @@ void	 events_close(struct events *ev);
 void	 events_ops(struct events *ev, const char *type, json_object *body);
 void	 events_tenant(struct events *ev, const char *uid, const char *type,
 	    json_object *body);
+/*
+ * An in-process listener (the HTTP user API's event stream): called on
+ * the loop, after the socket's send, with every tenant event: the uid,
+ * its type and seq, and the whole body as compact JSON text (valid only
+ * during the call). At most EVENTS_LISTENERS; -1 when full.
+ */
+#define EVENTS_LISTENERS	4
+typedef void (*events_listen_fn)(void *arg, const char *uid,
+    const char *type, uint64_t seq, const char *json, size_t len);
+int	 events_listen(struct events *ev, events_listen_fn fn, void *arg);
+void	 events_unlisten(struct events *ev, events_listen_fn fn, void *arg);
 /* Counters for status: sent, dropped. */
 json_object *events_status(const struct events *ev);
 

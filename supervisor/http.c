@@ -1,4 +1,4 @@
-/* http.c: the HTTP listener on [daemon] http: /healthz and /metrics for monitoring (libevent evhttp). */
+/* http.c: the HTTP listener on [daemon] http: /healthz and /metrics for monitoring, the users' API and page (userapi.c) (libevent evhttp). */
 #include <config.h>		/* autoconf: _GNU_SOURCE; not common/config.h */
 
 #include <errno.h>
@@ -23,6 +23,7 @@
 #include "supervisor/pause.h"
 #include "supervisor/policy.h"
 #include "supervisor/pool.h"
+#include "supervisor/userapi.h"
 
 /*
  * The store is probed from a store thread every HTTP_PROBE_MS (one small
@@ -47,6 +48,7 @@ struct http {
 	struct evhttp		*evh;
 	struct event		*ev_probe;
 	struct http_probe	 probe;
+	struct userapi		*ua;		/* /api/v1/, / and /assets/ */
 	char			 addr[256];
 };
 
@@ -177,8 +179,8 @@ http_reply(struct evhttp_request *req, int code, const char *reason,
 {
 	struct evkeyvalq *hd = evhttp_request_get_output_headers(req);
 
+	userapi_headers(req, true);
 	evhttp_add_header(hd, "Content-Type", type);
-	evhttp_add_header(hd, "Cache-Control", "no-store");
 	evhttp_send_reply(req, code, reason, body);
 }
 
@@ -192,6 +194,8 @@ http_cb(struct evhttp_request *req, void *arg)
 	struct metrics_now now;
 	struct evbuffer *body;
 
+	if (path != NULL && h->ua != NULL && userapi_handle(h->ua, req, path))
+		return;
 	if ((body = evbuffer_new()) == NULL) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
@@ -292,6 +296,10 @@ http_open(struct daemon *d, struct http **out, struct tp_err *err)
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
 	    EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(h->evh, http_cb, h);
+	if (userapi_new(d, &h->ua, err) == -1) {
+		http_free(h);
+		return -1;
+	}
 	errno = 0;
 	if (evhttp_bind_socket_with_handle(h->evh, host, port) == NULL) {
 		tp_err_set(err, TP_UNAVAILABLE, "[daemon] http: cannot listen "
@@ -302,7 +310,8 @@ http_open(struct daemon *d, struct http **out, struct tp_err *err)
 	}
 	evtimer_add(h->ev_probe, &tv);
 	http_probe_cb(-1, 0, h);
-	log_info("http: /healthz and /metrics on %s", h->addr);
+	log_info("http: /healthz, /metrics, the dashboard (/) and its API "
+	    "(/api/v1/) on %s", h->addr);
 	*out = h;
 	return 0;
 }
@@ -314,7 +323,15 @@ http_free(struct http *h)
 		return;
 	if (h->ev_probe != NULL)
 		event_free(h->ev_probe);
+	userapi_free(h->ua);
 	if (h->evh != NULL)
 		evhttp_free(h->evh);
 	free(h);
+}
+
+void
+http_stop(struct http *h)
+{
+	if (h != NULL)
+		userapi_close_streams(h->ua);
 }

@@ -15,7 +15,7 @@
  */
 
 #define HTTP_HEADERS_MAX	8192	/* request line and headers, bytes */
-#define HTTP_BODY_MAX		1024	/* GET and HEAD have none */
+#define HTTP_BODY_MAX		4096	/* the user API's POST bodies */
 #define HTTP_TIMEOUT_S		10	/* to read a request or write a reply */
 #define HTTP_PROBE_MS		10000	/* store probe period */
 #define HTTP_PROBE_STALE_MS	30000	/* a probe unanswered this long: the
@@ -28,6 +28,8 @@ struct http;
 
 /* Listens on d->cfg.http ("" : *out = NULL, nothing listens). */
 int	http_open(struct daemon *d, struct http **out, struct tp_err *err);
+/* At stop: the event streams end (they never do by themselves). */
+void	http_stop(struct http *h);
 /* After store_free (a store probe may be running until then). */
 void	http_free(struct http *h);
 

@@ -188,6 +188,7 @@ daemon_stop(struct daemon *d, const char *why)
 	log_info("%s: stopping", why);
 	d->stopping = true;
 	api_stop(d->api, daemon_idle, d);
+	http_stop(d->http);
 	keys_gate_stop(d);
 	pulse_stop(d->pulser);
 	engine_stop(d->jobs, daemon_idle, d);

@@ -15,6 +15,7 @@
 #include "common/tenantlog.h"
 #include "supervisor/api.h"
 #include "supervisor/daemon.h"
+#include "supervisor/events.h"
 #include "supervisor/jobs.h"
 #include "supervisor/keyring.h"
 #include "supervisor/policy.h"
@@ -35,6 +36,8 @@ struct tenant_ctx {
 	bool		 enabled;	/* trading.set */
 	bool		 existed;	/* tenant.release: a quarantine document */
 	char		 reason[API_REASON_MAX + 1];
+	char		 by[UID_MAX_LEN + 8];	/* trading.set: "operator" or
+						   "user:" and the uid */
 	size_t		 limit;		/* tenant.list */
 	char		 after[UID_MAX_LEN + 1];
 	char		 stamp[32];	/* created_at / updated_at */
@@ -374,7 +377,7 @@ tenant_show_trading(json_object *doc)
 {
 	json_object *o, *v;
 	static const char *const fields[] = { "enabled", "reason",
-	    "updated_at" };
+	    "updated_at", "by" };
 	size_t i;
 
 	if (doc == NULL || (o = json_object_new_object()) == NULL)
@@ -585,6 +588,7 @@ trading_set_work(struct store *st, void *arg)
 	json_add(doc, "enabled", json_object_new_boolean(c->enabled));
 	json_add(doc, "reason", json_object_new_string(c->reason));
 	json_add(doc, "updated_at", json_object_new_string(c->stamp));
+	json_add(doc, "by", json_object_new_string(c->by));
 	snprintf(path, sizeof(path), "users/%s/status/trading", c->uid);
 	if (store_set(st, path, doc, false, &c->err) == -1) {
 		c->rc = -1;
@@ -601,11 +605,18 @@ trading_set_done(void *arg)
 	struct api_req *req = arg;
 	struct tenant_ctx *c = req->ctx;
 	const char *what = c->enabled ? "enabled" : "disabled";
+	json_object *ev;
 
 	if (c->rc == 0 && tenant_log(req->d, c->uid, TLOG_INFO, "trading",
-	    "trading %s: %s", what, c->reason) == -1)
+	    "trading %s by %s: %s", what, c->by, c->reason) == -1)
 		tenant_log(req->d, c->uid, TLOG_INFO, "trading",
-		    "trading %s (reason not logged)", what);
+		    "trading %s by %s (reason not logged)", what, c->by);
+	if (c->rc == 0 && (ev = json_object_new_object()) != NULL) {
+		json_add(ev, "enabled", json_object_new_boolean(c->enabled));
+		json_add(ev, "reason", json_object_new_string(c->reason));
+		json_add(ev, "by", json_object_new_string(c->by));
+		events_tenant(req->d->events, c->uid, "trading", ev);
+	}
 	tenant_answer(req, c);
 }
 
@@ -632,8 +643,15 @@ trading_set_start(struct api_req *req, struct tp_err *err)
 		return -1;
 	snprintf(c->uid, sizeof(c->uid), "%s", uid);
 	c->enabled = enabled;
+	/* only the HTTP user API acts for a user here (api_auth refuses
+	 * trading.set to a token): the user's own stop */
+	if (req->as_user)
+		snprintf(c->by, sizeof(c->by), "user:%s", req->user_uid);
+	else
+		snprintf(c->by, sizeof(c->by), "operator");
 	snprintf(c->reason, sizeof(c->reason), "%s", reason != NULL ?
-	    reason : enabled ? "enabled by operator" : "disabled by operator");
+	    reason : enabled ? "enabled by operator" : req->as_user ?
+	    "disabled by the user" : "disabled by operator");
 	return api_submit(req, trading_set_work, trading_set_done, err);
 }
 

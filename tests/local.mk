@@ -25,6 +25,7 @@ UNIT_TESTS = \
 	tests/unit/test_decimal_arith \
 	tests/unit/test_decimal_json \
 	tests/unit/test_pnl \
+	tests/unit/test_figures \
 	tests/unit/test_strategy \
 	tests/unit/test_result_signal \
 	tests/unit/test_alpaca \
@@ -160,6 +161,9 @@ tests_unit_test_lifecycle_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pnl_SOURCES = tests/unit/test_pnl.c
 tests_unit_test_pnl_LDADD = $(UNIT_LDADD)
 tests_unit_test_pnl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_figures_SOURCES = tests/unit/test_figures.c
+tests_unit_test_figures_LDADD = $(UNIT_LDADD)
+tests_unit_test_figures_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_strategy_SOURCES = tests/unit/test_strategy.c
 tests_unit_test_strategy_LDADD = $(UNIT_LDADD)
 tests_unit_test_strategy_CFLAGS = $(UNIT_CFLAGS)
@@ -276,6 +280,7 @@ INTEGRATION_TESTS = \
 	tests/integration/dashboard_fs.sh \
 	tests/integration/dashboard_page.sh \
 	tests/integration/dashboard_page_fs.sh \
+	tests/integration/userapi.sh \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \
 	tests/integration/worker.sh \

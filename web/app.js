@@ -203,7 +203,7 @@ function renderMe(me) {
     th.textContent = t.symbol;
     r.appendChild(th);
     cell(r, plain(t.side), "opt");
-    cell(r, plain(t.qty), "num");
+    cell(r, plain(t.qty), "num opt");
     cell(r, money(t.entry_price), "num opt");
     cell(r, money(t.current_price), "num");
     const p = cell(r, "", "num pnl");
@@ -231,7 +231,7 @@ function historyRow(t) {
   th.textContent = t.symbol;
   r.appendChild(th);
   cell(r, plain(t.side), "opt");
-  cell(r, plain(t.qty), "num");
+  cell(r, plain(t.qty), "num opt");
   cell(r, money(t.entry_price), "num opt");
   cell(r, money(t.exit_price), "num");
   const p = cell(r, "", "num pnl");

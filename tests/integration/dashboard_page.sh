@@ -247,14 +247,22 @@ for path in /api/v1/me /api/v1/me/trades?status=all /api/v1/me/signals; do
 		tp_lacks "B's token: $path holds no $x" "\"$x\"" "$BODY"
 	done
 done
-for path in /api/v1/users/dash-a /api/v1/users/dash-a/trades /api/v1/me?uid=dash-a; do
+# the API's uid-addressed routes (/api/v1/users/UID...) answer only for the token's uid
+for path in /api/v1/users/dash-a /api/v1/users/dash-a/trades /api/v1/users/dash-a/signals; do
 	api "$TB" GET "$path"
-	case $CODE in
-	403 | 404) tp_pass "B's token: $path is refused ($CODE)" ;;
-	200) tp_lacks "B's token: $path is B's, not A's" '"dash-a"' "$BODY" ;;
-	*) tp_fail "B's token: $path" "status $CODE" "$BODY" ;;
-	esac
+	tp_eq "B's token: GET $path is 403" 403 "$CODE" "$BODY"
+	tp_eq "... permission_denied" permission_denied "$(tp_jq .error.code "$BODY")"
+	tp_lacks "... and says nothing of A's trades" ta1 "$BODY"
 done
+api "$TB" POST /api/v1/users/dash-a/trading '{"enabled":false,"reason":"not mine"}'
+tp_eq "B's token: POST A's kill-switch is 403" 403 "$CODE" "$BODY"
+api "$TA" GET /api/v1/me
+tp_eq "... and A's switch is as A left it (its reason)" "e2e: stop" "$(tp_jq .trading.reason "$BODY")"
+api "$TB" GET '/api/v1/me?uid=dash-a'
+case $CODE in
+400) tp_pass "B's token: /me?uid=dash-a is refused (400)" ;;
+*) tp_eq "B's token: /me?uid=dash-a is still B's" dash-b "$(tp_jq .uid "$BODY")" ;;
+esac
 api "" GET /api/v1/me
 tp_eq "no token: 401" 401 "$CODE" "$BODY"
 

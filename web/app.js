@@ -166,7 +166,8 @@ function renderMe(me) {
       $(id).dataset.value = snap[key] ?? "";
     }
     $("acct-status").textContent = plain(snap.status);
-    $("updated").textContent = snap.updated_at ? `Updated ${when(snap.updated_at)}` : "";
+    const at = snap.updated_at || snap.synced_at; // the store's name for it is synced_at
+    $("updated").textContent = at ? `Synced ${when(at)}` : "";
   } else {
     $("updated").textContent = "";
   }

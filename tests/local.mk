@@ -279,6 +279,7 @@ INTEGRATION_TESTS = \
 	tests/integration/signal_trade_fs.sh \
 	tests/integration/dashboard_fs.sh \
 	tests/integration/userapi.sh \
+	tests/integration/userapi_fs.sh \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \
 	tests/integration/worker.sh \

@@ -358,5 +358,17 @@ tp_eq "POST /: 405" 405 "$CODE"
 req "" GET /healthz
 tp_eq "/healthz still answers" 200 "$CODE" "$BODY"
 
+# an open event stream ends when the daemon stops (it never ends by itself)
+curl -sN -m 30 -H "Authorization: Bearer $TA" "$URL/api/v1/me/events" >"$T/sse_stop" 2>/dev/null &
+SP=$!
+sleep 0.5
 tp_stop
+for _ in $(seq 50); do kill -0 "$SP" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$SP" 2>/dev/null; then
+	tp_fail "an open event stream ends when the daemon stops"
+	kill "$SP" 2>/dev/null
+else
+	tp_pass "an open event stream ends when the daemon stops"
+fi
+wait "$SP" 2>/dev/null
 tp_finish

@@ -110,3 +110,4 @@ install-service:
 # tradepulsed at / from [daemon] web_root.
 webdir = $(datadir)/tradepulse/web
 dist_web_DATA = $(TP_WEB_FILES)
+dist_doc_DATA += docs/dashboard.md

@@ -281,6 +281,7 @@ INTEGRATION_TESTS = \
 	tests/integration/dashboard_page.sh \
 	tests/integration/dashboard_page_fs.sh \
 	tests/integration/userapi.sh \
+	tests/integration/userapi_fs.sh \
 	tests/integration/sim.sh \
 	tests/integration/misbehave.sh \
 	tests/integration/worker.sh \

@@ -83,9 +83,9 @@ tp_eq "GET /metrics/x: 404" 404 "$CODE"
 big=$(head -c 12000 /dev/zero | tr '\0' x)
 get /healthz -H "X-Big: $big"
 tp_match "headers over 8 KiB are refused (4xx, or the connection closed: $CODE)" '^(4[0-9][0-9]|000)$' "$CODE"
-head -c 4096 /dev/zero | tr '\0' y >"$T/body4k"
+head -c 5000 /dev/zero | tr '\0' y >"$T/body4k"
 get /healthz -X GET --data-binary "@$T/body4k"
-tp_match "a body over 1 KiB is refused (4xx, or the connection closed: $CODE)" '^(4[0-9][0-9]|000)$' "$CODE"
+tp_match "a body over 4 KiB is refused (4xx, or the connection closed: $CODE)" '^(4[0-9][0-9]|000)$' "$CODE"
 get /healthz
 tp_eq "and the next request is served" 200 "$CODE"
 if scrape; then

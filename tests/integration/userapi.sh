@@ -294,9 +294,11 @@ done >"$T/flood.req"
 TP_API_TIMEOUT=120 tp_api "$T/flood.req" "$T/flood.rep"
 tp_eq "1500 kill-switch changes (1500 events of ~400 bytes for alice)" 1500 "$(grep -c '"ok":true' "$T/flood.rep")"
 rss1=$(rss)
+tp_log "the daemon's RSS: $rss0 KiB before the flood, $rss1 KiB after"
 tp_file_has "the slow reader's stream is dropped" 'event stream of alice is [0-9]+ bytes behind: dropped' "$T/daemon.log"
 tp_true "the daemon's RSS grew less than 16 MiB ($rss0 -> $rss1 KiB)" [ $((rss1 - rss0)) -lt 16384 ]
 wait "$SLOW"
+tp_log "the slow client: $(cat "$T/slow.out")"
 tp_file_has "the slow client finds its connection closed" '^closed after' "$T/slow.out"
 
 # --- the kill-switch --------------------------------------------------------------------
@@ -317,6 +319,7 @@ tp_eq "bob still trades" true "$(tp_jq .trading.enabled "$BODY")"
 
 # --- rate limit ---------------------------------------------------------------------------
 codes=$(for i in $(seq 40); do curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $TB" "$URL/api/v1/me/signals?limit=1"; done | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+tp_log "40 requests of bob's at once: $codes"
 tp_match "40 requests at once: some 429 ($codes)" '429:' "$codes"
 tp_match "... after the burst was served" '200:(1[89]|2[0-9])' "$codes"
 sleep 1.2
@@ -355,5 +358,17 @@ tp_eq "POST /: 405" 405 "$CODE"
 req "" GET /healthz
 tp_eq "/healthz still answers" 200 "$CODE" "$BODY"
 
+# an open event stream ends when the daemon stops (it never ends by itself)
+curl -sN -m 30 -H "Authorization: Bearer $TA" "$URL/api/v1/me/events" >"$T/sse_stop" 2>/dev/null &
+SP=$!
+sleep 0.5
 tp_stop
+for _ in $(seq 50); do kill -0 "$SP" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$SP" 2>/dev/null; then
+	tp_fail "an open event stream ends when the daemon stops"
+	kill "$SP" 2>/dev/null
+else
+	tp_pass "an open event stream ends when the daemon stops"
+fi
+wait "$SP" 2>/dev/null
 tp_finish

@@ -277,7 +277,7 @@ Test(config, the_example_file_names_every_key)
 {
 	static const char *const keys[] = {
 		"[daemon]", "state_dir", "log_dir", "log", "pidfile", "api", "events",
-		"http", "api_max_request", "api_queue", "max_clients",
+		"http", "web_root", "api_max_request", "api_queue", "max_clients",
 		"api_memory", "tenant_log_size", "tenant_log_keep",
 		"core_dumps", "user",
 		"[store]", "backend", "path", "synchronous", "threads",

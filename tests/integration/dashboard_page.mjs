@@ -1,7 +1,7 @@
 // tests/integration/dashboard_page.mjs: drives headless Chromium (playwright-core) for dashboard_page.sh: one JSON command a line on stdin, one JSON reply a line on stdout.
 //
 // usage: node dashboard_page.mjs PLAYWRIGHT_CORE_DIR CHROMIUM
-// Commands ({"op": ...}): goto url | fill sel value | click sel | eval js (an expression;
+// Commands ({"op": ...}): goto url | fill sel value | click sel | key key | eval js (an expression;
 // its value is returned) | wait js [timeout_ms] (until the expression is true) |
 // viewport width height | shot path | status (navigations, console errors, CSP
 // violations, the origins requested) | quit. Every reply is {"ok": true, ...} or
@@ -52,8 +52,8 @@ async function run(c) {
     case "click":
       await page.click(c.sel);
       return {};
-    case "press":
-      await page.press(c.sel, c.key);
+    case "key":
+      await page.keyboard.press(c.key);
       return {};
     case "eval":
       return { value: await page.evaluate(c.js) };

@@ -117,7 +117,7 @@ TP_PIDS+=("$PWD_DRV_PID")
 # pw JSON: one command to the browser; its reply in R (and 1 unless "ok").
 pw() {
 	R=
-	printf '%s\n' "$1" >&"${PWD_DRV[1]}" 2>/dev/null || { R='{"ok":false,"error":"the driver is gone"}'; return 1; }
+	{ printf '%s\n' "$1" >&"${PWD_DRV[1]}"; } 2>/dev/null || { R='{"ok":false,"error":"the driver is gone"}'; return 1; }
 	IFS= read -r -t 60 R <&"${PWD_DRV[0]}" || R='{"ok":false,"error":"no reply from the driver in 60 s"}'
 	[ "$(tp_jq .ok "$R")" = true ]
 }
@@ -142,6 +142,11 @@ shot() {
 
 pwdo "$(jq -cn --arg u "$BASE/" '{op: "goto", url: $u}')" || tp_finish
 pwwait "the page shows the sign-in form" '!document.getElementById("signin").hidden'
+tp_eq "the token field has the focus" token "$(pwv 'document.activeElement.id')"
+pwdo '{"op":"key","key":"Tab"}'
+tp_eq "Tab moves to the sign-in button" "Sign in" "$(pwv 'document.activeElement.textContent')"
+tp_eq "... whose keyboard focus is visible (a 3 px outline)" "solid 3px" \
+    "$(pwv 'getComputedStyle(document.activeElement).outlineStyle + " " + getComputedStyle(document.activeElement).outlineWidth')"
 shot 1280 800 signin-desktop.png
 
 tp_log "sign in as dash-a"
@@ -273,6 +278,7 @@ pwwait "a refused token leads to the sign-in form with a message" \
     '!document.getElementById("signin").hidden && /sign in again/i.test(document.getElementById("alert").textContent)'
 
 pw '{"op":"quit"}'
-ls "$SHOTS"/*.png 2>/dev/null | sed 's/^/# shot: /'
-tp_eq "four screenshots and more were saved" true "$([ "$(ls "$SHOTS"/*.png 2>/dev/null | wc -l)" -ge 4 ] && echo true || echo false)"
+shots=("$SHOTS"/*.png)
+printf '# shot: %s\n' "${shots[@]}"
+tp_eq "the five screenshots were saved" 5 "$(find "$SHOTS" -name '*.png' -size +1k | wc -l)"
 tp_finish

@@ -237,7 +237,7 @@ function historyRow(t) {
   cell(r, money(t.exit_price), "num");
   const p = cell(r, "", "num pnl");
   signedMoney(p, t.status === "CLOSED" ? t.realized_pnl : t.unrealized_pnl);
-  cell(r, t.status === "CLOSED" && t.close_reason ? `Closed (${t.close_reason})` : t.status === "CLOSED" ? "Closed" : "Open");
+  cell(r, t.status === "CLOSED" && t.close_reason ? `Closed (${String(t.close_reason).replace(/_/g, " ")})` : t.status === "CLOSED" ? "Closed" : "Open");
   cell(r, when(t.created_at), "opt");
   return r;
 }

@@ -277,6 +277,17 @@ pwdo "$(jq -cn --arg u "$BASE/" '{op: "goto", url: $u}')"
 pwwait "a refused token leads to the sign-in form with a message" \
     '!document.getElementById("signin").hidden && /sign in again/i.test(document.getElementById("alert").textContent)'
 
+tp_log "the daemon goes away: the page says so"
+pwdo "$(jq -cn --arg v "$TB" '{op: "fill", sel: "#token", value: $v}')"
+pwdo '{"op":"click","sel":"#signin-form button[type=submit]"}'
+pwwait "B is signed in again, live" 'document.getElementById("uid").textContent === "dash-b" && document.getElementById("conn").dataset.state === "live"'
+tp_stop
+pwwait "the header no longer says Live" "$(ds conn state) !== 'live'"
+pwdo '{"op":"fill","sel":"#symbol","value":"NVDA"}'
+pwdo '{"op":"click","sel":"#generate"}'
+pwwait "an action while the daemon is down: a network error in the alert" \
+    '/cannot reach/i.test(document.getElementById("alert").textContent)'
+
 pw '{"op":"quit"}'
 shots=("$SHOTS"/*.png)
 printf '# shot: %s\n' "${shots[@]}"

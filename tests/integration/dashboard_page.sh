@@ -24,14 +24,18 @@ CHROMIUM=${TP_CHROMIUM:-/usr/bin/chromium}
 command -v node >/dev/null || tp_skip "node is not installed (apt-get install nodejs npm)"
 command -v npm >/dev/null || tp_skip "npm is not installed (apt-get install npm)"
 
-# playwright-core, once per build tree (only the driver library: it downloads no browser)
+# playwright-core, once per build tree (only the driver library: it downloads no
+# browser). From 1.62 on it needs node 20; Debian 12's nodejs is 18: 1.61 there.
 NODE_DIR=$TP_BUILDDIR/tests/node
 PW=$NODE_DIR/node_modules/playwright-core
+PW_SPEC=playwright-core@1
+[ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -ge 20 ] ||
+    PW_SPEC=playwright-core@1.61
 if [ ! -f "$PW/package.json" ]; then
-	tp_log "npm install playwright-core@1 in $NODE_DIR"
+	tp_log "npm install $PW_SPEC in $NODE_DIR"
 	mkdir -p "$NODE_DIR"
 	if ! timeout 300 npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error \
-	    playwright-core@1 >"$T/npm.out" 2>&1 || [ ! -f "$PW/package.json" ]; then
+	    "$PW_SPEC" >"$T/npm.out" 2>&1 || [ ! -f "$PW/package.json" ]; then
 		tp_skip "npm could not install playwright-core: $(tail -n 3 "$T/npm.out" | tr '\n' ' ')"
 	fi
 fi

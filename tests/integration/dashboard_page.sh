@@ -31,14 +31,18 @@ PW=$NODE_DIR/node_modules/playwright-core
 PW_SPEC=playwright-core@1
 [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -ge 20 ] ||
     PW_SPEC=playwright-core@1.61
+# The SQLite and Firestore runs may start together: one installs, the other waits.
+mkdir -p "$NODE_DIR"
+exec 9>"$NODE_DIR/.install.lock"
+flock -w 330 9 || tp_skip "another run has been installing playwright-core for 330 s"
 if [ ! -f "$PW/package.json" ]; then
 	tp_log "npm install $PW_SPEC in $NODE_DIR"
-	mkdir -p "$NODE_DIR"
 	if ! timeout 300 npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error \
 	    "$PW_SPEC" >"$T/npm.out" 2>&1 || [ ! -f "$PW/package.json" ]; then
 		tp_skip "npm could not install playwright-core: $(tail -n 3 "$T/npm.out" | tr '\n' ' ')"
 	fi
 fi
+exec 9>&-
 tp_log "playwright-core $(jq -r .version "$PW/package.json"), $("$CHROMIUM" --version 2>/dev/null)"
 
 SHOTS=$TP_BUILDDIR/tests/integration/$NAME-shots

@@ -183,6 +183,19 @@ me_after(const struct store_doc *doc, const char *cursor)
 	return cmp < 0 || (cmp == 0 && strcmp(doc->id, sep + 1) < 0);
 }
 
+/* An empty answer for a uid that is no tenant is 404, as for /me. */
+static int
+me_tenant(struct store *st, struct userapi_call *c)
+{
+	int rc;
+
+	if ((rc = tenant_exists(st, c->uid, &c->err)) == 1)
+		return 0;
+	c->rc = rc == -1 ? -1 : tp_err_set(&c->err, TP_NOT_FOUND,
+	    "you are not a tenant of this service");
+	return -1;
+}
+
 static void
 me_trades(struct store *st, struct userapi_call *c)
 {
@@ -195,6 +208,8 @@ me_trades(struct store *st, struct userapi_call *c)
 		c->rc = -1;
 		return;
 	}
+	if (list.n == 0 && me_tenant(st, c) == -1)
+		return;
 	c->result = json_object_new_object();
 	a = json_object_new_array();
 	for (i = 0; c->result != NULL && a != NULL && i < list.n; i++) {
@@ -244,6 +259,8 @@ me_signals(struct store *st, struct userapi_call *c)
 		c->rc = -1;
 		return;
 	}
+	if (list.n == 0 && me_tenant(st, c) == -1)
+		return;
 	c->result = json_object_new_object();
 	a = json_object_new_array();
 	for (i = 0; c->result != NULL && a != NULL && i < list.n; i++) {

@@ -151,6 +151,10 @@ tp_eq "bob's own uid spelled out: 200" 200 "$CODE"
 req "$TC" GET /api/v1/me
 tp_eq "a valid token of no tenant: 404" 404 "$CODE" "$BODY"
 tp_eq "... not_found" not_found "$(tp_jq .error.code "$BODY")"
+req "$TC" GET /api/v1/me/trades
+tp_eq "... and so are its trades" 404 "$CODE"
+req "$TC" GET /api/v1/me/signals
+tp_eq "... and its signals" 404 "$CODE"
 req "$TA" GET /api/v1/nothing
 tp_eq "an unknown route: 404" 404 "$CODE"
 req "$TA" DELETE /api/v1/me

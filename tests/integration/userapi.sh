@@ -315,8 +315,21 @@ req "$TA" POST /api/v1/me/trading '{"enabled":true}'
 tp_eq "a user turning trading on: 403" "403 permission_denied" "$CODE $(tp_jq .error.code "$BODY")"
 req "$TA" POST /api/v1/me/trading '{"enabled":"no"}'
 tp_eq "enabled not a boolean: 400" 400 "$CODE"
+tp_cli pause --reason "test: userapi"
+tp_rc "pause" 0
+req "$TA" POST /api/v1/me/signals '{"symbol":"AAPL"}'
+tp_eq "a signal while the operator's pause holds: 412 failed_precondition" "412 failed_precondition" "$CODE $(tp_jq .error.code "$BODY")" "$BODY"
+tp_cli resume
+tp_rc "resume" 0
+sse "$T/sse_trading" 10
+sleep 0.5
 req "$TA" POST /api/v1/me/trading '{"enabled":false,"reason":"going on holiday"}'
 tp_eq "alice stops her trading: 200" 200 "$CODE" "$BODY"
+for _ in $(seq 50); do grep -q '^event: trading' "$T/sse_trading" && break; sleep 0.1; done
+kill "$SSE_PID" 2>/dev/null
+wait "$SSE_PID" 2>/dev/null
+data=$(awk '/^event: trading/ { getline; sub(/^data: /, ""); print; exit }' "$T/sse_trading")
+tp_eq "her stream has a trading event, by her" "false user:alice" "$(tp_jq '"\(.enabled) \(.by)"' "$data")" "$data"
 tp_eq "... the reply" '{"enabled":false,"reason":"going on holiday","by":"user:alice"}' "$(tp_jq '.trading | tojson' "$BODY")"
 req "$TA" GET /api/v1/me
 tp_eq "/me says trading is off, by alice" "false user:alice" "$(tp_jq '"\(.trading.enabled) \(.trading.by)"' "$BODY")"

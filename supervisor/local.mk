@@ -9,6 +9,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/usage.c \
 	supervisor/keyring.c supervisor/keyring.h \
 	supervisor/api.c supervisor/api_args.c supervisor/api.h \
+	supervisor/api_open.c supervisor/api_int.h \
 	supervisor/api_auth.c \
 	supervisor/clients.c supervisor/clients.h \
 	supervisor/zap.c supervisor/zap.h \

@@ -145,6 +145,11 @@ static const struct config_key config_keys[] = {
 	    false, 0, 0 },
 	{ "auth", "curve_clients", KIND_PATH, F(curve_clients), false,
 	    0, 0 },
+	{ "auth", "web_api_key", KIND_WORD, F(web_api_key), false, 0, 0 },
+	{ "auth", "web_auth_domain", KIND_WORD, F(web_auth_domain), false,
+	    0, 0 },
+	{ "auth", "web_auth_emulator", KIND_ORIGIN, F(web_auth_emulator),
+	    false, 0, 0 },
 };
 
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
@@ -242,6 +247,9 @@ config_defaults(struct config *cfg, struct tp_err *err)
 		{ F(certs), "" },
 		{ F(curve_server_key), "" },
 		{ F(curve_clients), "" },
+		{ F(web_api_key), "" },
+		{ F(web_auth_domain), "" },
+		{ F(web_auth_emulator), "" },
 		{ F(signal_min_confidence), "0.6" },
 		{ F(signal_position_fraction), "0.05" },
 		{ F(signal_stop_loss), "5" },
@@ -552,6 +560,12 @@ config_value_str(struct config_parse *p, const struct config_key *k,
 			    "with a port from 1 to 65535", k->name,
 			    CONFIG_VALUE_SHOWN, v);
 		break;
+	case KIND_ORIGIN:
+		if (!config_origin(v))
+			return config_fail(p, "%s: \"%.*s\" is not an origin "
+			    "(http:// or https://, a host, an optional :port, "
+			    "no path)", k->name, CONFIG_VALUE_SHOWN, v);
+		break;
 	case KIND_URL:
 		if (!config_url(v))
 			return config_fail(p, "%s: \"%.*s\" is not an http:// "
@@ -782,6 +796,19 @@ config_finish(struct config_parse *p)
 	}
 	if (config_finish_curve(p) == 0)
 		return 0;
+	/* the page's Firebase sign-in: a web config of the accepted project */
+	if ((*cfg->web_auth_domain != '\0' || *cfg->web_auth_emulator != '\0')
+	    && *cfg->web_api_key == '\0') {
+		p->lineno = config_seen(p, "auth", *cfg->web_auth_domain ?
+		    "web_auth_domain" : "web_auth_emulator");
+		return config_fail(p, "web_auth_domain and web_auth_emulator "
+		    "need web_api_key");
+	}
+	if (*cfg->web_api_key != '\0' && *cfg->firebase_project_id == '\0') {
+		p->lineno = config_seen(p, "auth", "web_api_key");
+		return config_fail(p, "web_api_key: the page signs in to "
+		    "firebase_project_id's users: set it too");
+	}
 	id_line = config_seen(p, "alpaca", "data_key_id");
 	file_line = config_seen(p, "alpaca", "data_secret_file");
 	if ((*cfg->data_key_id == '\0') != (*cfg->data_secret_file == '\0')) {

@@ -125,6 +125,9 @@ struct config {
 	char *curve_server_key;		/* the api's CURVE secret key file;
 					   set with tcp:// api only */
 	char *curve_clients;		/* NAME ROLE PUBLIC_KEY lines */
+	char *web_api_key;		/* the page's Firebase web config; */
+	char *web_auth_domain;		/*   empty: token field only */
+	char *web_auth_emulator;	/* an Auth emulator's origin */
 };
 
 /* $TRADEPULSE_CONF if set, else the compiled-in default. */

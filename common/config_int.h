@@ -32,6 +32,7 @@ enum config_kind {
 	KIND_BOOL,
 	KIND_DECIMAL,		/* a decimal number kept as its text; min
 				   and max in millionths */
+	KIND_ORIGIN,		/* http(s)://host[:port], nothing after */
 	KIND_LOGDEST,		/* syslog | stderr | a file's path */
 };
 
@@ -44,6 +45,9 @@ bool config_printable(const char *v, bool spaces);
 /* host:port with a port of 1..65535; an IPv6 host in brackets. */
 bool config_hostport(const char *v);
 bool config_url(const char *v);
+/* http:// or https:// then a host of [A-Za-z0-9.-] (or [IPv6]) and an
+ * optional :port; no path, so it can go into a CSP source list as is. */
+bool config_origin(const char *v);
 bool config_user(const char *v);
 /* A limit written the way the file would write it: 64M, 30s, 1000. */
 void config_fmt(enum config_kind kind, uint64_t v, char *buf, size_t size);

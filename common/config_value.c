@@ -183,6 +183,29 @@ config_url(const char *v)
 }
 
 bool
+config_origin(const char *v)
+{
+	const char *h;
+	size_t i;
+
+	if (!config_url(v) || strlen(v) > 255)
+		return false;
+	h = strstr(v, "://") + 3;
+	if (h[0] == '[') {
+		for (i = 1; h[i] != '\0' && h[i] != ']'; i++)
+			if (!(isxdigit((unsigned char)h[i]) || h[i] == ':'))
+				return false;
+		return h[i] == ']' && (h[i + 1] == '\0' ||
+		    (h[i + 1] == ':' && config_hostport(h)));
+	}
+	for (i = 0; h[i] != '\0' && h[i] != ':'; i++)
+		if (!(isalnum((unsigned char)h[i]) || h[i] == '.' ||
+		    h[i] == '-'))
+			return false;
+	return i > 0 && (h[i] == '\0' || config_hostport(h));
+}
+
+bool
 config_user(const char *v)
 {
 	size_t i;

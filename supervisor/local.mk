@@ -21,6 +21,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/events.c supervisor/events_job.c supervisor/events.h \
 	supervisor/userapi.c supervisor/userapi.h supervisor/userapi_int.h \
 	supervisor/userapi_me.c supervisor/userapi_sse.c supervisor/webroot.c \
+	supervisor/webconfig.c \
 	supervisor/pause.c supervisor/pause.h \
 	supervisor/pool.c supervisor/pool.h supervisor/pool_int.h \
 	supervisor/pool_channel.c supervisor/pool_status.c \

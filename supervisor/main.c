@@ -281,6 +281,10 @@ daemon_reload(struct daemon *d)
 	/* the certificates' source is opened at start; the file is re-read
 	 * (and a URL refetched) now, and whenever the file changes */
 	RELOAD_KEEP_STR(&nc, oc, certs, "[auth] certs");
+	/* the page's CSP is built at start from the web config */
+	RELOAD_KEEP_STR(&nc, oc, web_api_key, "[auth] web_api_key");
+	RELOAD_KEEP_STR(&nc, oc, web_auth_domain, "[auth] web_auth_domain");
+	RELOAD_KEEP_STR(&nc, oc, web_auth_emulator, "[auth] web_auth_emulator");
 	if (d->certs != NULL && idtoken_certs_reload(d->certs, &err) == -1)
 		log_warnx("reload: [auth] certs: %s; keeping the certificates "
 		    "held", err.msg);

@@ -48,14 +48,18 @@ static const struct {
 	{ "/events",	R_EVENTS,	EVHTTP_REQ_GET,	"GET" },
 };
 
+/* Set by userapi_new from [auth] (webconfig.c); the web keys need a
+ * restart, so it holds for the daemon's life. */
+static char userapi_csp[1024] = "default-src 'self'; script-src 'self'; "
+    "style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'";
+
 void
 userapi_headers(struct evhttp_request *req, bool api)
 {
 	struct evkeyvalq *hd = evhttp_request_get_output_headers(req);
 
-	evhttp_add_header(hd, "Content-Security-Policy", "default-src 'self'; "
-	    "script-src 'self'; style-src 'self'; connect-src 'self'; "
-	    "img-src 'self' data:; frame-ancestors 'none'");
+	evhttp_add_header(hd, "Content-Security-Policy", userapi_csp);
 	evhttp_add_header(hd, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(hd, "Referrer-Policy", "no-referrer");
 	evhttp_add_header(hd, "X-Frame-Options", "DENY");
@@ -102,7 +106,7 @@ userapi_status(enum tp_code code, const char **name)
 }
 
 /* status 0: the error code's own. */
-static void
+void
 userapi_reply_error_as(struct evhttp_request *req, int status,
     const struct tp_err *err)
 {
@@ -660,6 +664,10 @@ userapi_handle(struct userapi *u, struct evhttp_request *req,
 
 	if (strncmp(path, "/api/", 5) != 0)
 		return webroot_serve(u->d, req, path);
+	if (strcmp(path, USERAPI_PREFIX "config") == 0) {
+		webconfig_serve(u->d, req);	/* no token: the sign-in's */
+		return true;
+	}
 	TAILQ_INIT(&q);
 	if (strncmp(path, USERAPI_PREFIX, strlen(USERAPI_PREFIX)) != 0)
 		userapi_fail(req, TP_NOT_FOUND, "no such route; the API is "
@@ -687,6 +695,11 @@ userapi_new(struct daemon *d, struct userapi **out, struct tp_err *err)
 	}
 	u->d = d;
 	TAILQ_INIT(&u->calls);
+	if (webconfig_csp(&d->cfg, userapi_csp, sizeof(userapi_csp)) == -1) {
+		userapi_free(u);
+		return tp_err_set(err, TP_INVALID_ARGUMENT, "[auth] "
+		    "web_auth_emulator is too long for the page's CSP");
+	}
 	if (sse_new(u, &u->sse, err) == -1) {
 		userapi_free(u);
 		return -1;

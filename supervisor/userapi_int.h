@@ -71,6 +71,9 @@ void	userapi_reply_json(struct evhttp_request *req, int code,
 	    json_object *o);
 void	userapi_reply_error(struct evhttp_request *req,
 	    const struct tp_err *err);
+/* status 0: the error code's own (405 takes TP_INVALID_ARGUMENT's form). */
+void	userapi_reply_error_as(struct evhttp_request *req, int status,
+	    const struct tp_err *err);
 void	userapi_call_free(struct userapi_call *c);
 
 /* userapi_me.c: the reads. 0, or -1 with err (nothing submitted). */
@@ -92,5 +95,11 @@ void	sse_free(struct sse *s);
 /* webroot.c: GET/HEAD of / and /assets/...; true when answered. */
 bool	webroot_serve(struct daemon *d, struct evhttp_request *req,
 	    const char *path);
+
+/* webconfig.c: the page's CSP for cfg into buf (-1: too long), and
+ * GET /api/v1/config. */
+struct config;
+int	webconfig_csp(const struct config *cfg, char *buf, size_t size);
+void	webconfig_serve(struct daemon *d, struct evhttp_request *req);
 
 #endif

@@ -280,6 +280,7 @@ INTEGRATION_TESTS = \
 	tests/integration/dashboard_fs.sh \
 	tests/integration/dashboard_page.sh \
 	tests/integration/dashboard_page_fs.sh \
+	tests/integration/dashboard_sdk.sh \
 	tests/integration/userapi.sh \
 	tests/integration/userapi_fs.sh \
 	tests/integration/sim.sh \
@@ -334,5 +335,5 @@ dist_noinst_SCRIPTS += tests/emulator.sh
 EXTRA_DIST += tests/integration/dashboard_page.mjs
 clean-local: tp-dashboard-clean
 tp-dashboard-clean:
-	-rm -rf tests/node tests/integration/dashboard_page-shots tests/integration/dashboard_page_fs-shots
+	-rm -rf tests/node tests/integration/dashboard_page-shots tests/integration/dashboard_page_fs-shots tests/integration/dashboard_sdk-shots
 .PHONY: tp-dashboard-clean

@@ -1,5 +1,7 @@
-// web/app.js: the dashboard's logic: sign-in with an ID token, the user API (/api/v1/me...), live updates over Server-Sent Events.
-// An ES module with no dependencies and no build step. Money arrives as exact decimal
+// web/app.js: the dashboard's logic: sign-in (Firebase Auth's web SDK when the daemon names a web config, or an ID token pasted), the user API (/api/v1/me...), live updates over Server-Sent Events.
+// An ES module with no build step. The Firebase SDK is the daemon's copy of the npm
+// package's browser modules (/assets/vendor/), loaded only when /api/v1/config names a
+// Firebase web config. Money arrives as exact decimal
 // text and is shown as such: the page never does arithmetic on money (the daemon sends
 // the totals).
 
@@ -10,7 +12,10 @@ const PAGE = 20; // trade history page size
 const $ = (id) => document.getElementById(id);
 
 let token = sessionStorage.getItem(TOKEN_KEY) || "";
+let tokenFrom = token ? "field" : ""; // "field" (pasted) or "firebase" (the SDK's user)
+let fb = null; // { auth, signIn, signOut } once the SDK is loaded
 let events = null; // the EventSource
+let lastEventId = ""; // to resume when the stream is reopened with a new token
 let refreshTimer = 0;
 let historyCursor = null;
 let busy = false;
@@ -324,7 +329,10 @@ function connect() {
   disconnect();
   // EventSource cannot send headers: the token goes in the query (this endpoint only).
   // On a reconnect the browser sends Last-Event-ID itself, and the daemon replays.
-  events = new EventSource(`${API}/events?access_token=${encodeURIComponent(token)}`);
+  // A new stream (a refreshed token) resumes after the last event seen.
+  const q = new URLSearchParams({ access_token: token });
+  if (lastEventId) q.set("last_event_id", lastEventId);
+  events = new EventSource(`${API}/events?${q}`);
   setConn("connecting", "Connecting…");
   events.onopen = () => setConn("live", "Live");
   events.onerror = () => {
@@ -339,7 +347,10 @@ function connect() {
     }
   };
   for (const type of ["snapshot", "trade", "signal", "trading", "reset", "error", "quarantine"]) {
-    events.addEventListener(type, () => scheduleRefresh(type));
+    events.addEventListener(type, (e) => {
+      if (e.lastEventId) lastEventId = e.lastEventId;
+      scheduleRefresh(type);
+    });
   }
 }
 
@@ -355,16 +366,134 @@ function showSignin() {
   $("signin").hidden = false;
   $("dash").hidden = true;
   $("signout").hidden = true;
-  $("token").focus();
+  $(fb ? "email" : "token").focus();
 }
 
 function signOut(message) {
+  const wasFirebase = tokenFrom === "firebase";
   token = "";
+  tokenFrom = "";
+  lastEventId = "";
   sessionStorage.removeItem(TOKEN_KEY);
   disconnect();
+  // the SDK forgets its user too (else it would sign the page straight back in)
+  if (wasFirebase && fb) fb.signOut().catch(() => {});
   showAlert(message || "");
   showSignin();
 }
+
+// --- Firebase Auth's web SDK (when the daemon names a web config) ---------------------
+
+function signinStatus(text) {
+  $("signin-status").textContent = text;
+}
+
+// What a failed password sign-in is told (the SDK's error codes).
+function authMessage(e) {
+  switch (e && e.code) {
+    case "auth/invalid-credential":
+    case "auth/invalid-login-credentials":
+    case "auth/wrong-password":
+    case "auth/user-not-found":
+      return "Wrong email or password.";
+    case "auth/invalid-email":
+      return "That is not an email address.";
+    case "auth/user-disabled":
+      return "This account is disabled.";
+    case "auth/too-many-requests":
+      return "Too many attempts: wait a while and try again.";
+    case "auth/network-request-failed":
+      return "Cannot reach Firebase Authentication. Check your connection.";
+    default:
+      return `Sign-in failed${e && e.code ? " (" + e.code + ")" : ""}.`;
+  }
+}
+
+// The SDK's token for the API and the event stream: set when a user signs in, and again
+// each time the SDK refreshes it (an ID token lasts an hour).
+async function firebaseUser(user) {
+  if (!user) {
+    if (tokenFrom === "firebase") signOut("Signed out.");
+    return;
+  }
+  let t;
+  try {
+    t = await user.getIdToken();
+  } catch (e) {
+    showAlert(authMessage(e));
+    return;
+  }
+  const first = tokenFrom !== "firebase" || $("dash").hidden;
+  token = t;
+  tokenFrom = "firebase";
+  sessionStorage.removeItem(TOKEN_KEY); // the SDK keeps its own session
+  if (first) {
+    signinStatus("");
+    showAlert("");
+    start();
+    $("main").focus();
+  } else if (events) {
+    connect(); // the stream was opened with the old token
+  }
+}
+
+async function setupFirebase() {
+  let cfg;
+  try {
+    cfg = await (await fetch("/api/v1/config", { cache: "no-store", credentials: "omit" })).json();
+  } catch {
+    return; // an older daemon, or none: the token field alone
+  }
+  const c = cfg && cfg.firebase;
+  if (!c || !c.apiKey) return;
+  let app, auth;
+  try {
+    app = await import("/assets/vendor/firebase-app.js");
+    auth = await import("/assets/vendor/firebase-auth.js");
+  } catch {
+    signinStatus("This server is configured for Firebase sign-in but does not serve the Firebase SDK " +
+      "(installed with the npm package firebase): use an ID token below.");
+    return;
+  }
+  const fbApp = app.initializeApp({ apiKey: c.apiKey, authDomain: c.authDomain || undefined, projectId: c.projectId });
+  // This tab only, like a pasted token: gone when the tab closes.
+  const a = auth.initializeAuth(fbApp, { persistence: auth.browserSessionPersistence });
+  if (c.emulator) auth.connectAuthEmulator(a, c.emulator, { disableWarnings: true });
+  fb = {
+    auth: a,
+    signIn: (email, password) => auth.signInWithEmailAndPassword(a, email, password),
+    signOut: () => auth.signOut(a),
+  };
+  document.documentElement.dataset.signin = c.emulator ? "firebase-emulator" : "firebase";
+  $("password-form").hidden = false;
+  if (tokenFrom !== "field") $("dev").open = false;
+  if (!$("signin").hidden) $("email").focus();
+  auth.onIdTokenChanged(a, (user) => firebaseUser(user));
+}
+
+$("password-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  if (!fb) return;
+  const email = $("email").value.trim();
+  const password = $("password").value;
+  if (!email || !password) {
+    signinStatus("Enter your email and password.");
+    $(email ? "password" : "email").focus();
+    return;
+  }
+  $("password-submit").disabled = true;
+  signinStatus("Signing in…");
+  try {
+    await fb.signIn(email, password); // onIdTokenChanged opens the dashboard
+    $("password").value = "";
+  } catch (e) {
+    signinStatus("");
+    showAlert(authMessage(e));
+    $("password").focus();
+  } finally {
+    $("password-submit").disabled = false;
+  }
+});
 
 function start() {
   $("signin").hidden = true;
@@ -385,6 +514,7 @@ $("signin-form").addEventListener("submit", (ev) => {
     return;
   }
   token = t;
+  tokenFrom = "field";
   sessionStorage.setItem(TOKEN_KEY, t);
   $("token").value = "";
   showAlert("");
@@ -449,3 +579,4 @@ $("kill-form").addEventListener("submit", async (ev) => {
 
 if (token) start();
 else showSignin();
+setupFirebase();

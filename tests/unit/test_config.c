@@ -95,6 +95,9 @@ Test(config, every_key_parsed)
 	    "certs = https://www.googleapis.com/robot/v1/metadata/x509/"
 	    "securetoken@system.gserviceaccount.com\n"
 	    "accept_emulator_tokens = yes\n"
+	    "web_api_key = AIzaTest-key_1\n"
+	    "web_auth_domain = fb-proj.firebaseapp.com\n"
+	    "web_auth_emulator = http://[::1]:9099\n"
 	    "curve_server_key =\n"
 	    "curve_clients =\n");
 	cr_assert_str_eq(cfg.file, conf);
@@ -150,6 +153,9 @@ Test(config, every_key_parsed)
 	cr_assert_str_eq(cfg.certs, "https://www.googleapis.com/robot/v1/"
 	    "metadata/x509/securetoken@system.gserviceaccount.com");
 	cr_assert(cfg.accept_emulator_tokens);
+	cr_assert_str_eq(cfg.web_api_key, "AIzaTest-key_1");
+	cr_assert_str_eq(cfg.web_auth_domain, "fb-proj.firebaseapp.com");
+	cr_assert_str_eq(cfg.web_auth_emulator, "http://[::1]:9099");
 	cr_assert_str_eq(cfg.curve_server_key, "");
 	cr_assert_str_eq(cfg.curve_clients, "");
 }
@@ -294,6 +300,7 @@ Test(config, the_example_file_names_every_key)
 		"min_confidence", "position_fraction", "stop_loss",
 		"take_profit",
 		"[auth]", "firebase_project_id", "certs", "accept_emulator_tokens",
+		"web_api_key", "web_auth_domain", "web_auth_emulator",
 		"curve_server_key",
 		"curve_clients",
 	};

@@ -293,6 +293,28 @@ Test(config, checks_between_keys)
 	    "data_key_id and data_secret_file must be set together");
 	load_fails("[alpaca]\n\ndata_secret_file = /x\n", 3,
 	    "data_key_id and data_secret_file must be set together");
+	load_fails("[auth]\nweb_api_key = k\n", 2,
+	    "web_api_key: the page signs in to firebase_project_id's users");
+	load_fails("[auth]\nfirebase_project_id = p\n"
+	    "web_auth_emulator = http://127.0.0.1:9099\n", 3,
+	    "web_auth_domain and web_auth_emulator need web_api_key");
+}
+
+/* The emulator's origin goes into the page's CSP as it is written. */
+Test(config, web_auth_emulator_is_an_origin)
+{
+	load_fails("[auth]\nweb_auth_emulator = http://127.0.0.1:9099/\n", 2,
+	    "web_auth_emulator: \"http://127.0.0.1:9099/\" is not an origin");
+	load_fails("[auth]\nweb_auth_emulator = http://a;b:9099\n", 2,
+	    "web_auth_emulator: ");
+	load_fails("[auth]\nweb_auth_emulator = http://h:x\n", 2,
+	    "web_auth_emulator: ");
+	load_fails("[auth]\nweb_auth_emulator = http://[::1;]:9\n", 2,
+	    "web_auth_emulator: ");
+	load_fails("[auth]\nweb_auth_emulator = ftp://h\n", 2,
+	    "web_auth_emulator: ");
+	load_fails("[auth]\nweb_auth_emulator = http://:9099\n", 2,
+	    "web_auth_emulator: ");
 }
 
 Test(config, long_lines_and_nul_bytes_are_refused)

@@ -16,6 +16,8 @@ let tokenFrom = token ? "field" : ""; // "field" (pasted) or "firebase" (the SDK
 let fb = null; // { auth, signIn, signOut } once the SDK is loaded
 let events = null; // the EventSource
 let lastEventId = ""; // to resume when the stream is reopened with a new token
+let streamToken = ""; // the token the open stream was opened with
+let sdkToken = ""; // the SDK's latest token
 let refreshTimer = 0;
 let historyCursor = null;
 let busy = false;
@@ -130,6 +132,16 @@ function fail(err) {
 // --- the API ----------------------------------------------------------------------
 
 async function api(path, options = {}) {
+  // The SDK refreshes its token only when asked (in its last 30 s or once expired): ask before
+  // each call. A new token also reaches onIdTokenChanged (firebaseUser), which reopens the
+  // event stream with it.
+  if (tokenFrom === "firebase" && fb && fb.auth.currentUser) {
+    try {
+      token = await fb.auth.currentUser.getIdToken();
+    } catch {
+      // cannot reach Firebase: the call goes with the token held (401 once it has expired)
+    }
+  }
   const headers = { Accept: "application/json", Authorization: `Bearer ${token}` };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   let res;
@@ -330,6 +342,7 @@ function connect() {
   // EventSource cannot send headers: the token goes in the query (this endpoint only).
   // On a reconnect the browser sends Last-Event-ID itself, and the daemon replays.
   // A new stream (a refreshed token) resumes after the last event seen.
+  streamToken = token;
   const q = new URLSearchParams({ access_token: token });
   if (lastEventId) q.set("last_event_id", lastEventId);
   events = new EventSource(`${API}/events?${q}`);
@@ -374,6 +387,7 @@ function signOut(message) {
   token = "";
   tokenFrom = "";
   lastEventId = "";
+  sdkToken = "";
   sessionStorage.removeItem(TOKEN_KEY);
   disconnect();
   // the SDK forgets its user too (else it would sign the page straight back in)
@@ -424,6 +438,11 @@ async function firebaseUser(user) {
     return;
   }
   const first = tokenFrom !== "firebase" || $("dash").hidden;
+  if (t !== sdkToken) {
+    const root = document.documentElement.dataset;
+    root.sdkTokens = String(Number(root.sdkTokens || 0) + 1); // tokens the SDK gave (tests read it)
+    sdkToken = t;
+  }
   token = t;
   tokenFrom = "firebase";
   sessionStorage.removeItem(TOKEN_KEY); // the SDK keeps its own session
@@ -432,7 +451,7 @@ async function firebaseUser(user) {
     showAlert("");
     start();
     $("main").focus();
-  } else if (events) {
+  } else if (events && streamToken !== t) {
     connect(); // the stream was opened with the old token
   }
 }

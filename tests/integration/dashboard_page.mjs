@@ -3,7 +3,8 @@
 // usage: node dashboard_page.mjs PLAYWRIGHT_CORE_DIR CHROMIUM
 // Commands ({"op": ...}): goto url | fill sel value | click sel | key key | eval js (an expression;
 // its value is returned) | wait js [timeout_ms] (until the expression is true) |
-// viewport width height | shot path | status (navigations, console errors, CSP
+// viewport width height | shot path | clock_install (a controllable clock that keeps
+// running, before goto) | clock_forward ms (jumps, firing the timers due) | status (navigations, console errors, CSP
 // violations, the origins requested) | quit. Every reply is {"ok": true, ...} or
 // {"ok": false, "error": "..."}; the shell script makes the assertions.
 import { createRequire } from "node:module";
@@ -75,6 +76,12 @@ async function run(c) {
     }
     case "viewport":
       await page.setViewportSize({ width: c.width, height: c.height });
+      return {};
+    case "clock_install":
+      await page.clock.install();
+      return {};
+    case "clock_forward":
+      await page.clock.fastForward(c.ms);
       return {};
     case "shot":
       await page.screenshot({ path: c.path, fullPage: true });

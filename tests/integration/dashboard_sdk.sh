@@ -174,6 +174,8 @@ pwwait() {
 pwdo() { pw "$1" || tp_fail "browser: $1" "$(tp_jq .error "$R")"; }
 fill() { pwdo "$(jq -cn --arg s "$1" --arg v "$2" '{op: "fill", sel: $s, value: $v}')"; }
 
+# A clock the test can move (it keeps running): to age the SDK's ID token.
+pwdo '{"op":"clock_install"}'
 pwdo "$(jq -cn --arg u "$BASE/" '{op: "goto", url: $u}')" || tp_finish
 pwwait "the page offers the email and password form (the SDK loaded)" \
     '!document.getElementById("password-form").hidden && document.documentElement.dataset.signin === "firebase-emulator"'
@@ -202,6 +204,19 @@ pwwait "... and the event stream is live with the SDK's token" 'document.getElem
 tp_eq "the password field was cleared" "" "$(pwv 'document.getElementById("password").value')"
 tp_eq "the SDK's token is not put in sessionStorage by the page" null "$(pwv 'sessionStorage.getItem("tradepulse.idToken")')"
 pwdo "$(jq -cn --arg p "$SHOTS/dashboard-desktop.png" '{op: "shot", path: $p}')"
+tp_eq "the SDK gave the page one token" 1 "$(pwv 'document.documentElement.dataset.sdkTokens')"
+
+tp_log "61 minutes later (the page's clock: the token has expired there): the next call gets a fresh token from the SDK"
+pwdo '{"op":"clock_forward","ms":3660000}'
+refreshes=$(pwv 'document.documentElement.dataset.refreshes')
+out=$("$TPCLI" -f "$TP_CONF" --json -t 120 pulse --wait)
+tp_eq "a pulse syncs both tenants again" 2 "$(tp_jq .synced "$out")" "$out"
+pwwait "the page refreshes on the pulse's event" "Number(document.documentElement.dataset.refreshes) > $refreshes"
+pwwait "... having had a second token from the SDK (refreshed at the emulator)" \
+    'document.documentElement.dataset.sdkTokens === "2"'
+pwwait "... the event stream is reopened with it (live)" 'document.getElementById("conn").dataset.state === "live"'
+tp_eq "... still A's dashboard, no alert" "$UID_A|true" \
+    "$(pwv 'document.getElementById("uid").textContent + "|" + document.getElementById("alert").hidden')"
 
 tp_log "sign out"
 pwdo '{"op":"click","sel":"#signout"}'
@@ -222,4 +237,31 @@ tp_eq "the page talked to the daemon and the emulator only" \
 tp_eq "one navigation each for the two loads" 2 "$(tp_jq .navigations "$st")"
 pw '{"op":"quit"}'
 printf '# shot: %s\n' "$SHOTS"/*.png
+
+tp_log "a real project's web config (no emulator): the CSP names Google's two hosts"
+tp_stop
+tp_worker_config "daemon.http=127.0.0.1:$PORT" "daemon.web_root=$WEB" \
+    "auth.firebase_project_id=$PROJECT" auth.web_api_key=fake-api-key \
+    "auth.web_auth_domain=$PROJECT.firebaseapp.com" workers.max_workers=2
+tp_start || { tp_fail "tradepulsed starts again"; tp_finish; }
+curl -s -m 10 -D "$T/cfg.h" -o "$T/cfg.json" "$BASE/api/v1/config"
+tp_slurp cfg "$T/cfg.json"
+tp_eq "GET /api/v1/config: no emulator, the auth domain" "null $PROJECT.firebaseapp.com" \
+    "$(tp_jq '"\(.firebase.emulator) \(.firebase.authDomain)"' "$cfg")"
+csp=$(tr -d '\r' <"$T/cfg.h" | sed -n 's/^[Cc]ontent-[Ss]ecurity-[Pp]olicy: //p')
+tp_eq "connect-src: the daemon, Identity Toolkit and Secure Token only" \
+    "connect-src 'self' https://identitytoolkit.googleapis.com https://securetoken.googleapis.com" \
+    "$(printf '%s' "$csp" | tr ';' '\n' | sed 's/^ //' | grep '^connect-src')"
+
+tp_log "no web config: the token field only, connect-src 'self'"
+tp_stop
+tp_worker_config "daemon.http=127.0.0.1:$PORT" "daemon.web_root=$WEB" \
+    "auth.firebase_project_id=$PROJECT" workers.max_workers=2
+tp_start || { tp_fail "tradepulsed starts a third time"; tp_finish; }
+curl -s -m 10 -D "$T/cfg.h" -o "$T/cfg.json" "$BASE/api/v1/config"
+tp_slurp cfg "$T/cfg.json"
+tp_eq "GET /api/v1/config: firebase is null" '{"firebase":null}' "$(tp_jq 'tojson' "$cfg")"
+csp=$(tr -d '\r' <"$T/cfg.h" | sed -n 's/^[Cc]ontent-[Ss]ecurity-[Pp]olicy: //p')
+tp_eq "connect-src: the daemon only" "connect-src 'self'" \
+    "$(printf '%s' "$csp" | tr ';' '\n' | sed 's/^ //' | grep '^connect-src')"
 tp_finish

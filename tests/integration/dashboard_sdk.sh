@@ -40,8 +40,10 @@ want=()
 [ -x "$NM/.bin/firebase" ] || want+=(firebase-tools@13)
 if [ "${#want[@]}" -gt 0 ]; then
 	tp_log "npm install ${want[*]} in $NODE_DIR"
+	# --ignore-scripts: nothing here needs one (re2, an optional part of
+	# firebase-tools' static server, would otherwise download or compile)
 	if ! timeout 580 npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error \
-	    "${want[@]}" >"$T/npm.out" 2>&1; then
+	    --ignore-scripts "${want[@]}" >"$T/npm.out" 2>&1; then
 		tp_skip "npm could not install ${want[*]}: $(tail -n 3 "$T/npm.out" | tr '\n' ' ')"
 	fi
 fi

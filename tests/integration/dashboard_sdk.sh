@@ -9,8 +9,8 @@
 # [auth] web_auth_emulator and accepts its unsigned tokens. The browser
 # (tests/integration/dashboard_page.mjs) signs in with the email and password
 # on the page and must see that user's equity and trades, then signs out.
-# Skipped (77) without chromium, node, npm or java-free firebase-tools, or when
-# npm cannot install them.
+# Skipped (77) without chromium, node or npm, when npm cannot install the
+# packages, or when the emulator does not come up.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -48,8 +48,10 @@ if [ "${#want[@]}" -gt 0 ]; then
 	fi
 fi
 exec 9>&-
-[ -f "$NM/playwright-core/package.json" ] && [ -f "$NM/firebase/firebase-auth.js" ] &&
-    [ -x "$NM/.bin/firebase" ] || tp_skip "npm did not install playwright-core, firebase and firebase-tools"
+if [ ! -f "$NM/playwright-core/package.json" ] || [ ! -f "$NM/firebase/firebase-auth.js" ] ||
+    [ ! -x "$NM/.bin/firebase" ]; then
+	tp_skip "npm did not install playwright-core, firebase and firebase-tools"
+fi
 tp_log "firebase $(jq -r .version "$NM/firebase/package.json"), firebase-tools" \
     "$(jq -r .version "$NM/firebase-tools/package.json"), playwright-core" \
     "$(jq -r .version "$NM/playwright-core/package.json"), node $(node --version)"

@@ -284,9 +284,7 @@ static void
 signals_list_work(struct store *st, void *arg)
 {
 	struct signals_list_ctx *c = ((struct api_req *)arg)->ctx;
-	char coll[SIGNALS_PATH_MAX];
 	struct store_doclist list = { NULL, 0 };
-	struct store_query q;
 	json_object *a, *d;
 	size_t i;
 	int rc;
@@ -298,13 +296,7 @@ signals_list_work(struct store *st, void *arg)
 		c->rc = -1;
 		return;
 	}
-	snprintf(coll, sizeof(coll), "users/%s/signals", c->uid);
-	memset(&q, 0, sizeof(q));
-	q.collection = coll;
-	q.order_field = "timestamp";
-	q.order = STORE_ORDER_DESC;
-	q.limit = c->limit;
-	if (store_query(st, &q, &list, &c->err) == -1) {
+	if (tenant_signals_newest(st, c->uid, c->limit, &list, &c->err) == -1) {
 		c->rc = -1;
 		return;
 	}

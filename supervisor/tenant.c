@@ -495,20 +495,16 @@ tenant_show_work(struct store *st, void *arg)
 	    "/status/quarantine", "/data/snapshot" };
 	enum { ROOT, TRADING, KEYS, LSE, QUARANTINE, SNAPSHOT, NDOCS };
 	json_object *docs[NDOCS] = { NULL }, *profile = NULL, *r, *trades;
-	char path[TENANT_PATH_MAX];
 	const char *created;
-	size_t i, found = 0;
+	size_t i;
 	int rc;
 
-	for (i = 0; i < NDOCS; i++) {
-		snprintf(path, sizeof(path), "users/%s%s", c->uid, subs[i]);
-		if ((rc = tenant_doc_get(st, path, &docs[i], &c->err)) == -1) {
-			c->rc = -1;
-			goto out;
-		}
-		found += (size_t)rc;
+	if ((rc = tenant_docs_get(st, c->uid, subs, NDOCS, docs, &c->err)) ==
+	    -1) {
+		c->rc = -1;
+		goto out;
 	}
-	if (found == 0 && (rc = tenant_exists(st, c->uid, &c->err)) != 1) {
+	if (rc == 0 && (rc = tenant_exists(st, c->uid, &c->err)) != 1) {
 		c->rc = rc == -1 ? -1 : tp_err_set(&c->err, TP_NOT_FOUND,
 		    "no tenant %s", c->uid);
 		goto out;

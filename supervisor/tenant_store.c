@@ -40,6 +40,43 @@ tenant_doc_get(struct store *st, const char *path, json_object **data,
 }
 
 int
+tenant_docs_get(struct store *st, const char *uid, const char *const *subs,
+    size_t n, json_object **docs, struct tp_err *err)
+{
+	char path[TENANT_PATH_MAX];
+	size_t i;
+	int rc, found = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "users/%s%s", uid,
+		    subs[i]) >= sizeof(path))
+			return tp_err_set(err, TP_INVALID_ARGUMENT,
+			    "a path under users/%s is too long", uid);
+		docs[i] = NULL;
+		if ((rc = tenant_doc_get(st, path, &docs[i], err)) == -1)
+			return -1;
+		found += rc;
+	}
+	return found;
+}
+
+int
+tenant_signals_newest(struct store *st, const char *uid, size_t limit,
+    struct store_doclist *list, struct tp_err *err)
+{
+	char coll[TENANT_PATH_MAX];
+	struct store_query q;
+
+	snprintf(coll, sizeof(coll), "users/%s/signals", uid);
+	memset(&q, 0, sizeof(q));
+	q.collection = coll;
+	q.order_field = "timestamp";
+	q.order = STORE_ORDER_DESC;
+	q.limit = limit;
+	return store_query(st, &q, list, err);
+}
+
+int
 tenant_exists(struct store *st, const char *uid, struct tp_err *err)
 {
 	struct store_doclist list;

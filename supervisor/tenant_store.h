@@ -21,6 +21,15 @@ int	tenant_doc_get(struct store *st, const char *path, json_object **data,
 	    struct tp_err *err);
 /* Whether the tenant has any document at all (1, 0 or -1). */
 int	tenant_exists(struct store *st, const char *uid, struct tp_err *err);
+/* The documents users/<uid><subs[i]>, i < n, into docs[i] (NULL when
+ * missing; the caller puts them): how many were found, or -1. */
+int	tenant_docs_get(struct store *st, const char *uid,
+	    const char *const *subs, size_t n, json_object **docs,
+	    struct tp_err *err);
+/* The tenant's newest signals (users/<uid>/signals by timestamp, newest
+ * first), at most limit. */
+int	tenant_signals_newest(struct store *st, const char *uid, size_t limit,
+	    struct store_doclist *list, struct tp_err *err);
 
 /* One line in the tenant's log, from the loop thread; a failure is
  * reported in the daemon log and otherwise ignored. */

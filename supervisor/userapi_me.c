@@ -244,18 +244,10 @@ static void
 me_signals(struct store *st, struct userapi_call *c)
 {
 	struct store_doclist list = { NULL, 0 };
-	char coll[ME_PATH_MAX];
-	struct store_query q;
 	json_object *a, *d;
 	size_t i;
 
-	snprintf(coll, sizeof(coll), "users/%s/signals", c->uid);
-	memset(&q, 0, sizeof(q));
-	q.collection = coll;
-	q.order_field = "timestamp";
-	q.order = STORE_ORDER_DESC;
-	q.limit = c->limit;
-	if (store_query(st, &q, &list, &c->err) == -1) {
+	if (tenant_signals_newest(st, c->uid, c->limit, &list, &c->err) == -1) {
 		c->rc = -1;
 		return;
 	}
@@ -351,20 +343,16 @@ me_me(struct store *st, struct userapi_call *c)
 	json_object *docs[NDOCS] = { NULL }, *a, *t, *r;
 	json_object *open[USERAPI_SCAN_MAX];
 	struct store_doclist list = { NULL, 0 };
-	size_t i, nopen, marked, bad, found = 0;
-	char path[ME_PATH_MAX];
+	size_t i, nopen, marked, bad;
 	struct dec total;
 	int rc;
 
-	for (i = 0; i < NDOCS; i++) {
-		snprintf(path, sizeof(path), "users/%s%s", c->uid, subs[i]);
-		if ((rc = tenant_doc_get(st, path, &docs[i], &c->err)) == -1) {
-			c->rc = -1;
-			goto out;
-		}
-		found += (size_t)rc;
+	if ((rc = tenant_docs_get(st, c->uid, subs, NDOCS, docs, &c->err)) ==
+	    -1) {
+		c->rc = -1;
+		goto out;
 	}
-	if (found == 0 && (rc = tenant_exists(st, c->uid, &c->err)) != 1) {
+	if (rc == 0 && (rc = tenant_exists(st, c->uid, &c->err)) != 1) {
 		c->rc = rc == -1 ? -1 : tp_err_set(&c->err, TP_NOT_FOUND,
 		    "you are not a tenant of this service");
 		goto out;

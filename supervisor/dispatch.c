@@ -20,7 +20,6 @@
 #include "common/store.h"
 #include "common/wire.h"
 #include "supervisor/daemon.h"
-#include "supervisor/pause.h"
 #include "supervisor/datakey.h"
 #include "supervisor/engine_int.h"
 #include "supervisor/keyring.h"
@@ -156,7 +155,7 @@ dispatch_run(struct jobs *j)
 	size_t i, before;
 
 	while (!j->stopping && j->nqueued > 0 && d->pool != NULL &&
-	    !pause_active(d, NULL)) {
+	    !jobs_held(j, NULL)) {
 		if (pool_size(d->pool) >= d->cfg.max_workers)
 			return;		/* ev->spawnable comes when one ends */
 		/* the store is behind: results waiting to commit hold memory;

@@ -17,7 +17,6 @@
 #include "common/tenantlog.h"
 #include "supervisor/daemon.h"
 #include "supervisor/metrics.h"
-#include "supervisor/pause.h"
 #include "supervisor/jobs.h"
 #include "supervisor/policy.h"
 #include "supervisor/tenant_store.h"
@@ -201,7 +200,7 @@ jobs_submit(struct jobs *j, const char *uid, enum job_kind kind,
 	}
 	if (policy_quarantined(j->policy, uid, err))
 		return NULL;
-	if (pause_check(j->d, err) == -1)
+	if (jobs_held(j, err))
 		return NULL;
 	if (j->nqueued >= j->d->cfg.max_queue) {
 		tp_err_set(err, TP_RESOURCE_EXHAUSTED, "the job queue is full "
@@ -362,12 +361,29 @@ jobs_finish(struct jobs *j, struct job *job, const struct tp_err *err)
 }
 
 void
+jobs_set_gate(struct jobs *j, int (*gate)(void *arg, struct tp_err *err),
+    void *arg)
+{
+	j->gate = gate;
+	j->gate_arg = arg;
+}
+
+bool
+jobs_held(struct jobs *j, struct tp_err *err)
+{
+	struct tp_err scratch;
+
+	return j->gate != NULL &&
+	    j->gate(j->gate_arg, err != NULL ? err : &scratch) == -1;
+}
+
+void
 jobs_interrupt(struct jobs *j, struct job *job)
 {
 	struct tp_err err;
 
 	tp_err_set(&err, TP_UNAVAILABLE, "interrupted: %s %s", DAEMON_NAME,
-	    j->stopping || !pause_active(j->d, NULL) ? "stopping" : "paused");
+	    j->stopping || !jobs_held(j, NULL) ? "stopping" : "paused");
 	job->interrupted = true;
 	jobs_finish(j, job, &err);
 }

@@ -171,6 +171,10 @@ struct jobs_crash_summary {
 
 struct jobs {
 	struct daemon		*d;
+	/* who may hold new work (the operator's pause): -1 with the reason
+	 * while held; NULL: never held */
+	int			(*gate)(void *arg, struct tp_err *err);
+	void			*gate_arg;
 	struct htab		*byid;		/* job id -> struct job */
 	struct policy		*policy;	/* strikes, quarantine */
 
@@ -216,6 +220,12 @@ struct pulse;
 
 /* jobs.c */
 struct jobs	*jobs_new(struct daemon *d, struct tp_err *err);
+/* The gate jobs_submit and dispatch ask before taking or starting work;
+ * set by the daemon, so that the job layer does not know the pause. */
+void		 jobs_set_gate(struct jobs *j,
+		    int (*gate)(void *arg, struct tp_err *err), void *arg);
+/* Whether the gate holds work now (err, when not NULL, says why). */
+bool		 jobs_held(struct jobs *j, struct tp_err *err);
 /* After the pool, the API and the store are freed. */
 void		 jobs_free(struct jobs *j);
 /* Queues a job; TP_RESOURCE_EXHAUSTED past max_queue, TP_UNAVAILABLE when

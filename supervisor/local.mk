@@ -19,7 +19,7 @@ supervisor_tradepulsed_SOURCES = \
 	supervisor/keys.c supervisor/keys.h \
 	supervisor/status.c supervisor/status.h \
 	supervisor/events.c supervisor/events_job.c supervisor/events.h \
-	supervisor/userapi.c supervisor/userapi.h supervisor/userapi_int.h \
+	supervisor/userapi.c supervisor/userapi_reply.c supervisor/userapi.h supervisor/userapi_int.h \
 	supervisor/userapi_me.c supervisor/userapi_sse.c supervisor/webroot.c \
 	supervisor/webconfig.c \
 	supervisor/pause.c supervisor/pause.h \

@@ -504,8 +504,10 @@ daemon_start(struct daemon *d, struct tp_err *err)
 		return -1;
 	/* the pool needs the store (its events commit through it) and goes
 	 * before it at exit */
-	if ((d->jobs = jobs_new(d, err)) == NULL ||
-	    engine_start(d->jobs, err) == -1 ||
+	if ((d->jobs = jobs_new(d, err)) == NULL)
+		return -1;
+	jobs_set_gate(d->jobs, pause_gate, d);
+	if (engine_start(d->jobs, err) == -1 ||
 	    (d->pool = pool_new(d, d->zctx, &engine_pool_events, d->jobs,
 	    err)) == NULL)
 		return -1;

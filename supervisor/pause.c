@@ -150,6 +150,12 @@ pause_active(const struct daemon *d, const char **reason)
 }
 
 int
+pause_gate(void *arg, struct tp_err *err)
+{
+	return pause_check(arg, err);
+}
+
+int
 pause_check(const struct daemon *d, struct tp_err *err)
 {
 	const struct pause *pz = d->pause;

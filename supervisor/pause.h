@@ -35,6 +35,8 @@ void		 pause_free(struct daemon *d);
 bool		 pause_active(const struct daemon *d, const char **reason);
 /* 0, or -1 with failed_precondition naming the pause and its reason. */
 int		 pause_check(const struct daemon *d, struct tp_err *err);
+/* pause_check for jobs_set_gate (arg: the daemon). */
+int		 pause_gate(void *arg, struct tp_err *err);
 /* {since, reason, by}, or NULL when not paused (status's "paused"). */
 json_object	*pause_status_json(const struct daemon *d);
 

@@ -66,7 +66,9 @@ struct userapi {
 	struct sse		*sse;
 };
 
-/* userapi.c */
+/* userapi_reply.c: replies (below userapi.c and the files it routes to) */
+#define USERAPI_CSP_MAX	1024
+void	userapi_set_csp(const char *csp);
 void	userapi_reply_json(struct evhttp_request *req, int code,
 	    json_object *o);
 void	userapi_reply_error(struct evhttp_request *req,
